@@ -1,0 +1,17 @@
+//! paydesk core: the payments library behind the dashboard.
+//!
+//! Pure modules (roles, money) compile everywhere, including the browser (wasm).
+//! Everything that talks to a database, hashes passwords or calls a provider sits
+//! behind the `server` feature.
+
+pub mod money;
+pub mod role;
+
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod provider;
+#[cfg(feature = "server")]
+pub mod store;
+#[cfg(feature = "server")]
+pub mod time;

@@ -1,0 +1,1 @@
+//! Money: integer minor units with a currency. (Owned by the provider-protocols work.)

@@ -1,0 +1,1 @@
+//! Payment provider protocols. (Owned by the provider-protocols work.)
