@@ -1,0 +1,109 @@
+//! Roles and what each may do.
+//!
+//! This module is shared by the server (to enforce) and the browser (to hide navigation a
+//! role cannot use). Enforcement always happens on the server: hiding a link is comfort,
+//! not security.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A user's role. Stored in the database as its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, including credentials and users.
+    Admin,
+    /// Search orders, refund, read logs.
+    Support,
+    /// Create checkout QR codes and see orders.
+    Merchant,
+}
+
+/// Something a page or a server function needs the caller to be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Capability {
+    Checkout,
+    ViewOrders,
+    Refund,
+    ReadLogs,
+    ManageCredentials,
+    ManageUsers,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Support, Role::Merchant];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::Merchant => "merchant",
+        }
+    }
+
+    /// The single place that says which role may do what.
+    pub fn can(self, capability: Capability) -> bool {
+        use Capability::*;
+        match self {
+            Role::Admin => true,
+            Role::Support => matches!(capability, ViewOrders | Refund | ReadLogs),
+            Role::Merchant => matches!(capability, Checkout | ViewOrders),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role `{0}` (expected admin, support or merchant)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "support" => Ok(Role::Support),
+            "merchant" => Ok(Role::Merchant),
+            _ => Err(UnknownRole(s.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Capability::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert_eq!(" Admin ".parse::<Role>(), Ok(Role::Admin));
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn permission_matrix() {
+        let all = [
+            Checkout,
+            ViewOrders,
+            Refund,
+            ReadLogs,
+            ManageCredentials,
+            ManageUsers,
+        ];
+        assert!(all.iter().all(|c| Role::Admin.can(*c)));
+        let support: Vec<_> = all.iter().filter(|c| Role::Support.can(**c)).collect();
+        assert_eq!(support, [&ViewOrders, &Refund, &ReadLogs]);
+        let merchant: Vec<_> = all.iter().filter(|c| Role::Merchant.can(**c)).collect();
+        assert_eq!(merchant, [&Checkout, &ViewOrders]);
+    }
+}

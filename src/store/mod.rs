@@ -1,0 +1,113 @@
+//! The store: one set of portable SQL over sqlx's `Any` driver, so the backend
+//! (SQLite or Postgres) is picked at run time from the database URL.
+//!
+//! Every query uses `$N` placeholders (understood by both drivers), BIGINT millisecond
+//! timestamps and TEXT ids, so no statement needs a dialect branch.
+
+mod audit;
+mod error;
+mod sessions;
+mod throttle;
+mod users;
+
+pub use audit::AuditEntry;
+pub use error::StoreError;
+pub use sessions::StoredSession;
+pub use throttle::ThrottleState;
+pub use users::{NewUser, User};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a database URL, or says why it cannot.
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    // The pool's Debug would print connection options; keep credentials out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). Does not migrate.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let options = match backend {
+            // SQLite allows one writer at a time; a few connections serve concurrent
+            // readers (WAL), and busy_timeout makes a writer wait instead of failing.
+            Backend::Sqlite => options.max_connections(4).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options.connect(url).await.map_err(StoreError::Connect)?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies pending migrations (idempotent; on Postgres guarded by an advisory lock,
+    /// so several instances may start at once).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A fresh random id (UUID v4 text).
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
