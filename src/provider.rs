@@ -1,1 +1,0 @@
-//! Payment provider protocols. (Owned by the provider-protocols work.)
