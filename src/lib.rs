@@ -12,6 +12,8 @@ pub mod auth;
 #[cfg(feature = "server")]
 pub mod provider;
 #[cfg(feature = "server")]
+pub mod sandbox;
+#[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]
 pub mod time;

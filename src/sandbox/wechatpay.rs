@@ -1,0 +1,381 @@
+//! WeChat Pay APIv3 sandbox (routes relative to the API root: `/v3/…`).
+//!
+//! Every request must carry a valid `WECHATPAY2-SHA256-RSA2048` Authorization for the
+//! configured merchant (serial, 5-minute timestamp window, signature over
+//! `METHOD\nURL\nTS\nNONCE\nBODY\n` where URL is the path and query as received). Every
+//! answer — errors and empty 204s included — is signed with the sandbox platform key and
+//! carries `Wechatpay-Serial` = a `PUB_KEY_ID_…` or a certificate serial, as configured.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
+use crate::money::{Currency, Money};
+use crate::provider::crypto::{RsaSigner, RsaVerifier, random_alnum};
+use crate::provider::secret::SecretString;
+use crate::provider::wechatpay::auth::{parse_authorization, request_message};
+use crate::provider::wechatpay::resource;
+use crate::provider::wechatpay::verify::{MAX_SKEW_SECS, verify_message};
+use crate::provider::{SharedClock, json_str};
+
+pub struct WechatPaySandbox {
+    pub mchid: String,
+    pub appid: String,
+    /// Serial and public key of the merchant API certificate (verifies our requests).
+    pub merchant_serial: String,
+    pub merchant_public_key: RsaVerifier,
+    pub apiv3_key: SecretString,
+    /// The sandbox's platform key and the serial it signs under (`PUB_KEY_ID_…` for
+    /// public-key mode, or the serial of `platform_cert_pem`).
+    pub platform_key: RsaSigner,
+    pub platform_serial: String,
+    /// When set, `/v3/certificates` serves this certificate (encrypted).
+    pub platform_cert_pem: Option<String>,
+    pub pay_base_url: String,
+    pub ledger: Ledger,
+    pub clock: SharedClock,
+}
+
+pub fn router(sb: Arc<WechatPaySandbox>) -> Router {
+    Router::new().fallback(handle).with_state(sb)
+}
+
+type Reply = (StatusCode, Option<Value>);
+
+fn err(status: StatusCode, code: &str, message: &str) -> Reply {
+    (status, Some(json!({ "code": code, "message": message })))
+}
+
+fn ledger_err(e: &LedgerError) -> Reply {
+    match e {
+        LedgerError::NotFound => err(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"),
+        LedgerError::Conflict => err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "订单号重复"),
+        LedgerError::Closed => err(StatusCode::BAD_REQUEST, "ORDER_CLOSED", "订单已关闭"),
+        LedgerError::AlreadyPaid => err(StatusCode::BAD_REQUEST, "ORDERPAID", "订单已支付"),
+        LedgerError::NotPaid => err(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "订单未支付"),
+        LedgerError::RefundExceedsAmount => err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "退款金额超过订单可退金额",
+        ),
+        LedgerError::InsufficientBalance => {
+            err(StatusCode::FORBIDDEN, "NOT_ENOUGH", "基本账户余额不足")
+        }
+        LedgerError::Money(_) => err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "金额不合法"),
+    }
+}
+
+impl WechatPaySandbox {
+    /// Headers and body signed like WeChat Pay signs responses and notifications.
+    pub fn signed_headers(&self, body: &[u8]) -> Vec<(&'static str, String)> {
+        let ts = self.clock.now_unix().to_string();
+        let nonce = random_alnum(32);
+        let sig = self
+            .platform_key
+            .sign_b64(&verify_message(&ts, &nonce, body));
+        vec![
+            ("Wechatpay-Timestamp", ts),
+            ("Wechatpay-Nonce", nonce),
+            ("Wechatpay-Serial", self.platform_serial.clone()),
+            ("Wechatpay-Signature", sig),
+            (
+                "Wechatpay-Signature-Type",
+                "WECHATPAY2-SHA256-RSA2048".into(),
+            ),
+        ]
+    }
+
+    fn respond(&self, (status, body): Reply) -> Response {
+        let text = body.map(|v| v.to_string()).unwrap_or_default();
+        let mut resp = (status, text.clone()).into_response();
+        let h = resp.headers_mut();
+        for (k, v) in self.signed_headers(text.as_bytes()) {
+            if let Ok(v) = v.parse() {
+                h.insert(k, v);
+            }
+        }
+        if let Ok(v) = "application/json".parse() {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+        if let Ok(v) = random_alnum(24).parse() {
+            h.insert("Request-ID", v);
+        }
+        resp
+    }
+
+    /// Our rules for the merchant's Authorization header.
+    fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Reply> {
+        let denied = |m: &str| err(StatusCode::UNAUTHORIZED, "SIGN_ERROR", m);
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_authorization)
+            .ok_or_else(|| denied("Authorization 缺失或格式错误"))?;
+        if auth.mchid != self.mchid {
+            return Err(denied("商户号与签名不匹配"));
+        }
+        if !auth.serial_no.eq_ignore_ascii_case(&self.merchant_serial) {
+            return Err(denied("商户证书序列号有误"));
+        }
+        if (self.clock.now_unix() - auth.timestamp).abs() > MAX_SKEW_SECS {
+            return Err(denied("请求时间戳已过期"));
+        }
+        let body = std::str::from_utf8(body).map_err(|_| denied("请求体不是 UTF-8"))?;
+        let url = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let msg = request_message(method.as_str(), url, auth.timestamp, &auth.nonce_str, body);
+        self.merchant_public_key
+            .verify_b64(msg.as_bytes(), &auth.signature)
+            .map_err(|_| denied("签名错误"))
+    }
+
+    fn route(&self, method: &Method, path: &str, body: &[u8]) -> Reply {
+        let json_body = || serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method.as_str(), segs.as_slice()) {
+            ("POST", ["v3", "pay", "transactions", "native"]) => self.native(&json_body()),
+            ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => match self.ledger.get(no)
+            {
+                Some(o) => (StatusCode::OK, Some(self.transaction(&o))),
+                None => ledger_err(&LedgerError::NotFound),
+            },
+            ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
+                if json_str(&json_body(), "mchid") != Some(self.mchid.as_str()) {
+                    return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "mchid 不匹配");
+                }
+                match self.ledger.close(no) {
+                    Ok(_) => (StatusCode::NO_CONTENT, None),
+                    Err(e) => ledger_err(&e),
+                }
+            }
+            ("POST", ["v3", "refund", "domestic", "refunds"]) => self.refund(&json_body()),
+            ("GET", ["v3", "refund", "domestic", "refunds", no]) => {
+                match self.ledger.find_refund(no) {
+                    Some((o, r)) => (StatusCode::OK, Some(refund_json(&o, &r))),
+                    None => err(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"),
+                }
+            }
+            ("GET", ["v3", "certificates"]) => self.certificates(),
+            _ => err(StatusCode::NOT_FOUND, "NOT_FOUND", "接口不存在"),
+        }
+    }
+
+    fn native(&self, b: &Value) -> Reply {
+        if json_str(b, "mchid") != Some(self.mchid.as_str())
+            || json_str(b, "appid") != Some(self.appid.as_str())
+        {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "appid 或 mchid 不匹配",
+            );
+        }
+        let total = b
+            .get("amount")
+            .and_then(|a| a.get("total"))
+            .and_then(Value::as_i64);
+        let Some(Ok(amount)) = total.map(|t| Money::new(t, Currency::Cny)) else {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "amount.total 不合法",
+            );
+        };
+        if amount.is_zero() {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "amount.total 必须大于 0",
+            );
+        }
+        let (Some(no), Some(desc), Some(url)) = (
+            json_str(b, "out_trade_no"),
+            json_str(b, "description"),
+            json_str(b, "notify_url"),
+        ) else {
+            return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "缺少必填参数");
+        };
+        match self.ledger.create("4200", "wx_", no, amount, desc, url) {
+            Ok(o) => (
+                StatusCode::OK,
+                Some(json!({ "code_url": self.code_url(&o) })),
+            ),
+            Err(e) => ledger_err(&e),
+        }
+    }
+
+    fn refund(&self, b: &Value) -> Reply {
+        let a = b.get("amount");
+        let get = |k: &str| a.and_then(|a| a.get(k)).and_then(Value::as_i64);
+        let (Some(no), Some(rno), Some(refund), Some(total)) = (
+            json_str(b, "out_trade_no"),
+            json_str(b, "out_refund_no"),
+            get("refund"),
+            get("total"),
+        ) else {
+            return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "缺少必填参数");
+        };
+        let Some(order) = self.ledger.get(no) else {
+            return ledger_err(&LedgerError::NotFound);
+        };
+        if order.amount.minor() != total {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "订单金额与原订单不符",
+            );
+        }
+        let Ok(amount) = Money::new(refund, Currency::Cny) else {
+            return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "退款金额不合法");
+        };
+        match self.ledger.refund(no, rno, amount) {
+            Ok((o, r)) => (StatusCode::OK, Some(refund_json(&o, &r))),
+            Err(e) => ledger_err(&e),
+        }
+    }
+
+    fn certificates(&self) -> Reply {
+        let Some(pem) = &self.platform_cert_pem else {
+            return err(StatusCode::NOT_FOUND, "NOT_FOUND", "未启用平台证书");
+        };
+        match resource::encrypt(
+            self.apiv3_key.expose().as_bytes(),
+            &random_alnum(12),
+            "certificate",
+            pem.as_bytes(),
+            None,
+        ) {
+            Ok(enc) => (
+                StatusCode::OK,
+                Some(json!({ "data": [{
+                    "serial_no": self.platform_serial,
+                    "effective_time": "2021-04-27T16:55:23+08:00",
+                    "expire_time": "2031-04-25T16:55:23+08:00",
+                    "encrypt_certificate": enc,
+                }]})),
+            ),
+            Err(_) => err(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYSTEM_ERROR",
+                "加密失败",
+            ),
+        }
+    }
+
+    pub fn code_url(&self, o: &SandboxOrder) -> String {
+        format!("{}/{}", self.pay_base_url.trim_end_matches('/'), o.code)
+    }
+
+    fn transaction(&self, o: &SandboxOrder) -> Value {
+        let (state, desc) = match o.state {
+            OrderState::Pending => ("NOTPAY", "未支付"),
+            OrderState::Paid if !o.refunds.is_empty() => ("REFUND", "转入退款"),
+            OrderState::Paid => ("SUCCESS", "支付成功"),
+            OrderState::Closed => ("CLOSED", "已关闭"),
+        };
+        let mut v = json!({
+            "appid": self.appid,
+            "mchid": self.mchid,
+            "out_trade_no": o.out_trade_no,
+            "trade_type": "NATIVE",
+            "trade_state": state,
+            "trade_state_desc": desc,
+            "amount": { "total": o.amount.minor(), "currency": "CNY" },
+        });
+        if o.state == OrderState::Paid {
+            v["transaction_id"] = o.trade_no.clone().into();
+            v["amount"]["payer_total"] = o.amount.minor().into();
+            v["amount"]["payer_currency"] = "CNY".into();
+        }
+        v
+    }
+
+    fn notify(
+        &self,
+        event_type: &str,
+        summary: &str,
+        original_type: &str,
+        resource_json: &Value,
+    ) -> (Vec<(&'static str, String)>, Vec<u8>) {
+        let res = resource::encrypt(
+            self.apiv3_key.expose().as_bytes(),
+            &random_alnum(12),
+            original_type,
+            resource_json.to_string().as_bytes(),
+            Some(original_type),
+        );
+        let body = json!({
+            "id": crate::provider::crypto::random_alnum(36),
+            "create_time": "2024-01-01T12:00:00+08:00",
+            "resource_type": "encrypt-resource",
+            "event_type": event_type,
+            "summary": summary,
+            "resource": res.ok(),
+        })
+        .to_string()
+        .into_bytes();
+        (self.signed_headers(&body), body)
+    }
+
+    /// Headers and body of the `TRANSACTION.SUCCESS` notification for a paid order.
+    pub fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(&'static str, String)>, Vec<u8>) {
+        let mut t = self.transaction(o);
+        t["trade_state"] = "SUCCESS".into();
+        self.notify("TRANSACTION.SUCCESS", "支付成功", "transaction", &t)
+    }
+
+    /// Headers and body of the `REFUND.SUCCESS` notification.
+    pub fn refund_notify(
+        &self,
+        o: &SandboxOrder,
+        r: &SandboxRefund,
+    ) -> (Vec<(&'static str, String)>, Vec<u8>) {
+        let mut v = refund_json(o, r);
+        v["mchid"] = self.mchid.clone().into();
+        v["refund_status"] = "SUCCESS".into();
+        self.notify("REFUND.SUCCESS", "退款成功", "refund", &v)
+    }
+}
+
+fn refund_json(o: &SandboxOrder, r: &SandboxRefund) -> Value {
+    json!({
+        "refund_id": r.refund_id,
+        "out_refund_no": r.out_refund_no,
+        "transaction_id": o.trade_no,
+        "out_trade_no": o.out_trade_no,
+        "channel": "ORIGINAL",
+        "status": "SUCCESS",
+        "amount": {
+            "total": o.amount.minor(),
+            "refund": r.amount.minor(),
+            "payer_total": o.amount.minor(),
+            "payer_refund": r.amount.minor(),
+            "currency": "CNY",
+        },
+    })
+}
+
+async fn handle(
+    State(sb): State<Arc<WechatPaySandbox>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(reply) = sb.authenticate(&method, &uri, &headers, &body) {
+        return sb.respond(reply);
+    }
+    let reply = sb.route(&method, uri.path(), &body);
+    sb.respond(reply)
+}
