@@ -1,0 +1,61 @@
+//! Server functions: public HTTP endpoints under `/rpc/…`. Each one checks the caller's
+//! role inside its body with [`crate::guard::require`]; the UI hiding a link is never the
+//! only defence.
+
+use crate::i18n::Lang;
+use leptos::prelude::*;
+use paydesk_core::role::Role;
+use serde::{Deserialize, Serialize};
+
+/// Who is signed in, and in which language the interface speaks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub lang: Lang,
+    pub user: Option<UserView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub username: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// Public: the login page needs the language too.
+#[server(prefix = "/rpc", endpoint = "session")]
+pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
+    let lang = crate::guard::request_lang().await;
+    let auth = crate::guard::auth_session().await?;
+    let user = auth.user.map(|u| UserView {
+        username: u.username,
+        role: u.role,
+    });
+    Ok(SessionInfo { lang, user })
+}
+
+#[server(prefix = "/rpc", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::ManageUsers).await?;
+    let users = caller
+        .store
+        .list_users()
+        .await
+        .map_err(crate::guard::internal)?;
+    Ok(users
+        .into_iter()
+        .map(|u| UserRow {
+            username: u.username,
+            role: u.role,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        })
+        .collect())
+}

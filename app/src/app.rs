@@ -1,0 +1,93 @@
+use crate::api::{SessionInfo, get_session};
+use crate::components::layout::Layout;
+use crate::pages::sections::*;
+use crate::pages::{login::LoginPage, overview::OverviewPage};
+use leptos::prelude::*;
+use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app (rendered on the server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Loaded before the first byte is sent and serialized into the page, so the browser
+    // hydrates with exactly the language and user the server rendered. `SessionGate`
+    // awaits it; the routes stay outside any Suspense so the server can list them.
+    let session = Resource::new_blocking(|| (), |_| get_session());
+    provide_context(SessionResource(session));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/paydesk.css" />
+        <Router>
+            <Routes fallback=|| view! { <Layout><NotFound /></Layout> }>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/") view=OverviewPage />
+                <Route path=path!("/checkout") view=CheckoutPage />
+                <Route path=path!("/orders") view=OrdersPage />
+                <Route path=path!("/refunds") view=RefundsPage />
+                <Route path=path!("/logs") view=LogsPage />
+                <Route path=path!("/credentials") view=CredentialsPage />
+                <Route path=path!("/users") view=UsersPage />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The session resource, shared through context.
+#[derive(Clone, Copy)]
+pub struct SessionResource(pub Resource<Result<SessionInfo, ServerFnError>>);
+
+/// Waits for the session, provides it (language and user) to `children`, and sets the
+/// document language and title.
+#[component]
+pub fn SessionGate(children: ChildrenFn) -> impl IntoView {
+    let resource = use_context::<SessionResource>().map(|r| r.0);
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = match resource {
+                    Some(r) => r.await.unwrap_or_default(),
+                    None => SessionInfo::default(),
+                };
+                let lang = info.lang;
+                provide_context(info);
+                view! {
+                    <Html attr:lang=lang.html_lang() />
+                    <Title text=lang.t().app_name />
+                    {children.with_value(|c| c())}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! { <p class="notice">{crate::components::layout::use_t().err_not_found}</p> }
+}

@@ -1,0 +1,67 @@
+//! Server-side checks shared by every server function (SSR build only).
+
+use crate::i18n::Lang;
+use axum::http::{HeaderMap, StatusCode, header};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use paydesk_core::auth::AuthSession;
+use paydesk_core::role::Capability;
+use paydesk_core::store::{Store, User};
+
+/// The signed-in user who passed a role check, and the store to act on.
+pub struct Caller {
+    pub user: User,
+    pub store: Store,
+}
+
+/// The one-line role check for server functions:
+/// `let caller = require(Capability::Refund).await?;`
+/// Answers 401 when nobody is signed in and 403 when the role may not do this.
+pub async fn require(capability: Capability) -> Result<Caller, ServerFnError> {
+    let auth = auth_session().await?;
+    let Some(user) = auth.user.clone() else {
+        return Err(deny(StatusCode::UNAUTHORIZED, "unauthenticated"));
+    };
+    if !user.role.can(capability) {
+        tracing::warn!(user = %user.username, role = %user.role, ?capability, "refused: role lacks capability");
+        return Err(deny(StatusCode::FORBIDDEN, "forbidden"));
+    }
+    Ok(Caller {
+        store: auth.backend.store().clone(),
+        user,
+    })
+}
+
+pub async fn auth_session() -> Result<AuthSession, ServerFnError> {
+    leptos_axum::extract::<AuthSession>().await.map_err(|e| {
+        tracing::error!(error = %e, "auth session missing: is the auth layer installed?");
+        ServerFnError::ServerError("internal".into())
+    })
+}
+
+/// The interface language for the current request.
+pub async fn request_lang() -> Lang {
+    let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    let get = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    Lang::negotiate(get(header::COOKIE), get(header::ACCEPT_LANGUAGE))
+}
+
+/// Logs an internal error and returns the generic code the UI translates; the details
+/// stay in the log.
+pub fn internal(e: impl std::fmt::Display) -> ServerFnError {
+    tracing::error!(error = %e, "server function failed");
+    deny(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+}
+
+/// Sets the HTTP status of the current response (when there is one) and returns the
+/// error code for the UI.
+pub fn deny(status: StatusCode, code: &str) -> ServerFnError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(status);
+    }
+    ServerFnError::ServerError(code.to_string())
+}

@@ -1,0 +1,292 @@
+//! Interface text in English and Chinese.
+//!
+//! A typed catalog instead of key lookups: every language fills the same struct, so a
+//! missing translation is a compile error, not a blank label in production. The language
+//! comes from the `paydesk_lang` cookie (set by the language switch), else from
+//! `Accept-Language`, else English.
+
+use serde::{Deserialize, Serialize};
+
+pub const LANG_COOKIE: &str = "paydesk_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// The value for `<html lang>`.
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header, honouring
+    /// q-values (`zh-CN,zh;q=0.9,en;q=0.8` → Chinese).
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(Lang, f32)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(lang) = Lang::from_code(primary) else {
+                continue;
+            };
+            if q > 0.0 && best.is_none_or(|(_, bq)| q > bq) {
+                best = Some((lang, q));
+            }
+        }
+        best.map(|(l, _)| l)
+    }
+
+    /// The language for a request: cookie first, then the browser's preference.
+    pub fn negotiate(cookie_header: Option<&str>, accept_language: Option<&str>) -> Lang {
+        let from_cookie = cookie_header.and_then(|c| {
+            c.split(';').find_map(|kv| {
+                let (k, v) = kv.trim().split_once('=')?;
+                (k == LANG_COOKIE).then(|| Lang::from_code(v)).flatten()
+            })
+        });
+        from_cookie
+            .or_else(|| accept_language.and_then(Lang::from_accept_language))
+            .unwrap_or_default()
+    }
+
+    pub fn t(self) -> &'static Messages {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+}
+
+pub struct Messages {
+    pub app_name: &'static str,
+    pub language_name: &'static str,
+    pub nav_overview: &'static str,
+    pub nav_checkout: &'static str,
+    pub nav_orders: &'static str,
+    pub nav_refunds: &'static str,
+    pub nav_logs: &'static str,
+    pub nav_credentials: &'static str,
+    pub nav_users: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub login_title: &'static str,
+    pub login_hint: &'static str,
+    pub err_invalid_credentials: &'static str,
+    pub err_locked: fn(i64) -> String,
+    pub err_cross_origin: &'static str,
+    pub err_unauthenticated: &'static str,
+    pub err_forbidden: &'static str,
+    pub err_internal: &'static str,
+    pub err_not_found: &'static str,
+    pub welcome: fn(&str) -> String,
+    pub role_admin: &'static str,
+    pub role_support: &'static str,
+    pub role_merchant: &'static str,
+    pub overview_intro: &'static str,
+    pub coming_soon: &'static str,
+    pub page_checkout_intro: &'static str,
+    pub page_orders_intro: &'static str,
+    pub page_refunds_intro: &'static str,
+    pub page_logs_intro: &'static str,
+    pub page_credentials_intro: &'static str,
+    pub page_users_intro: &'static str,
+    pub col_username: &'static str,
+    pub col_role: &'static str,
+    pub col_status: &'static str,
+    pub col_created: &'static str,
+    pub status_active: &'static str,
+    pub status_disabled: &'static str,
+    pub loading: &'static str,
+    pub go_to_login: &'static str,
+}
+
+pub static EN: Messages = Messages {
+    app_name: "paydesk",
+    language_name: "English",
+    nav_overview: "Overview",
+    nav_checkout: "Checkout",
+    nav_orders: "Orders",
+    nav_refunds: "Refunds",
+    nav_logs: "Logs",
+    nav_credentials: "Credentials",
+    nav_users: "Users",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    username: "Username",
+    password: "Password",
+    login_title: "Sign in to paydesk",
+    login_hint: "On first start paydesk printed an admin password to its console.",
+    err_invalid_credentials: "Wrong username or password. Check both and try again.",
+    err_locked: |m| {
+        format!(
+            "Too many failed sign-ins. This account is locked; try again in {m} minutes or ask an admin."
+        )
+    },
+    err_cross_origin: "This form was sent from another site and was refused. Open paydesk directly and try again.",
+    err_unauthenticated: "Your session has ended. Sign in again to continue.",
+    err_forbidden: "Your role cannot open this page. Ask an admin if you need access.",
+    err_internal: "Something went wrong on the server. Try again; if it persists, tell your admin.",
+    err_not_found: "There is no such page. Use the navigation to find what you need.",
+    welcome: |name| format!("Welcome, {name}"),
+    role_admin: "Admin",
+    role_support: "Support",
+    role_merchant: "Merchant",
+    overview_intro: "Pick a task from the navigation. You only see what your role may use.",
+    coming_soon: "This page is being built.",
+    page_checkout_intro: "Create a checkout QR code for Alipay, WeChat Pay or Stripe.",
+    page_orders_intro: "Search orders by number, status, channel, amount and date.",
+    page_refunds_intro: "Refund paid orders, fully or in part, and follow their status.",
+    page_logs_intro: "Notifications received, provider calls and the audit log.",
+    page_credentials_intro: "Provider channels, keys and certificates, and their rotation.",
+    page_users_intro: "People who can sign in, and their roles.",
+    col_username: "Username",
+    col_role: "Role",
+    col_status: "Status",
+    col_created: "Created",
+    status_active: "Active",
+    status_disabled: "Disabled",
+    loading: "Loading…",
+    go_to_login: "Go to sign-in",
+};
+
+pub static ZH: Messages = Messages {
+    app_name: "paydesk 收银台",
+    language_name: "中文",
+    nav_overview: "概览",
+    nav_checkout: "收款",
+    nav_orders: "订单",
+    nav_refunds: "退款",
+    nav_logs: "日志",
+    nav_credentials: "支付凭证",
+    nav_users: "用户",
+    sign_in: "登录",
+    sign_out: "退出登录",
+    username: "用户名",
+    password: "密码",
+    login_title: "登录 paydesk",
+    login_hint: "首次启动时，paydesk 已在控制台打印管理员密码。",
+    err_invalid_credentials: "用户名或密码错误，请检查后重试。",
+    err_locked: |m| {
+        format!("登录失败次数过多，账号已被暂时锁定。请 {m} 分钟后再试，或联系管理员。")
+    },
+    err_cross_origin: "该表单来自其他网站，已被拒绝。请直接打开 paydesk 后重试。",
+    err_unauthenticated: "登录已过期，请重新登录后继续。",
+    err_forbidden: "您的角色无权打开此页面。如需权限，请联系管理员。",
+    err_internal: "服务器出错了。请重试；如果问题持续，请告知管理员。",
+    err_not_found: "页面不存在。请通过导航找到所需功能。",
+    welcome: |name| format!("欢迎，{name}"),
+    role_admin: "管理员",
+    role_support: "客服",
+    role_merchant: "商户",
+    overview_intro: "请从导航中选择要做的事。您只会看到您的角色可以使用的功能。",
+    coming_soon: "此页面正在建设中。",
+    page_checkout_intro: "为支付宝、微信支付或 Stripe 生成收款二维码。",
+    page_orders_intro: "按单号、状态、渠道、金额和日期搜索订单。",
+    page_refunds_intro: "对已支付订单全额或部分退款，并跟踪退款状态。",
+    page_logs_intro: "收到的通知、调用支付渠道的记录和审计日志。",
+    page_credentials_intro: "支付渠道、密钥和证书，以及它们的轮换。",
+    page_users_intro: "可以登录的人员及其角色。",
+    col_username: "用户名",
+    col_role: "角色",
+    col_status: "状态",
+    col_created: "创建时间",
+    status_active: "启用",
+    status_disabled: "已停用",
+    loading: "加载中…",
+    go_to_login: "前往登录",
+};
+
+impl Messages {
+    pub fn role(&self, role: paydesk_core::role::Role) -> &'static str {
+        use paydesk_core::role::Role;
+        match role {
+            Role::Admin => self.role_admin,
+            Role::Support => self.role_support,
+            Role::Merchant => self.role_merchant,
+        }
+    }
+
+    /// Text for an error code sent by a server function or a redirect.
+    pub fn error(&self, code: &str) -> String {
+        match code {
+            "invalid" => self.err_invalid_credentials.to_string(),
+            "cross_origin" => self.err_cross_origin.to_string(),
+            "unauthenticated" => self.err_unauthenticated.to_string(),
+            "forbidden" => self.err_forbidden.to_string(),
+            "not_found" => self.err_not_found.to_string(),
+            _ => self.err_internal.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_honours_quality() {
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,zh;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr;q=1,zh-TW;q=0.5"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(Lang::from_accept_language("de,fr"), None);
+        assert_eq!(
+            Lang::from_accept_language("zh;q=0,en;q=0.1"),
+            Some(Lang::En)
+        );
+    }
+
+    #[test]
+    fn cookie_beats_accept_language() {
+        assert_eq!(
+            Lang::negotiate(Some("a=1; paydesk_lang=zh"), Some("en")),
+            Lang::Zh
+        );
+        assert_eq!(
+            Lang::negotiate(Some("paydesk_lang=xx"), Some("zh-CN")),
+            Lang::Zh
+        );
+        assert_eq!(Lang::negotiate(None, None), Lang::En);
+    }
+}

@@ -1,0 +1,22 @@
+//! The paydesk dashboard: Leptos pages and the server functions they call.
+//!
+//! Built twice: with `ssr` into the server (pages rendered to HTML, server functions
+//! executed), and with `hydrate` into wasm for the browser. Every page also works without
+//! JavaScript: navigation is links, every mutation is a form that posts.
+
+pub mod api;
+mod app;
+mod components;
+#[cfg(feature = "ssr")]
+pub mod guard;
+pub mod i18n;
+mod pages;
+
+pub use app::{App, shell};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: lint, unit, store (SQLite + Postgres), HTTP, browser. Non-zero on any failure.
+source "$(dirname "$0")/lib.sh"
+ensure_build_tools
+ensure_chromium
+ensure_node_packages
+ensure_postgres
+cd "$ROOT"
+
+say "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p paydesk-app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+say "server-only crates must not reach the wasm build"
+forbidden='^(sqlx|argon2|tokio|axum|axum-login|tower-sessions|reqwest|rsa|aes-gcm|figment|libsqlite3-sys) '
+if cargo tree -p paydesk-app --target wasm32-unknown-unknown --no-default-features --features hydrate \
+     -e normal --prefix none | sort -u | grep -E "$forbidden"; then
+  echo "error: the crates above would be compiled into the browser bundle" >&2
+  exit 1
+fi
+
+say "unit, store (SQLite + Postgres) and HTTP tests"
+cargo test --workspace
+
+say "building the site for the browser tests"
+cargo leptos build
+say "browser tests (headless Debian chromium)"
+PAYDESK_BIN="$CARGO_TARGET_DIR/debug/paydesk" PAYDESK_SITE_ROOT="$ROOT/target/site" \
+  node --test --test-concurrency=1 end2end/tests/
+say "all tests passed"

@@ -1,0 +1,149 @@
+//! The command line: `paydesk [serve]`, `paydesk migrate`, `paydesk user add|passwd`.
+
+use crate::config::Config;
+use crate::startup::{Application, open_store, shutdown_signal};
+use clap::{Parser, Subcommand};
+use paydesk_core::auth::{hash_password, validate_new_password};
+use paydesk_core::role::Role;
+use paydesk_core::store::{NewUser, StoreError};
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "paydesk",
+    version,
+    about = "Self-hosted merchant payments dashboard"
+)]
+pub struct Cli {
+    /// Optional configuration file (values in PAYDESK_* environment variables win).
+    #[arg(
+        long,
+        global = true,
+        default_value = "paydesk.toml",
+        env = "PAYDESK_CONFIG"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Set a user's password, read from standard input.
+    Passwd { name: String },
+}
+
+/// A failure to report in one line (exit status 1, or 2 for bad configuration).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Config(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> CliError {
+    CliError::Failed(e.to_string())
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load(&cli.config)?;
+    crate::telemetry::init(config.settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await.map_err(failed)?;
+            app.run_until(shutdown_signal()).await.map_err(failed)
+        }
+        Command::Migrate => {
+            open_store(&config).await.map_err(failed)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User(UserCommand::Add { name, role }) => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
+                return Err(failed("user name must be 1-64 characters without spaces"));
+            }
+            let store = open_store(&config).await.map_err(failed)?;
+            let hash = hash_password(read_new_password()?).await.map_err(failed)?;
+            match store
+                .create_user(NewUser {
+                    username: &name,
+                    password_hash: &hash,
+                    role,
+                })
+                .await
+            {
+                Ok(_) => {}
+                Err(StoreError::Conflict) => {
+                    return Err(failed(format!("user `{name}` already exists")));
+                }
+                Err(e) => return Err(failed(e)),
+            }
+            store
+                .audit("cli", "user_created", &name, &format!("role={role}"))
+                .await
+                .map_err(failed)?;
+            println!("user `{name}` added with role {role}");
+            Ok(())
+        }
+        Command::User(UserCommand::Passwd { name }) => {
+            let store = open_store(&config).await.map_err(failed)?;
+            let hash = hash_password(read_new_password()?).await.map_err(failed)?;
+            match store.set_password_hash(&name, &hash).await {
+                Ok(()) => {}
+                Err(StoreError::NotFound) => return Err(failed(format!("no user named `{name}`"))),
+                Err(e) => return Err(failed(e)),
+            }
+            store
+                .audit("cli", "password_changed", &name, "")
+                .await
+                .map_err(failed)?;
+            println!("password for `{name}` changed; their other sessions are signed out");
+            Ok(())
+        }
+    }
+}
+
+/// One line from standard input (a prompt without echo when it is a terminal).
+fn read_new_password() -> Result<String, CliError> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("New password: ").map_err(failed)?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(failed)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    validate_new_password(&password).map_err(failed)?;
+    Ok(password)
+}

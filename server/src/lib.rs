@@ -1,0 +1,9 @@
+//! The `paydesk` binary's library half: configuration, CLI, the HTTP router and start-up.
+//! `main.rs` only parses the command line and calls in here, so tests drive the same code.
+
+pub mod cli;
+pub mod config;
+pub mod routes;
+pub mod security;
+pub mod startup;
+pub mod telemetry;

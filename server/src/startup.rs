@@ -1,0 +1,236 @@
+//! Building the application: store, router, listener; and serving it until a signal.
+
+use crate::config::Config;
+use crate::routes::{health, lang, login};
+use crate::security::{AllowedOrigin, reject_cross_origin};
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post};
+use axum_login::AuthManagerLayerBuilder;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use paydesk_app::{App, shell};
+use paydesk_core::auth::{Backend, DbSessionStore, ThrottlePolicy, ensure_bootstrap_admin};
+use paydesk_core::store::{Store, StoreError};
+use paydesk_core::time::now_ms;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "paydesk_session";
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub store: Store,
+    pub config: Arc<Config>,
+    /// Failed-login policy (tests shorten its delays).
+    pub throttle: ThrottlePolicy,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> AppState {
+        let leptos = LeptosOptions::builder()
+            .output_name("paydesk")
+            .site_root(config.settings.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.settings.addr)
+            .build();
+        AppState {
+            leptos,
+            store,
+            config: Arc::new(config),
+            throttle: ThrottlePolicy::default(),
+        }
+    }
+}
+
+/// The whole HTTP surface. Tests call this with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let config = &state.config;
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookies_secure())
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            config.settings.session_idle_minutes.into(),
+        )));
+    let backend = Backend::new(state.store.clone(), state.throttle);
+    let auth = AuthManagerLayerBuilder::new(backend, sessions).build();
+    let allowed = AllowedOrigin::new(&config.public_url);
+
+    let leptos_options = state.leptos.clone();
+    let routes = generate_route_list(App);
+    let pages = Router::new()
+        .route("/auth/login", post(login::login))
+        .route("/auth/logout", post(login::logout))
+        .route("/auth/lang", post(lang::switch))
+        .leptos_routes(&state, routes, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(login::require_login))
+        .layer(auth)
+        .layer(axum::middleware::from_fn_with_state(
+            allowed,
+            reject_cross_origin,
+        ));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(pages)
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+                tracing::info_span!("request", id = id.unwrap_or(""), method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+/// Opens (creating if needed) the data directory and the database, and migrates it.
+pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
+    let dir = &config.settings.data_dir;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StartupError::DataDir(dir.display().to_string(), e))?;
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, StartupError> {
+        let store = open_store(&config).await?;
+        if let Some(password) = ensure_bootstrap_admin(&store).await? {
+            print_first_login(&config, &password);
+        }
+        let addr = config.settings.addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| StartupError::Bind(addr, e))?;
+        Ok(Application {
+            listener,
+            state: AppState::new(config, store),
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
+    /// finish, stops background work and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let sweeper = tokio::spawn(sweep_sessions(store.clone(), stop_rx));
+        let url = self.state.config.public_url.clone();
+        tracing::info!(addr = ?self.local_addr(), %url, backend = ?store.backend(), "paydesk is listening");
+        let router = app(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        let _ = stop_tx.send(true);
+        let _ = sweeper.await;
+        store.close().await;
+        tracing::info!("paydesk stopped");
+        Ok(())
+    }
+}
+
+/// Deletes expired sessions every ten minutes until told to stop.
+async fn sweep_sessions(store: Store, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = stop.changed() => return,
+        }
+        match store.delete_expired_sessions(now_ms()).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+    }
+}
+
+/// Printed once, to the console only (stdout), never to the log.
+fn print_first_login(config: &Config, password: &str) {
+    let url = config
+        .public_url
+        .join("login")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    println!(
+        "\n================================================================\n \
+         paydesk created the first user (shown only this once):\n   \
+         user:     admin\n   password: {password}\n \
+         Sign in at {url}\n \
+         Change it with: paydesk user passwd admin\n\
+         ================================================================\n"
+    );
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

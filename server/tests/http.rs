@@ -1,0 +1,467 @@
+//! The HTTP surface, driven through the router with `oneshot` (no socket): health probes,
+//! sign-in/out, sessions, role checks on pages and server functions, no-JS form posts,
+//! language switching and the cross-origin guard.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use paydesk_core::auth::{ThrottlePolicy, ensure_bootstrap_admin, hash_password};
+use paydesk_core::role::Role;
+use paydesk_core::store::{NewUser, Store};
+use paydesk_server::config::{Config, Settings};
+use paydesk_server::startup::{AppState, SESSION_COOKIE, app};
+use tower::ServiceExt;
+
+struct TestApp {
+    router: Router,
+    store: Store,
+    admin_password: String,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl TestApp {
+    async fn new() -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        let config = Config::from_settings(settings).expect("config");
+        let store = Store::connect(&config.database_url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let admin_password = ensure_bootstrap_admin(&store)
+            .await
+            .expect("bootstrap")
+            .expect("created");
+        let mut state = AppState::new(config, store.clone());
+        state.throttle = ThrottlePolicy {
+            base_delay_ms: 1,
+            max_delay_ms: 2,
+            ..ThrottlePolicy::default()
+        };
+        TestApp {
+            router: app(state),
+            store,
+            admin_password,
+            _dir: dir,
+        }
+    }
+
+    async fn add_user(&self, name: &str, password: &str, role: Role) {
+        let hash = hash_password(password.into()).await.expect("hash");
+        self.store
+            .create_user(NewUser {
+                username: name,
+                password_hash: &hash,
+                role,
+            })
+            .await
+            .expect("create");
+    }
+
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let cookies = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            location,
+            cookies,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut req = Request::get(path);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).expect("request")).await
+    }
+
+    /// A form post exactly as a browser without JavaScript sends it.
+    async fn post_form(
+        &self,
+        path: &str,
+        form: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        self.send(req.body(Body::from(form.to_string())).expect("request"))
+            .await
+    }
+
+    /// Signs in and returns the `name=value` session cookie.
+    async fn login(&self, user: &str, password: &str) -> String {
+        let r = self
+            .post_form(
+                "/auth/login",
+                &format!("username={user}&password={password}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location.as_deref(), Some("/"));
+        session_cookie(&r).expect("session cookie set at login")
+    }
+
+    async fn call_server_fn(&self, name: &str, cookie: Option<&str>) -> Reply {
+        let mut req = Request::post(format!("/rpc/{name}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).expect("request")).await
+    }
+}
+
+fn session_cookie(r: &Reply) -> Option<String> {
+    r.cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+        .and_then(|c| c.split(';').next())
+        .map(String::from)
+}
+
+#[tokio::test]
+async fn health_probes_answer_and_readyz_follows_the_database() {
+    let app = TestApp::new().await;
+    let r = app.get("/healthz", None).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
+    app.store.close().await;
+    assert_eq!(
+        app.get("/readyz", None).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pages_send_anonymous_visitors_to_login_and_back() {
+    let app = TestApp::new().await;
+    let r = app.get("/orders?status=paid", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login?next=%2Forders%3Fstatus%3Dpaid")
+    );
+
+    let r = app.get("/login", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(r#"action="/auth/login""#),
+        "a plain form that works without JS"
+    );
+    assert!(r.body.contains(r#"name="password""#));
+
+    let form = format!(
+        "username=admin&password={}&next=%2Forders%3Fstatus%3Dpaid",
+        app.admin_password
+    );
+    let r = app.post_form("/auth/login", &form, None, None).await;
+    assert_eq!(r.location.as_deref(), Some("/orders?status=paid"));
+    // Off-site targets are never followed.
+    let form = format!(
+        "username=admin&password={}&next=https%3A%2F%2Fevil.example",
+        app.admin_password
+    );
+    assert_eq!(
+        app.post_form("/auth/login", &form, None, None)
+            .await
+            .location
+            .as_deref(),
+        Some("/")
+    );
+}
+
+#[tokio::test]
+async fn login_sets_a_fresh_hardened_session_and_logout_destroys_it() {
+    let app = TestApp::new().await;
+    // A session id planted by an attacker before sign-in is not the one used after it.
+    let planted = format!("{SESSION_COOKIE}=AAAAAAAAAAAAAAAAAAAAAA");
+    let form = format!("username=admin&password={}", app.admin_password);
+    let r = app
+        .post_form("/auth/login", &form, Some(&planted), None)
+        .await;
+    let header = r
+        .cookies
+        .iter()
+        .find(|c| c.starts_with(SESSION_COOKIE))
+        .expect("cookie")
+        .clone();
+    assert!(
+        header.contains("HttpOnly") && header.contains("SameSite=Lax") && header.contains("Path=/"),
+        "{header}"
+    );
+    assert!(
+        !header.contains("Secure"),
+        "plain http public URL: no Secure flag"
+    );
+    let cookie = session_cookie(&r).expect("cookie");
+    assert_ne!(cookie, planted);
+
+    let page = app.get("/", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Welcome, admin"), "{}", page.body);
+    // Signed in, the login page sends you home.
+    assert_eq!(
+        app.get("/login", Some(&cookie)).await.location.as_deref(),
+        Some("/")
+    );
+
+    let r = app.post_form("/auth/logout", "", Some(&cookie), None).await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/login"))
+    );
+    assert_eq!(
+        app.get("/", Some(&cookie)).await.location.as_deref(),
+        Some("/login"),
+        "old cookie is dead"
+    );
+    let audit: Vec<_> = app
+        .store
+        .recent_audit(10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        audit.contains(&"login".to_string()) && audit.contains(&"logout".to_string()),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_is_refused_with_a_translated_message() {
+    let app = TestApp::new().await;
+    let r = app
+        .post_form(
+            "/auth/login",
+            "username=admin&password=wrong-password",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/login?error=invalid"));
+    assert!(
+        session_cookie(&r).is_none(),
+        "no session for a failed login"
+    );
+
+    let en = app.get("/login?error=invalid", None).await;
+    assert!(
+        en.body.contains("Wrong username or password"),
+        "{}",
+        en.body
+    );
+    let req =
+        Request::get("/login?error=invalid").header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9");
+    let zh = app.send(req.body(Body::empty()).expect("request")).await;
+    assert!(zh.body.contains("用户名或密码错误"), "{}", zh.body);
+    assert!(zh.body.contains(r#"lang="zh-CN""#));
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+    let app = TestApp::new().await;
+    for _ in 0..10 {
+        app.post_form(
+            "/auth/login",
+            "username=admin&password=guess-guess",
+            None,
+            None,
+        )
+        .await;
+    }
+    let form = format!("username=admin&password={}", app.admin_password);
+    let r = app.post_form("/auth/login", &form, None, None).await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login?error=locked&minutes=15")
+    );
+    assert!(session_cookie(&r).is_none());
+    let page = app.get("/login?error=locked&minutes=15", None).await;
+    assert!(
+        page.body.contains("try again in 15 minutes"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn server_functions_check_the_role_inside() {
+    let app = TestApp::new().await;
+    app.add_user("mia", "merchant-password", Role::Merchant)
+        .await;
+
+    let anonymous = app.call_server_fn("list_users", None).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+
+    let merchant = app.login("mia", "merchant-password").await;
+    let refused = app.call_server_fn("list_users", Some(&merchant)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        !refused.body.contains("admin"),
+        "no data leaks in the refusal: {}",
+        refused.body
+    );
+
+    let admin = app.login("admin", &app.admin_password).await;
+    let ok = app.call_server_fn("list_users", Some(&admin)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let rows: serde_json::Value = serde_json::from_str(&ok.body).expect("json");
+    let names: Vec<_> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|u| u["username"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["admin", "mia"]);
+    assert!(
+        !ok.body.contains("argon2"),
+        "password hashes never leave the server"
+    );
+}
+
+#[tokio::test]
+async fn pages_and_navigation_follow_the_role() {
+    let app = TestApp::new().await;
+    app.add_user("mia", "merchant-password", Role::Merchant)
+        .await;
+    app.add_user("sam", "support-password", Role::Support).await;
+
+    let merchant = app.login("mia", "merchant-password").await;
+    let page = app.get("/users", Some(&merchant)).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Your role cannot open this page"));
+    assert!(!page.body.contains("users-table"));
+    let home = app.get("/", Some(&merchant)).await;
+    for (href, shown) in [
+        ("/checkout", true),
+        ("/orders", true),
+        ("/refunds", false),
+        ("/credentials", false),
+        ("/users", false),
+    ] {
+        assert_eq!(
+            home.body.contains(&format!(r#"href="{href}""#)),
+            shown,
+            "merchant nav {href}"
+        );
+    }
+    assert_eq!(
+        app.get("/credentials", Some(&merchant)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let support = app.login("sam", "support-password").await;
+    assert_eq!(
+        app.get("/refunds", Some(&support)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/checkout", Some(&support)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let admin = app.login("admin", &app.admin_password).await;
+    let users = app.get("/users", Some(&admin)).await;
+    assert_eq!(users.status, StatusCode::OK);
+    assert!(
+        users.body.contains("users-table") && users.body.contains("sam"),
+        "{}",
+        users.body
+    );
+}
+
+#[tokio::test]
+async fn language_switch_is_a_form_post_and_is_remembered() {
+    let app = TestApp::new().await;
+    let admin = app.login("admin", &app.admin_password).await;
+    let r = app
+        .post_form("/auth/lang", "lang=zh&next=%2Fusers", Some(&admin), None)
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/users"))
+    );
+    let lang = r
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("paydesk_lang=zh"))
+        .expect("language cookie");
+    assert!(lang.contains("Max-Age=31536000"), "{lang}");
+
+    let both = format!("{admin}; paydesk_lang=zh");
+    let page = app.get("/users", Some(&both)).await;
+    assert!(
+        page.body.contains("退出登录") && page.body.contains("用户"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused() {
+    let app = TestApp::new().await;
+    let form = format!("username=admin&password={}", app.admin_password);
+    let r = app
+        .post_form("/auth/login", &form, None, Some("https://evil.example"))
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/login?error=cross_origin"));
+    assert!(
+        session_cookie(&r).is_none(),
+        "the forged sign-in did not happen"
+    );
+
+    let admin = app.login("admin", &app.admin_password).await;
+    let req = Request::post("/rpc/list_users")
+        .header(header::COOKIE, &admin)
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    // Our own origin passes.
+    let r = app
+        .post_form("/auth/login", &form, None, Some("http://127.0.0.1:3000"))
+        .await;
+    assert!(session_cookie(&r).is_some());
+}
