@@ -5,7 +5,7 @@ use crate::pages::{login::LoginPage, overview::OverviewPage};
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -41,14 +41,14 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/paydesk.css" />
         <Router>
             <Routes fallback=|| view! { <Layout><NotFound /></Layout> }>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/") view=OverviewPage />
-                <Route path=path!("/checkout") view=CheckoutPage />
-                <Route path=path!("/orders") view=OrdersPage />
-                <Route path=path!("/refunds") view=RefundsPage />
-                <Route path=path!("/logs") view=LogsPage />
-                <Route path=path!("/credentials") view=CredentialsPage />
-                <Route path=path!("/users") view=UsersPage />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async />
+                <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async />
+                <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
+                <Route path=path!("/refunds") view=RefundsPage ssr=SsrMode::Async />
+                <Route path=path!("/logs") view=LogsPage ssr=SsrMode::Async />
+                <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />
+                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

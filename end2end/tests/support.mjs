@@ -1,0 +1,84 @@
+// Starts a real paydesk process on a free loopback port with a fresh SQLite data dir,
+// and launches Debian's chromium through playwright-core (which never downloads a browser).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const artifacts = join(here, '..', 'test-results');
+mkdirSync(artifacts, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPaydesk() {
+  const bin = process.env.PAYDESK_BIN;
+  const siteRoot = process.env.PAYDESK_SITE_ROOT;
+  if (!bin || !siteRoot) throw new Error('set PAYDESK_BIN and PAYDESK_SITE_ROOT (scripts/test.sh does)');
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'paydesk-e2e-'));
+  const child = spawn(bin, ['serve'], {
+    env: {
+      ...process.env,
+      PAYDESK_ADDR: `127.0.0.1:${port}`,
+      PAYDESK_DATA_DIR: dataDir,
+      PAYDESK_SITE_ROOT: siteRoot,
+      RUST_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`paydesk exited early:\n${stderr}`);
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`paydesk did not become ready:\n${stderr}`); }
+    const ready = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
+    const password = /password:\s+(\S+)/.exec(stdout)?.[1];
+    if (ready && password) {
+      return {
+        base,
+        password,
+        stop: () => new Promise((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stderr }); });
+          child.kill('SIGTERM');
+        }),
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Collects console errors and warnings (hydration problems show up here). */
+export function watchConsole(page) {
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  return problems;
+}
