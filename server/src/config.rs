@@ -167,6 +167,7 @@ impl Config {
 mod tests {
     use super::*;
 
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature is fixed
     fn with_env<T>(vars: &[(&str, &str)], f: impl FnOnce(&mut figment::Jail) -> T) -> T {
         let mut out = None;
         figment::Jail::expect_with(|jail| {
