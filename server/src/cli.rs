@@ -78,8 +78,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     crate::telemetry::init(config.settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            let shutdown = shutdown_signal();
             let app = Application::build(config).await.map_err(failed)?;
-            app.run_until(shutdown_signal()).await.map_err(failed)
+            app.run_until(shutdown).await.map_err(failed)
         }
         Command::Migrate => {
             open_store(&config).await.map_err(failed)?;

@@ -29,9 +29,14 @@ struct Reply {
 
 impl TestApp {
     async fn new() -> TestApp {
+        TestApp::with_public_url(None).await
+    }
+
+    async fn with_public_url(public_url: Option<&str>) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let settings = Settings {
             data_dir: dir.path().to_path_buf(),
+            public_url: public_url.map(String::from),
             ..Settings::default()
         };
         let config = Config::from_settings(settings).expect("config");
@@ -464,4 +469,19 @@ async fn cross_origin_posts_are_refused() {
         .post_form("/auth/login", &form, None, Some("http://127.0.0.1:3000"))
         .await;
     assert!(session_cookie(&r).is_some());
+}
+
+#[tokio::test]
+async fn session_cookie_is_secure_behind_an_https_public_url() {
+    let app = TestApp::with_public_url(Some("https://pay.example.com")).await;
+    let form = format!("username=admin&password={}", app.admin_password);
+    let r = app
+        .post_form("/auth/login", &form, None, Some("https://pay.example.com"))
+        .await;
+    let header = r
+        .cookies
+        .iter()
+        .find(|c| c.starts_with(SESSION_COOKIE))
+        .expect("cookie");
+    assert!(header.contains("Secure"), "{header}");
 }

@@ -1,0 +1,190 @@
+//! The `paydesk` binary as an operator uses it: first start, user management from stdin,
+//! configuration errors, and a clean exit on SIGTERM.
+
+use paydesk_core::auth::verify_password;
+use paydesk_core::role::Role;
+use paydesk_core::store::Store;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_paydesk");
+
+fn paydesk(data_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PAYDESK_DATA_DIR", data_dir)
+        .env("PAYDESK_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+async fn open(dir: &std::path::Path) -> Store {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("paydesk.db").display());
+    Store::connect(&url).await.expect("connect")
+}
+
+#[tokio::test]
+async fn user_add_and_passwd_read_the_password_from_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut add = paydesk(dir.path());
+    add.args(["user", "add", "sara", "--role", "support"]);
+    let out = run_with_stdin(add, "first password 1\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let store = open(dir.path()).await;
+    let sara = store
+        .user_by_name("sara")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(sara.role, Role::Support);
+    assert!(verify_password("first password 1".into(), sara.password_hash.clone()).await);
+
+    let mut dup = paydesk(dir.path());
+    dup.args(["user", "add", "sara", "--role", "admin"]);
+    let out = run_with_stdin(dup, "another password\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    let mut passwd = paydesk(dir.path());
+    passwd.args(["user", "passwd", "sara"]);
+    let out = run_with_stdin(passwd, "second password 2\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sara = store
+        .user_by_name("sara")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert!(verify_password("second password 2".into(), sara.password_hash).await);
+
+    let mut short = paydesk(dir.path());
+    short.args(["user", "passwd", "sara"]);
+    let out = run_with_stdin(short, "short\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+
+    let mut bad_role = paydesk(dir.path());
+    bad_role.args(["user", "add", "x", "--role", "root"]);
+    assert!(
+        !run_with_stdin(bad_role, "long enough password\n")
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn bad_configuration_is_one_line_naming_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = paydesk(dir.path())
+        .env("PAYDESK_ADDR", "nonsense")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("PAYDESK_ADDR") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+/// Starts `paydesk serve`, waits until it listens, SIGTERMs it; returns what it printed
+/// on stdout, its exit status and how long shutting down took.
+fn serve_once(dir: &std::path::Path) -> (String, std::process::ExitStatus, Duration) {
+    let mut child = paydesk(dir)
+        .env("RUST_LOG", "info")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("paydesk is listening") => break,
+            Ok(_) => {}
+            Err(e) => panic!("paydesk did not start: {e}"),
+        }
+    }
+    let started = Instant::now();
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status,
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn first_start_prints_the_admin_password_once_and_sigterm_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, status, took) = serve_once(dir.path());
+    assert!(status.success(), "exit on SIGTERM: {status:?}");
+    assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
+    let password = first
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("password:")
+                .map(|p| p.trim().to_string())
+        })
+        .expect("password printed on first start");
+    assert!(first.contains("user:     admin"), "{first}");
+
+    let store = open(dir.path()).await;
+    let admin = store
+        .user_by_name("admin")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert!(verify_password(password.clone(), admin.password_hash).await);
+    store.close().await;
+
+    let (second, status, _) = serve_once(dir.path());
+    assert!(status.success());
+    assert!(
+        !second.contains("password"),
+        "never printed again: {second}"
+    );
+}
