@@ -69,18 +69,22 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(from_row).transpose()
+        self.user_where("id", id).await
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
+        self.user_where("username", username).await
+    }
+
+    /// `column` is one of our own unique columns, never user input.
+    async fn user_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE {column} = $1");
         let row = sqlx::query(&sql)
-            .bind(username)
+            .bind(value)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(from_row).transpose()
