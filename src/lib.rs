@@ -5,6 +5,7 @@
 //! behind the `server` feature.
 
 pub mod money;
+pub mod order;
 pub mod role;
 
 #[cfg(feature = "server")]

@@ -6,12 +6,14 @@
 
 mod audit;
 mod error;
+mod orders;
 mod sessions;
 mod throttle;
 mod users;
 
 pub use audit::AuditEntry;
 pub use error::StoreError;
+pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use sessions::StoredSession;
 pub use throttle::ThrottleState;
 pub use users::{NewUser, User};

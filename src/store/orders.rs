@@ -1,0 +1,579 @@
+//! Orders and refunds. Every change is one compare-and-set `UPDATE … WHERE <expected
+//! state>` inside a transaction with its timeline event: whoever loses a race changes
+//! nothing and is told what the order looks like now. No "read, check, then write".
+
+use super::{Store, StoreError, new_id};
+use crate::money::{Currency, Money};
+use crate::order::{Cause, OrderStatus, RefundStatus};
+use crate::time::now_ms;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: String,
+    pub out_trade_no: String,
+    pub channel: String,
+    pub amount: Money,
+    pub subject: String,
+    pub status: OrderStatus,
+    pub provider_trade_no: Option<String>,
+    pub qr_code: Option<String>,
+    pub creator: String,
+    pub merchant_notify_url: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: i64,
+    pub paid_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub refunded_minor: i64,
+    pub refund_reserved_minor: i64,
+    pub version: i64,
+}
+
+impl Order {
+    /// What can still be refunded: paid minus pending and succeeded refunds.
+    pub fn refundable_minor(&self) -> i64 {
+        if self.status.is_refundable() {
+            self.amount.minor() - self.refund_reserved_minor
+        } else {
+            0
+        }
+    }
+}
+
+pub struct NewOrder<'a> {
+    pub out_trade_no: &'a str,
+    pub channel: &'a str,
+    pub amount: Money,
+    pub subject: &'a str,
+    pub creator: &'a str,
+    pub expires_at: i64,
+    pub qr_code: Option<&'a str>,
+    pub merchant_notify_url: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub id: String,
+    pub out_refund_no: String,
+    pub order_id: String,
+    pub amount: Money,
+    pub reason: String,
+    pub status: RefundStatus,
+    pub provider_refund_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub requested_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEvent {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub cause: Cause,
+    pub detail: String,
+}
+
+/// The result of asking for a transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// This call made the change.
+    Applied(Order),
+    /// The order was already in the requested state (a duplicate notification, a query
+    /// that lost the race): nothing changed.
+    AlreadyDone(Order),
+    /// The transition is illegal from the order's current state, or the facts disagree
+    /// (amount, currency): nothing changed.
+    Refused { order: Order, reason: String },
+}
+
+/// The result of a refund request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundRequest {
+    Created(Refund),
+    /// The same `out_refund_no` was asked for before: the original refund, unchanged.
+    Existing(Refund),
+    Refused {
+        reason: String,
+    },
+}
+
+const ORDER_COLUMNS: &str = "id, out_trade_no, channel, amount_minor, currency, subject, status, provider_trade_no, \
+     qr_code, creator, merchant_notify_url, created_at, updated_at, expires_at, paid_at, closed_at, refunded_minor, \
+     refund_reserved_minor, version";
+
+const REFUND_COLUMNS: &str = "id, out_refund_no, order_id, amount_minor, currency, reason, status, provider_refund_id, \
+     failure_reason, requested_by, created_at";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn money(row: &AnyRow) -> Result<Money, StoreError> {
+    let currency: String = row.try_get("currency")?;
+    let currency = Currency::from_code(&currency).map_err(corrupt)?;
+    Money::new(row.try_get("amount_minor")?, currency).map_err(corrupt)
+}
+
+fn order_from_row(row: &AnyRow) -> Result<Order, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(Order {
+        id: row.try_get("id")?,
+        out_trade_no: row.try_get("out_trade_no")?,
+        channel: row.try_get("channel")?,
+        amount: money(row)?,
+        subject: row.try_get("subject")?,
+        status: status.parse().map_err(corrupt)?,
+        provider_trade_no: row.try_get("provider_trade_no")?,
+        qr_code: row.try_get("qr_code")?,
+        creator: row.try_get("creator")?,
+        merchant_notify_url: row.try_get("merchant_notify_url")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        expires_at: row.try_get("expires_at")?,
+        paid_at: row.try_get("paid_at")?,
+        closed_at: row.try_get("closed_at")?,
+        refunded_minor: row.try_get("refunded_minor")?,
+        refund_reserved_minor: row.try_get("refund_reserved_minor")?,
+        version: row.try_get("version")?,
+    })
+}
+
+fn refund_from_row(row: &AnyRow) -> Result<Refund, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(Refund {
+        id: row.try_get("id")?,
+        out_refund_no: row.try_get("out_refund_no")?,
+        order_id: row.try_get("order_id")?,
+        amount: money(row)?,
+        reason: row.try_get("reason")?,
+        status: status.parse().map_err(corrupt)?,
+        provider_refund_id: row.try_get("provider_refund_id")?,
+        failure_reason: row.try_get("failure_reason")?,
+        requested_by: row.try_get("requested_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Appends the timeline event for the change that just bumped the order to `version`.
+async fn record_event(
+    tx: &mut Transaction<'static, Any>,
+    order_id: &str,
+    kind: &str,
+    cause: &Cause,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, seq, at, kind, cause_kind, cause_ref, detail) \
+         SELECT id, version, $2, $3, $4, $5, $6 FROM orders WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(now_ms())
+    .bind(kind)
+    .bind(cause.kind())
+    .bind(cause.reference())
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a pending order; `Conflict` if `out_trade_no` is taken.
+    pub async fn create_order(
+        &self,
+        new: NewOrder<'_>,
+        cause: &Cause,
+    ) -> Result<Order, StoreError> {
+        let id = new_id();
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, qr_code, creator, \
+             merchant_notify_url, created_at, updated_at, expires_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1)",
+        )
+        .bind(&id)
+        .bind(new.out_trade_no)
+        .bind(new.channel)
+        .bind(new.amount.minor())
+        .bind(new.amount.currency().code())
+        .bind(new.subject)
+        .bind(new.qr_code)
+        .bind(new.creator)
+        .bind(new.merchant_notify_url)
+        .bind(now)
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        record_event(
+            &mut tx,
+            &id,
+            "created",
+            cause,
+            &new.amount.to_decimal_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.order(new.out_trade_no)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE out_trade_no = $1");
+        let row = sqlx::query(&sql)
+            .bind(out_trade_no)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(order_from_row).transpose()
+    }
+
+    async fn order_by_id(&self, id: &str) -> Result<Order, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_one(&self.pool).await?;
+        order_from_row(&row)
+    }
+
+    /// pending → paid, if the paid amount and currency are exactly the order's.
+    pub async fn mark_paid(
+        &self,
+        out_trade_no: &str,
+        provider_trade_no: &str,
+        paid: Money,
+        cause: &Cause,
+    ) -> Result<Transition, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'paid', provider_trade_no = $1, paid_at = $2, updated_at = $2, \
+             version = version + 1 \
+             WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5",
+        )
+        .bind(provider_trade_no)
+        .bind(now)
+        .bind(out_trade_no)
+        .bind(paid.minor())
+        .bind(paid.currency().code())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            let id: String = sqlx::query("SELECT id FROM orders WHERE out_trade_no = $1")
+                .bind(out_trade_no)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+            record_event(&mut tx, &id, "paid", cause, provider_trade_no).await?;
+            tx.commit().await?;
+            return Ok(Transition::Applied(self.order_by_id(&id).await?));
+        }
+        tx.rollback().await?;
+        let order = self
+            .order(out_trade_no)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(match order.status {
+            OrderStatus::Pending => {
+                let reason = format!(
+                    "paid {} but the order is {}",
+                    paid_text(paid),
+                    paid_text(order.amount)
+                );
+                Transition::Refused { order, reason }
+            }
+            s if s != OrderStatus::Closed
+                && order.provider_trade_no.as_deref() == Some(provider_trade_no) =>
+            {
+                Transition::AlreadyDone(order)
+            }
+            s => Transition::Refused {
+                reason: format!("cannot mark a {s} order paid"),
+                order,
+            },
+        })
+    }
+
+    /// pending → closed (by a person, expiry or the provider).
+    pub async fn close_order(
+        &self,
+        out_trade_no: &str,
+        cause: &Cause,
+    ) -> Result<Transition, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1, version = version + 1 \
+             WHERE out_trade_no = $2 AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(out_trade_no)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            let id: String = sqlx::query("SELECT id FROM orders WHERE out_trade_no = $1")
+                .bind(out_trade_no)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+            record_event(&mut tx, &id, "closed", cause, "").await?;
+            tx.commit().await?;
+            return Ok(Transition::Applied(self.order_by_id(&id).await?));
+        }
+        tx.rollback().await?;
+        let order = self
+            .order(out_trade_no)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(match order.status {
+            OrderStatus::Closed => Transition::AlreadyDone(order),
+            s => Transition::Refused {
+                reason: format!("cannot close a {s} order"),
+                order,
+            },
+        })
+    }
+
+    /// Reserves `amount` of the order for a new refund. The reservation is one atomic
+    /// `UPDATE … WHERE reserved + amount <= paid`, so concurrent requests can never
+    /// together exceed what was paid. Resubmitting an `out_refund_no` returns the
+    /// original refund.
+    pub async fn request_refund(
+        &self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+        amount: Money,
+        reason: &str,
+        cause: &Cause,
+    ) -> Result<RefundRequest, StoreError> {
+        if let Some(existing) = self.refund(out_refund_no).await? {
+            return Ok(RefundRequest::Existing(existing));
+        }
+        let order = self
+            .order(out_trade_no)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if amount.currency() != order.amount.currency() || amount.minor() <= 0 {
+            return Ok(RefundRequest::Refused {
+                reason: "refund currency or amount is invalid".into(),
+            });
+        }
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        // Write first: in SQLite this takes the write lock at once, so the transaction never
+        // has to upgrade a read snapshot (which could fail under concurrency).
+        let done = sqlx::query(
+            "UPDATE orders SET refund_reserved_minor = refund_reserved_minor + $1, updated_at = $2, \
+             version = version + 1 \
+             WHERE id = $3 AND status IN ('paid', 'partially_refunded') \
+             AND refund_reserved_minor + $1 <= amount_minor",
+        )
+        .bind(amount.minor())
+        .bind(now)
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            let order = self.order_by_id(&order.id).await?;
+            let reason = if order.status.is_refundable() {
+                format!(
+                    "refund of {} exceeds the refundable {}",
+                    paid_text(amount),
+                    paid_text(
+                        Money::new(order.refundable_minor(), amount.currency()).unwrap_or(amount)
+                    )
+                )
+            } else {
+                format!("a {} order cannot be refunded", order.status)
+            };
+            return Ok(RefundRequest::Refused { reason });
+        }
+        let insert = sqlx::query(
+            "INSERT INTO refunds (id, out_refund_no, order_id, amount_minor, currency, reason, status, requested_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
+        )
+        .bind(new_id())
+        .bind(out_refund_no)
+        .bind(&order.id)
+        .bind(amount.minor())
+        .bind(amount.currency().code())
+        .bind(reason)
+        .bind(cause_text(cause))
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match insert.map_err(StoreError::from) {
+            Ok(_) => {}
+            // Another request with the same out_refund_no won the race: undo our reservation.
+            Err(StoreError::Conflict) => {
+                tx.rollback().await?;
+                return match self.refund(out_refund_no).await? {
+                    Some(r) => Ok(RefundRequest::Existing(r)),
+                    None => Err(StoreError::Conflict),
+                };
+            }
+            Err(e) => return Err(e),
+        }
+        record_event(
+            &mut tx,
+            &order.id,
+            "refund_requested",
+            cause,
+            &format!("{out_refund_no} {}", paid_text(amount)),
+        )
+        .await?;
+        tx.commit().await?;
+        self.refund(out_refund_no)
+            .await?
+            .map(RefundRequest::Created)
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn refund(&self, out_refund_no: &str) -> Result<Option<Refund>, StoreError> {
+        let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE out_refund_no = $1");
+        let row = sqlx::query(&sql)
+            .bind(out_refund_no)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(refund_from_row).transpose()
+    }
+
+    pub async fn refunds_of(&self, order_id: &str) -> Result<Vec<Refund>, StoreError> {
+        let sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(order_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(refund_from_row).collect()
+    }
+
+    /// pending → succeeded for a refund, moving the order to partially_refunded/refunded.
+    /// Returns false when the refund was not pending (a duplicate notification).
+    pub async fn complete_refund(
+        &self,
+        out_refund_no: &str,
+        provider_refund_id: Option<&str>,
+        cause: &Cause,
+    ) -> Result<bool, StoreError> {
+        self.settle_refund(
+            out_refund_no,
+            RefundStatus::Succeeded,
+            provider_refund_id,
+            None,
+            cause,
+        )
+        .await
+    }
+
+    /// pending → failed for a refund, releasing its reservation so it can be retried.
+    pub async fn fail_refund(
+        &self,
+        out_refund_no: &str,
+        failure: &str,
+        cause: &Cause,
+    ) -> Result<bool, StoreError> {
+        self.settle_refund(
+            out_refund_no,
+            RefundStatus::Failed,
+            None,
+            Some(failure),
+            cause,
+        )
+        .await
+    }
+
+    async fn settle_refund(
+        &self,
+        out_refund_no: &str,
+        outcome: RefundStatus,
+        provider_refund_id: Option<&str>,
+        failure: Option<&str>,
+        cause: &Cause,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE refunds SET status = $1, provider_refund_id = COALESCE($2, provider_refund_id), \
+             failure_reason = $3, updated_at = $4 WHERE out_refund_no = $5 AND status = 'pending'",
+        )
+        .bind(outcome.as_str())
+        .bind(provider_refund_id)
+        .bind(failure)
+        .bind(now)
+        .bind(out_refund_no)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let row =
+            sqlx::query("SELECT order_id, amount_minor FROM refunds WHERE out_refund_no = $1")
+                .bind(out_refund_no)
+                .fetch_one(&mut *tx)
+                .await?;
+        let order_id: String = row.try_get("order_id")?;
+        let amount: i64 = row.try_get("amount_minor")?;
+        let (sql, kind) = match outcome {
+            RefundStatus::Succeeded => (
+                "UPDATE orders SET refunded_minor = refunded_minor + $1, \
+                 status = CASE WHEN refunded_minor + $1 >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END, \
+                 updated_at = $2, version = version + 1 WHERE id = $3",
+                "refund_succeeded",
+            ),
+            _ => (
+                "UPDATE orders SET refund_reserved_minor = refund_reserved_minor - $1, updated_at = $2, \
+                 version = version + 1 WHERE id = $3",
+                "refund_failed",
+            ),
+        };
+        sqlx::query(sql)
+            .bind(amount)
+            .bind(now)
+            .bind(&order_id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("{out_refund_no} {}", failure.unwrap_or(""));
+        record_event(&mut tx, &order_id, kind, cause, detail.trim()).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The order's timeline, oldest first.
+    pub async fn order_events(&self, order_id: &str) -> Result<Vec<OrderEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, kind, cause_kind, cause_ref, detail FROM order_events WHERE order_id = $1 ORDER BY seq",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("cause_kind")?;
+                let reference: String = r.try_get("cause_ref")?;
+                Ok(OrderEvent {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    kind: r.try_get("kind")?,
+                    cause: Cause::from_parts(&kind, &reference),
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn paid_text(m: Money) -> String {
+    format!("{} {}", m.to_decimal_string(), m.currency().code())
+}
+
+fn cause_text(cause: &Cause) -> String {
+    match cause.reference() {
+        "" => cause.kind().to_string(),
+        r => format!("{}:{r}", cause.kind()),
+    }
+}
