@@ -22,6 +22,12 @@ ensure_build_tools() {
     say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes ~20 min on 2 cores, once)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   fi
+  # cargo-leptos shrinks the release wasm with binaryen's wasm-opt (never downloaded here).
+  if ! command -v wasm-opt >/dev/null; then
+    say "installing Debian binaryen (wasm-opt)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq binaryen >/dev/null
+  fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
