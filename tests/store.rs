@@ -21,6 +21,7 @@ on_both_backends!(
     login_attempts_throttle_then_lock,
     bootstrap_admin_is_created_once,
     audit_log_reads_back_newest_first,
+    api_keys_are_shown_once_stored_hashed_and_revocable,
 );
 
 async fn migrations_are_idempotent(store: &Store) {
@@ -348,4 +349,67 @@ async fn audit_log_reads_back_newest_first(store: &Store) {
     let actions: Vec<_> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["user_created", "login"]);
     assert_eq!(entries[0].detail, "role=support");
+}
+
+async fn api_keys_are_shown_once_stored_hashed_and_revocable(store: &Store) {
+    let key = store
+        .create_api_key("pos-1", "admin")
+        .await
+        .expect("create");
+    assert!(
+        key.secret.starts_with("pdk_") && key.secret.len() > 40,
+        "{}",
+        key.info.prefix
+    );
+    assert!(key.secret.starts_with(&key.info.prefix));
+    assert!(
+        !format!("{key:?}").contains(&key.secret),
+        "Debug hides the key"
+    );
+    assert!(matches!(
+        store.create_api_key("pos-1", "admin").await,
+        Err(StoreError::Conflict)
+    ));
+
+    // Only a hash is stored.
+    let raw: Vec<String> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
+        .fetch_all(store.pool())
+        .await
+        .expect("raw");
+    assert!(
+        raw.iter()
+            .all(|h| h.len() == 64 && !h.contains(&key.secret))
+    );
+
+    let found = store
+        .authenticate_api_key(&key.secret)
+        .await
+        .expect("auth")
+        .expect("valid");
+    assert_eq!(found.name, "pos-1");
+    assert!(
+        store.api_keys().await.expect("list")[0]
+            .last_used_at
+            .is_some(),
+        "use is recorded"
+    );
+    assert_eq!(
+        store.authenticate_api_key("pdk_wrong").await.expect("auth"),
+        None
+    );
+    assert_eq!(
+        store.authenticate_api_key("nonsense").await.expect("auth"),
+        None
+    );
+
+    store.revoke_api_key("pos-1").await.expect("revoke");
+    assert_eq!(
+        store.authenticate_api_key(&key.secret).await.expect("auth"),
+        None,
+        "revoked keys stop working"
+    );
+    assert!(matches!(
+        store.revoke_api_key("pos-1").await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -37,6 +37,19 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage merchant API keys.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create { name: String },
+    /// List keys (names, prefixes, last use; never the keys).
+    List,
+    /// Revoke a key; requests using it are refused from now on.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,6 +128,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("user `{name}` added with role {role}");
             Ok(())
         }
+        Command::Apikey(cmd) => apikey(&config, cmd).await,
         Command::User(UserCommand::Passwd { name }) => {
             let store = open_store(&config).await.map_err(failed)?;
             let hash = hash_password(read_new_password()?).await.map_err(failed)?;
@@ -131,6 +145,55 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+async fn apikey(config: &Config, cmd: ApiKeyCommand) -> Result<(), CliError> {
+    let store = open_store(config).await.map_err(failed)?;
+    match cmd {
+        ApiKeyCommand::Create { name } => {
+            let key = match store.create_api_key(name.trim(), "cli").await {
+                Ok(k) => k,
+                Err(StoreError::Conflict) => {
+                    return Err(failed(format!("an API key named `{name}` exists")));
+                }
+                Err(e) => return Err(failed(e)),
+            };
+            store
+                .audit("cli", "api_key_created", &name, &key.info.prefix)
+                .await
+                .map_err(failed)?;
+            println!("{}", key.secret);
+            eprintln!("API key `{name}` created. Store it now: it is not shown again.");
+        }
+        ApiKeyCommand::List => {
+            for k in store.api_keys().await.map_err(failed)? {
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let used = k
+                    .last_used_at
+                    .map_or("never used".to_string(), |t| format!("last used at {t} ms"));
+                println!("{}\t{}…\t{state}\t{used}", k.name, k.prefix);
+            }
+        }
+        ApiKeyCommand::Revoke { name } => {
+            match store.revoke_api_key(&name).await {
+                Ok(()) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(failed(format!("no active API key named `{name}`")));
+                }
+                Err(e) => return Err(failed(e)),
+            }
+            store
+                .audit("cli", "api_key_revoked", &name, "")
+                .await
+                .map_err(failed)?;
+            println!("API key `{name}` revoked");
+        }
+    }
+    Ok(())
 }
 
 /// One line from standard input (a prompt without echo when it is a terminal).

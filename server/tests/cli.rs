@@ -188,3 +188,51 @@ async fn first_start_prints_the_admin_password_once_and_sigterm_exits_cleanly() 
         "never printed again: {second}"
     );
 }
+
+#[tokio::test]
+async fn apikey_create_prints_the_key_once_and_revoke_disables_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = paydesk(dir.path())
+        .args(["apikey", "create", "pos-1"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(key.starts_with("pdk_"), "{key}");
+
+    let store = open(dir.path()).await;
+    assert_eq!(
+        store
+            .authenticate_api_key(&key)
+            .await
+            .expect("auth")
+            .map(|k| k.name),
+        Some("pos-1".into())
+    );
+
+    let list = paydesk(dir.path())
+        .args(["apikey", "list"])
+        .output()
+        .expect("run");
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("pos-1") && listed.contains("active") && !listed.contains(&key),
+        "{listed}"
+    );
+
+    let out = paydesk(dir.path())
+        .args(["apikey", "revoke", "pos-1"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert_eq!(store.authenticate_api_key(&key).await.expect("auth"), None);
+    let again = paydesk(dir.path())
+        .args(["apikey", "revoke", "pos-1"])
+        .output()
+        .expect("run");
+    assert_eq!(again.status.code(), Some(1));
+}

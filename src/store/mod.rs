@@ -4,6 +4,7 @@
 //! Every query uses `$N` placeholders (understood by both drivers), BIGINT millisecond
 //! timestamps and TEXT ids, so no statement needs a dialect branch.
 
+mod api_keys;
 mod audit;
 mod error;
 mod orders;
@@ -11,6 +12,7 @@ mod sessions;
 mod throttle;
 mod users;
 
+pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};

@@ -1,0 +1,136 @@
+//! Merchant API keys: created by an admin, shown once, stored as a hash, revocable.
+
+use super::{Store, StoreError, new_id};
+use crate::time::now_ms;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// What a list of keys shows: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A key just created: the only moment its secret exists outside the caller's hands.
+/// `Debug` does not print it.
+pub struct NewApiKey {
+    pub info: ApiKeyInfo,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+const KEY_PREFIX: &str = "pdk_";
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn info_from_row(r: &AnyRow) -> Result<ApiKeyInfo, StoreError> {
+    Ok(ApiKeyInfo {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        prefix: r.try_get("prefix")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+const COLUMNS: &str = "id, name, prefix, created_by, created_at, last_used_at, revoked_at";
+
+impl Store {
+    /// Creates a key named `name`; `Conflict` if the name is taken.
+    pub async fn create_api_key(
+        &self,
+        name: &str,
+        created_by: &str,
+    ) -> Result<NewApiKey, StoreError> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let prefix: String = secret.chars().take(KEY_PREFIX.len() + 6).collect();
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, key_hash, prefix, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(hash(&secret))
+        .bind(&prefix)
+        .bind(created_by)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        let info = self
+            .api_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or(StoreError::NotFound)?;
+        Ok(NewApiKey { info, secret })
+    }
+
+    /// The key that `presented` is, if it exists and is not revoked; records its use.
+    pub async fn authenticate_api_key(
+        &self,
+        presented: &str,
+    ) -> Result<Option<ApiKeyInfo>, StoreError> {
+        if !presented.starts_with(KEY_PREFIX) {
+            return Ok(None);
+        }
+        let sql =
+            format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(hash(presented))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(info) = row.as_ref().map(info_from_row).transpose()? else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(&info.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(info))
+    }
+
+    pub async fn api_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM api_keys ORDER BY name");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(info_from_row).collect()
+    }
+
+    /// Revokes the key named `name`; `NotFound` if there is no such live key.
+    pub async fn revoke_api_key(&self, name: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
