@@ -19,12 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower_http::LatencyUnit;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Level;
 
 pub const SESSION_COOKIE: &str = "paydesk_session";
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -100,10 +102,13 @@ pub fn app(state: AppState) -> Router {
         .merge(pages)
         .with_state(state)
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
-                tracing::info_span!("request", id = id.unwrap_or(""), method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+                    tracing::info_span!("request", id = id.unwrap_or(""), method = %req.method(), path = %req.uri().path())
+                })
+                // One INFO line per request (status, latency) inside its request-id span.
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
