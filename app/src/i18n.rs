@@ -131,6 +131,21 @@ pub struct Messages {
     pub status_disabled: &'static str,
     pub loading: &'static str,
     pub go_to_login: &'static str,
+    // The sandbox wallet page (`/sandbox/pay/<code>`), what a phone opens from a sandbox QR.
+    pub wallet_title: &'static str,
+    pub wallet_note: &'static str,
+    pub wallet_merchant_item: &'static str,
+    pub wallet_amount: &'static str,
+    pub wallet_pay_with: fn(&str) -> String,
+    pub wallet_pay: &'static str,
+    pub wallet_cancel: &'static str,
+    pub wallet_paid: &'static str,
+    pub wallet_closed: &'static str,
+    pub wallet_not_found: &'static str,
+    pub wallet_unavailable: &'static str,
+    pub provider_alipay: &'static str,
+    pub provider_wechatpay: &'static str,
+    pub provider_stripe: &'static str,
 }
 
 pub static EN: Messages = Messages {
@@ -180,6 +195,20 @@ pub static EN: Messages = Messages {
     status_disabled: "Disabled",
     loading: "Loading…",
     go_to_login: "Go to sign-in",
+    wallet_title: "Sandbox wallet",
+    wallet_note: "This is the paydesk sandbox. No real money moves.",
+    wallet_merchant_item: "Item",
+    wallet_amount: "Amount",
+    wallet_pay_with: |p| format!("Pay with {p} (sandbox)"),
+    wallet_pay: "Pay",
+    wallet_cancel: "Cancel",
+    wallet_paid: "Paid. The merchant is being notified; you can close this page.",
+    wallet_closed: "This order is closed and can no longer be paid.",
+    wallet_not_found: "There is no sandbox order for this code. Scan the QR code again.",
+    wallet_unavailable: "The sandbox is not available right now. Try again in a moment.",
+    provider_alipay: "Alipay",
+    provider_wechatpay: "WeChat Pay",
+    provider_stripe: "Stripe",
 };
 
 pub static ZH: Messages = Messages {
@@ -227,6 +256,20 @@ pub static ZH: Messages = Messages {
     status_disabled: "已停用",
     loading: "加载中…",
     go_to_login: "前往登录",
+    wallet_title: "沙箱钱包",
+    wallet_note: "这是 paydesk 沙箱环境，不会产生真实扣款。",
+    wallet_merchant_item: "商品",
+    wallet_amount: "金额",
+    wallet_pay_with: |p| format!("使用{p}付款（沙箱）"),
+    wallet_pay: "付款",
+    wallet_cancel: "取消",
+    wallet_paid: "付款成功，正在通知商户。您可以关闭此页面。",
+    wallet_closed: "该订单已关闭，无法再付款。",
+    wallet_not_found: "找不到该付款码对应的沙箱订单，请重新扫描二维码。",
+    wallet_unavailable: "沙箱暂时不可用，请稍后重试。",
+    provider_alipay: "支付宝",
+    provider_wechatpay: "微信支付",
+    provider_stripe: "Stripe",
 };
 
 impl Messages {

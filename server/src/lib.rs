@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod routes;
+pub mod sandbox;
 pub mod security;
 pub mod startup;
 pub mod telemetry;

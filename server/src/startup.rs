@@ -38,6 +38,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed-login policy (tests shorten its delays).
     pub throttle: ThrottlePolicy,
+    /// The built-in provider sandboxes (`/sandbox/…`); tests replace it to tune delivery.
+    pub sandbox: crate::sandbox::SandboxHub,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -56,6 +58,7 @@ impl AppState {
             .build();
         AppState {
             leptos,
+            sandbox: crate::sandbox::SandboxHub::new(&config.public_url, store.clone()),
             store,
             config: Arc::new(config),
             throttle: ThrottlePolicy::default(),
@@ -84,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(lang::switch))
+        .merge(crate::sandbox::routes(state.sandbox.clone()))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -166,6 +170,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let sandbox = self.state.sandbox.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let sweeper = tokio::spawn(sweep_sessions(store.clone(), stop_rx));
         let url = self.state.config.public_url.clone();
@@ -179,6 +184,7 @@ impl Application {
         .await?;
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
+        sandbox.shutdown().await;
         store.close().await;
         tracing::info!("paydesk stopped");
         Ok(())

@@ -103,6 +103,19 @@ pub struct ProviderCall {
     pub error: Option<String>,
     /// When the attempt started, Unix milliseconds.
     pub started_at_ms: i64,
+    /// The order the call was about, when the caller said so with [`for_trade`].
+    pub out_trade_no: Option<String>,
+}
+
+tokio::task_local! {
+    static CALL_TRADE: String;
+}
+
+/// Runs `f` (one or more provider calls) with every recorded [`ProviderCall`] linked to
+/// `out_trade_no`. A task-local instead of a parameter: the order service knows the order,
+/// the protocol clients do not need to, and no provider has to thread it through.
+pub async fn for_trade<F: std::future::Future>(out_trade_no: impl Into<String>, f: F) -> F::Output {
+    CALL_TRADE.scope(out_trade_no.into(), f).await
 }
 
 /// Where call records go. The store implements this later; tests use [`MemorySink`].
@@ -223,6 +236,7 @@ impl HttpClient {
                 provider_code: None,
                 error: None,
                 started_at_ms,
+                out_trade_no: CALL_TRADE.try_with(Clone::clone).ok(),
             };
             let retry = match &result {
                 Ok(resp) => {

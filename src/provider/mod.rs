@@ -23,7 +23,7 @@ use async_trait::async_trait;
 
 use crate::money::{Money, MoneyError};
 
-pub use http::{CallSink, MemorySink, NullSink, ProviderCall};
+pub use http::{CallSink, MemorySink, NullSink, ProviderCall, for_trade};
 pub use reqwest::header::HeaderMap;
 
 /// Which protocol a channel speaks.

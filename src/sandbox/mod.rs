@@ -11,6 +11,9 @@
 //! The order book ([`Ledger`]) is shared by the three sandboxes; only the wire formats differ.
 
 pub mod alipay;
+pub mod delivery;
+pub mod keys;
+pub mod set;
 pub mod stripe;
 pub mod wechatpay;
 
