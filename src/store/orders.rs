@@ -222,6 +222,26 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// The tail of every applied order transition: its timeline event, in the same
+    /// transaction, then the order as it is now.
+    async fn commit_transition(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        out_trade_no: &str,
+        kind: &str,
+        cause: &Cause,
+        detail: &str,
+    ) -> Result<Transition, StoreError> {
+        let id: String = sqlx::query("SELECT id FROM orders WHERE out_trade_no = $1")
+            .bind(out_trade_no)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        record_event(&mut tx, &id, kind, cause, detail).await?;
+        tx.commit().await?;
+        Ok(Transition::Applied(self.order_by_id(&id).await?))
+    }
+
     pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE out_trade_no = $1");
         let row = sqlx::query(&sql)
@@ -260,14 +280,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
-            let id: String = sqlx::query("SELECT id FROM orders WHERE out_trade_no = $1")
-                .bind(out_trade_no)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-            record_event(&mut tx, &id, "paid", cause, provider_trade_no).await?;
-            tx.commit().await?;
-            return Ok(Transition::Applied(self.order_by_id(&id).await?));
+            return self
+                .commit_transition(tx, out_trade_no, "paid", cause, provider_trade_no)
+                .await;
         }
         tx.rollback().await?;
         let order = self
@@ -312,14 +327,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
-            let id: String = sqlx::query("SELECT id FROM orders WHERE out_trade_no = $1")
-                .bind(out_trade_no)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-            record_event(&mut tx, &id, "closed", cause, "").await?;
-            tx.commit().await?;
-            return Ok(Transition::Applied(self.order_by_id(&id).await?));
+            return self
+                .commit_transition(tx, out_trade_no, "closed", cause, "")
+                .await;
         }
         tx.rollback().await?;
         let order = self
