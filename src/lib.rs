@@ -18,3 +18,5 @@ pub mod sandbox;
 pub mod store;
 #[cfg(feature = "server")]
 pub mod time;
+#[cfg(feature = "server")]
+pub mod vault;

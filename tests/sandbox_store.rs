@@ -9,6 +9,7 @@ use paydesk_core::provider::secret::SecretString;
 use paydesk_core::provider::{CallSink, ProviderCall, ProviderKind, for_trade};
 use paydesk_core::sandbox::keys::{StripeSandboxKeys, load_or_create};
 use paydesk_core::store::{CallFilter, Store, StoreCallSink};
+use paydesk_core::vault::MasterKey;
 
 on_both_backends!(
     sandbox_keys_first_insert_wins,
@@ -45,8 +46,9 @@ async fn sandbox_keys_first_insert_wins(store: &Store) {
 
 async fn sandbox_keys_are_created_once(store: &Store) {
     // Stripe's keys need no RSA generation, so this story stays fast.
-    let a: StripeSandboxKeys = load_or_create(store).await.expect("create");
-    let b: StripeSandboxKeys = load_or_create(store).await.expect("load");
+    let master = MasterKey::from_bytes([9; 32]);
+    let a: StripeSandboxKeys = load_or_create(store, &master).await.expect("create");
+    let b: StripeSandboxKeys = load_or_create(store, &master).await.expect("load");
     assert!(a.secret_key.expose().starts_with("sk_test_"));
     assert!(a.webhook_secret.expose().starts_with("whsec_"));
     assert_eq!(a.secret_key, b.secret_key);
@@ -54,6 +56,20 @@ async fn sandbox_keys_are_created_once(store: &Store) {
     let debug = format!("{a:?}");
     assert!(!debug.contains(a.secret_key.expose()), "{debug}");
     assert!(!debug.contains(a.webhook_secret.expose()), "{debug}");
+    // At rest the document is sealed: no secret in the row, and another key cannot open it.
+    let row = store
+        .sandbox_secrets("stripe")
+        .await
+        .expect("read")
+        .expect("row");
+    assert!(row.expose().starts_with("v1:"), "sealed");
+    assert!(!row.expose().contains("whsec_") && !row.expose().contains("sk_test_"));
+    let wrong: Result<StripeSandboxKeys, _> =
+        load_or_create(store, &MasterKey::from_bytes([1; 32])).await;
+    assert!(
+        wrong.is_err(),
+        "a different master key cannot read the keys"
+    );
 }
 
 fn call(

@@ -58,7 +58,7 @@ impl AppState {
             .build();
         AppState {
             leptos,
-            sandbox: crate::sandbox::SandboxHub::new(&config.public_url, store.clone()),
+            sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
             store,
             config: Arc::new(config),
             throttle: ThrottlePolicy::default(),

@@ -55,7 +55,7 @@ async fn start(dir: &Path, stripe_webhook_url: Option<String>) -> Server {
     store.migrate().await.expect("migrate");
     let mut state = AppState::new(config, store);
     state.sandbox = SandboxHub::with_options(
-        &state.config.public_url,
+        &state.config,
         state.store.clone(),
         SandboxOptions {
             delivery: DeliveryPolicy {
@@ -436,6 +436,17 @@ async fn keys_survive_a_restart_and_never_show_in_debug() {
         .create_qr(&order("ALI-R", 1, Currency::Cny, "http://127.0.0.1:9/n"))
         .await
         .expect("second instance accepts the stored merchant key");
+
+    // At rest the keys are sealed under the master key, created 0600 in the data dir.
+    assert!(dir.path().join("master.key").exists());
+    let row = first
+        .state
+        .store
+        .sandbox_secrets("alipay")
+        .await
+        .expect("read")
+        .expect("row");
+    assert!(!row.expose().contains("PRIVATE KEY") && row.expose().starts_with("v1:"));
 
     let debug = format!("{k1:?} {:?}", first.state.sandbox);
     assert!(!debug.contains("PRIVATE KEY"), "{debug}");

@@ -24,6 +24,7 @@ use crate::provider::stripe::StripeConfig;
 use crate::provider::wechatpay::{PlatformPublicKey, WechatPayConfig};
 use crate::provider::{ProviderKind, SharedClock};
 use crate::store::{Store, StoreError};
+use crate::vault::{MasterKey, VaultError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -35,6 +36,8 @@ pub enum KeyError {
     Generate(#[from] CryptoError),
     #[error("key generation was interrupted")]
     Interrupted,
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }
 
 /// The per-provider part of [`load_or_create`].
@@ -47,11 +50,17 @@ pub trait PersistedKeys: Sized + Send + 'static {
     fn from_doc(doc: Self::Doc) -> Result<Self, KeyError>;
 }
 
-/// Reads the provider's keys from the store, or generates and stores them. RSA generation
-/// is CPU-bound, so it runs on the blocking pool instead of stalling the async workers.
-pub async fn load_or_create<K: PersistedKeys>(store: &Store) -> Result<K, KeyError> {
+/// Reads the provider's keys from the store, or generates and stores them, sealed under
+/// the master key. RSA generation is CPU-bound, so it runs on the blocking pool instead of
+/// stalling the async workers.
+pub async fn load_or_create<K: PersistedKeys>(
+    store: &Store,
+    master: &MasterKey,
+) -> Result<K, KeyError> {
     let name = K::PROVIDER.as_str();
-    let text = match store.sandbox_secrets(name).await? {
+    // Binds each sealed document to its row.
+    let aad = format!("sandbox_keys/{name}");
+    let stored = match store.sandbox_secrets(name).await? {
         Some(text) => text,
         None => {
             let fresh = tokio::task::spawn_blocking(K::generate)
@@ -59,12 +68,19 @@ pub async fn load_or_create<K: PersistedKeys>(store: &Store) -> Result<K, KeyErr
                 .map_err(|_| KeyError::Interrupted)??;
             let json = serde_json::to_string(&fresh.to_doc()?)
                 .map_err(|_| KeyError::Corrupt(K::PROVIDER))?;
+            let sealed = SecretString::new(master.seal(&aad, &SecretString::new(json)));
             let stored = store
-                .insert_sandbox_secrets_if_absent(name, &SecretString::new(json))
+                .insert_sandbox_secrets_if_absent(name, &sealed)
                 .await?;
             tracing::info!(provider = name, "sandbox keys ready");
             stored
         }
+    };
+    // Documents written before keys were sealed are plain JSON; they still load.
+    let text = if MasterKey::is_sealed(stored.expose()) {
+        master.open(&aad, stored.expose())?
+    } else {
+        stored
     };
     let doc = serde_json::from_str(text.expose()).map_err(|_| KeyError::Corrupt(K::PROVIDER))?;
     K::from_doc(doc)
@@ -344,12 +360,15 @@ pub struct SandboxKeys {
 
 impl SandboxKeys {
     /// Loads (or on first start generates and stores) every sandbox key.
-    pub async fn load_or_create(store: &Store) -> Result<SandboxKeys, KeyError> {
+    pub async fn load_or_create(
+        store: &Store,
+        master: &MasterKey,
+    ) -> Result<SandboxKeys, KeyError> {
         // Generated concurrently: on a fresh install that is four RSA keys.
         let (a, w, s) = tokio::join!(
-            load_or_create::<AlipaySandboxKeys>(store),
-            load_or_create::<WechatPaySandboxKeys>(store),
-            load_or_create::<StripeSandboxKeys>(store),
+            load_or_create::<AlipaySandboxKeys>(store, master),
+            load_or_create::<WechatPaySandboxKeys>(store, master),
+            load_or_create::<StripeSandboxKeys>(store, master),
         );
         Ok(SandboxKeys {
             alipay: Arc::new(a?),

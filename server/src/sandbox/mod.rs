@@ -4,8 +4,9 @@
 //!   gateways (`paydesk_core::sandbox`), verifying our signed requests like the real ones;
 //! - `/sandbox/pay/{code}`: the wallet page a phone opens from the QR code ([`wallet`]).
 //!
-//! Keys come from the database (generated on first use, shared by every instance). They
-//! are loaded lazily on the first sandbox request, so building the router stays synchronous
+//! Keys come from the database (generated on first use, sealed under the master key —
+//! `PAYDESK_MASTER_KEY` or `master.key` in the data directory — and shared by every
+//! instance that has the same master key). They are loaded lazily on the first sandbox request, so building the router stays synchronous
 //! and a server that never touches the sandbox never generates RSA keys.
 
 pub mod wallet;
@@ -23,9 +24,13 @@ use paydesk_core::sandbox::delivery::{Deliverer, DeliveryError, DeliveryPolicy};
 use paydesk_core::sandbox::keys::{KeyError, SandboxKeys};
 use paydesk_core::sandbox::set::SandboxSet;
 use paydesk_core::store::Store;
+use paydesk_core::vault::MasterKey;
+use std::path::PathBuf;
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
 use url::Url;
+
+use crate::config::Config;
 
 /// How the sandbox behaves; tests shorten the retry schedule and redirect Stripe events.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +42,7 @@ pub struct SandboxOptions {
 
 struct Inner {
     store: Store,
+    data_dir: PathBuf,
     public_url: Url,
     stripe_webhook_url: String,
     clock: SharedClock,
@@ -59,11 +65,12 @@ impl std::fmt::Debug for SandboxHub {
 }
 
 impl SandboxHub {
-    pub fn new(public_url: &Url, store: Store) -> SandboxHub {
-        SandboxHub::with_options(public_url, store, SandboxOptions::default())
+    pub fn new(config: &Config, store: Store) -> SandboxHub {
+        SandboxHub::with_options(config, store, SandboxOptions::default())
     }
 
-    pub fn with_options(public_url: &Url, store: Store, options: SandboxOptions) -> SandboxHub {
+    pub fn with_options(config: &Config, store: Store, options: SandboxOptions) -> SandboxHub {
+        let public_url = &config.public_url;
         let stripe_webhook_url = options
             .stripe_webhook_url
             .unwrap_or_else(|| join(public_url, "notify/stripe/sandbox"));
@@ -73,6 +80,7 @@ impl SandboxHub {
         SandboxHub {
             inner: Arc::new(Inner {
                 store,
+                data_dir: config.settings.data_dir.clone(),
                 public_url: public_url.clone(),
                 stripe_webhook_url,
                 clock: Arc::new(SystemClock),
@@ -94,7 +102,8 @@ impl SandboxHub {
         inner
             .set
             .get_or_try_init(|| async {
-                let keys = SandboxKeys::load_or_create(&inner.store).await?;
+                let master = MasterKey::load(&inner.data_dir)?;
+                let keys = SandboxKeys::load_or_create(&inner.store, &master).await?;
                 Ok(Arc::new(SandboxSet::new(
                     keys,
                     &join(&inner.public_url, "sandbox/pay"),
