@@ -181,7 +181,9 @@ impl Deliverer {
     /// Stops every delivery (pending retries are abandoned, like a gateway outage would)
     /// and waits for the tasks to end.
     pub async fn shutdown(&self) {
-        let _ = self.inner.stop.send(true);
+        // `send_replace`, not `send`: with no delivery running there is no receiver, and
+        // `send` would then leave the flag unset and later submissions would still start.
+        self.inner.stop.send_replace(true);
         let mut tasks = {
             let mut guard = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
             std::mem::take(&mut *guard)
