@@ -21,11 +21,12 @@ if cargo tree -p paydesk-app --target wasm32-unknown-unknown --no-default-featur
 fi
 
 say "unit, store (SQLite + Postgres) and HTTP tests"
-cargo test --workspace
+# Bounded, so a hang fails loudly instead of eating the CI budget.
+timeout 1200 cargo test --workspace
 
 say "building the site for the browser tests"
 cargo leptos build
 say "browser tests (headless Debian chromium)"
 PAYDESK_BIN="$CARGO_TARGET_DIR/debug/paydesk" PAYDESK_SITE_ROOT="$ROOT/target/site" \
-  node --test --test-concurrency=1 end2end/tests/
+  timeout 600 node --test --test-concurrency=1 end2end/tests/
 say "all tests passed"
