@@ -126,6 +126,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error(transparent)]
+    MasterKey(#[from] paydesk_core::vault::VaultError),
 }
 
 /// Opens (creating if needed) the data directory and the database, and migrates it.
@@ -146,6 +148,10 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartupError> {
         let store = open_store(&config).await?;
+        // Fail at start, in one line, on a bad PAYDESK_MASTER_KEY or an unreadable key
+        // file, rather than on the first request that needs a secret. Creates the key file
+        // (0600) on a fresh install.
+        paydesk_core::vault::MasterKey::load(&config.settings.data_dir)?;
         if let Some(password) = ensure_bootstrap_admin(&store).await? {
             print_first_login(&config, &password);
         }

@@ -171,6 +171,15 @@ async fn first_start_prints_the_admin_password_once_and_sigterm_exits_cleanly() 
         })
         .expect("password printed on first start");
     assert!(first.contains("user:     admin"), "{first}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("master.key"))
+            .expect("master.key created")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     let store = open(dir.path()).await;
     let admin = store
