@@ -11,6 +11,10 @@ pub mod role;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+pub mod channel;
+#[cfg(feature = "server")]
+pub mod payments;
+#[cfg(feature = "server")]
 pub mod provider;
 #[cfg(feature = "server")]
 pub mod sandbox;

@@ -31,6 +31,8 @@ async fn new_order(store: &Store, out_trade_no: &str, minor: i64) -> Order {
         expires_at: now_ms() + 15 * 60_000,
         qr_code: Some("https://qr.example/abc"),
         merchant_notify_url: None,
+        api_key_id: None,
+        next_query_at: None,
     };
     store
         .create_order(new, &Cause::User("mia".into()))
@@ -55,6 +57,8 @@ async fn lifecycle_is_traceable_from_creation_to_full_refund(store: &Store) {
                 expires_at: 0,
                 qr_code: None,
                 merchant_notify_url: None,
+                api_key_id: None,
+                next_query_at: None,
             },
             &Cause::Query,
         )

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod jobs;
 pub mod routes;
 pub mod sandbox;
 pub mod security;

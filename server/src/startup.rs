@@ -1,9 +1,11 @@
 //! Building the application: store, router, listener; and serving it until a signal.
 
 use crate::config::Config;
-use crate::routes::{health, lang, login};
+use crate::jobs::JobSettings;
+use crate::routes::{health, lang, login, notify};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post};
@@ -12,11 +14,16 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use paydesk_app::{App, shell};
 use paydesk_core::auth::{Backend, DbSessionStore, ThrottlePolicy, ensure_bootstrap_admin};
+use paydesk_core::channel::ChannelRegistry;
+use paydesk_core::payments::notify::MAX_NOTIFY_BYTES;
+use paydesk_core::payments::{PaymentSettings, Payments};
+use paydesk_core::provider::SystemClock;
+use paydesk_core::provider::http::HttpSettings;
+use paydesk_core::store::{CallLogWriter, StoreCallSink};
 use paydesk_core::store::{Store, StoreError};
-use paydesk_core::time::now_ms;
+use paydesk_core::vault::MasterKey;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::LatencyUnit;
@@ -40,6 +47,12 @@ pub struct AppState {
     pub throttle: ThrottlePolicy,
     /// The built-in provider sandboxes (`/sandbox/…`); tests replace it to tune delivery.
     pub sandbox: crate::sandbox::SandboxHub,
+    /// Checkout, notifications, queries and refunds over the configured channels.
+    pub payments: Payments,
+    /// Background loops (tests shorten their intervals).
+    pub jobs: JobSettings,
+    /// Writes provider call records; flushed at shutdown.
+    call_log: Arc<std::sync::Mutex<Option<CallLogWriter>>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -49,19 +62,63 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
+    /// Loads the master key from the configuration. [`Application::build`] has already
+    /// refused to start on a bad key, so a failure here means a test set things up wrong.
     pub fn new(config: Config, store: Store) -> AppState {
+        let master = MasterKey::load(&config.settings.data_dir)
+            .unwrap_or_else(|e| panic!("master key: {e}"));
+        AppState::with_settings(config, store, master, PaymentSettings::default())
+    }
+
+    /// Needs a Tokio runtime (it starts the provider-call log writer).
+    pub fn with_settings(
+        config: Config,
+        store: Store,
+        master: MasterKey,
+        payment_settings: PaymentSettings,
+    ) -> AppState {
         let leptos = LeptosOptions::builder()
             .output_name("paydesk")
             .site_root(config.settings.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(config.settings.addr)
             .build();
+        let (sink, writer) = StoreCallSink::spawn(store.clone());
+        let channels = ChannelRegistry::new(
+            store.clone(),
+            master,
+            config.public_url.as_str(),
+            sink,
+            Arc::new(SystemClock),
+            HttpSettings::default(),
+        );
         AppState {
             leptos,
             sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
+            payments: Payments::new(Arc::new(channels), payment_settings),
+            jobs: JobSettings::default(),
+            call_log: Arc::new(std::sync::Mutex::new(Some(writer))),
             store,
             config: Arc::new(config),
             throttle: ThrottlePolicy::default(),
+        }
+    }
+
+    /// Starts the background loops; they stop when `stop` flips to true.
+    pub fn spawn_jobs(&self, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        crate::jobs::spawn(
+            self.payments.clone(),
+            self.store.clone(),
+            self.jobs.clone(),
+            stop,
+        )
+    }
+
+    /// Writes queued provider-call records and stops the writer.
+    pub async fn flush_call_log(&self) {
+        let writer = self.call_log.lock().ok().and_then(|mut w| w.take());
+        if let Some(w) = writer {
+            w.shutdown().await;
         }
     }
 }
@@ -100,8 +157,14 @@ pub fn app(state: AppState) -> Router {
             reject_cross_origin,
         ));
 
+    // Provider notifications: no session, no cookies, a bounded body.
+    let notify = Router::new()
+        .route("/notify/{provider}/{channel}", post(notify::receive))
+        .layer(DefaultBodyLimit::max(MAX_NOTIFY_BYTES));
+
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(notify)
         .route("/readyz", get(health::readyz))
         .merge(pages)
         .with_state(state)
@@ -151,7 +214,7 @@ impl Application {
         // Fail at start, in one line, on a bad PAYDESK_MASTER_KEY or an unreadable key
         // file, rather than on the first request that needs a secret. Creates the key file
         // (0600) on a fresh install.
-        paydesk_core::vault::MasterKey::load(&config.settings.data_dir)?;
+        let master = MasterKey::load(&config.settings.data_dir)?;
         if let Some(password) = ensure_bootstrap_admin(&store).await? {
             print_first_login(&config, &password);
         }
@@ -159,10 +222,10 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| StartupError::Bind(addr, e))?;
-        Ok(Application {
-            listener,
-            state: AppState::new(config, store),
-        })
+        let state = AppState::with_settings(config, store, master, PaymentSettings::default());
+        // A fresh install can take payments at once, in the sandbox.
+        state.payments.channels().ensure_sandbox_channels().await?;
+        Ok(Application { listener, state })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
@@ -178,7 +241,8 @@ impl Application {
         let store = self.state.store.clone();
         let sandbox = self.state.sandbox.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
-        let sweeper = tokio::spawn(sweep_sessions(store.clone(), stop_rx));
+        let jobs = self.state.spawn_jobs(stop_rx);
+        let state = self.state.clone();
         let url = self.state.config.public_url.clone();
         tracing::info!(addr = ?self.local_addr(), %url, backend = ?store.backend(), "paydesk is listening");
         let router = app(self.state);
@@ -189,26 +253,14 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         let _ = stop_tx.send(true);
-        let _ = sweeper.await;
+        for job in jobs {
+            let _ = job.await;
+        }
         sandbox.shutdown().await;
+        state.flush_call_log().await;
         store.close().await;
         tracing::info!("paydesk stopped");
         Ok(())
-    }
-}
-
-/// Deletes expired sessions every ten minutes until told to stop.
-async fn sweep_sessions(store: Store, mut stop: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
-            _ = stop.changed() => return,
-        }
-        match store.delete_expired_sessions(now_ms()).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
     }
 }
 

@@ -46,6 +46,27 @@ impl ProviderKind {
     }
 }
 
+impl ProviderKind {
+    /// The provider's "handled" answer, when no channel client is at hand (e.g. for a
+    /// notification addressed to an unknown channel).
+    pub fn ack_success(self) -> NotifyAck {
+        match self {
+            ProviderKind::Alipay => alipay::notify::ack_success(),
+            ProviderKind::Wechatpay => wechatpay::notify::ack_success(),
+            ProviderKind::Stripe => stripe::webhook::ack_success(),
+        }
+    }
+
+    /// The provider's "try again later" answer. `message` must not be secret.
+    pub fn ack_failure(self, message: &str) -> NotifyAck {
+        match self {
+            ProviderKind::Alipay => alipay::notify::ack_failure(),
+            ProviderKind::Wechatpay => wechatpay::notify::ack_failure(message),
+            ProviderKind::Stripe => stripe::webhook::ack_failure(message),
+        }
+    }
+}
+
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -6,7 +6,10 @@
 
 mod api_keys;
 mod audit;
+mod channels;
 mod error;
+mod inbox;
+mod order_sync;
 mod orders;
 mod provider_calls;
 mod sandbox_keys;
@@ -16,7 +19,10 @@ mod users;
 
 pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
+pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
+pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
+pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
 pub use sessions::StoredSession;

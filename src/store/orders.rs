@@ -29,6 +29,13 @@ pub struct Order {
     pub refunded_minor: i64,
     pub refund_reserved_minor: i64,
     pub version: i64,
+    /// Stripe Checkout Session id; `None` for Alipay and WeChat.
+    pub provider_ref: Option<String>,
+    /// The merchant API key that created the order, if any.
+    pub api_key_id: Option<String>,
+    /// When the active-query job next asks the provider (pending orders only).
+    pub next_query_at: Option<i64>,
+    pub query_count: i64,
 }
 
 impl Order {
@@ -51,6 +58,9 @@ pub struct NewOrder<'a> {
     pub expires_at: i64,
     pub qr_code: Option<&'a str>,
     pub merchant_notify_url: Option<&'a str>,
+    pub api_key_id: Option<&'a str>,
+    /// First active query; `None` = never queried (e.g. orders made in tests).
+    pub next_query_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +99,16 @@ pub enum Transition {
     Refused { order: Order, reason: String },
 }
 
+impl Transition {
+    /// The order as it is after the call.
+    pub fn order(&self) -> &Order {
+        match self {
+            Transition::Applied(o) | Transition::AlreadyDone(o) => o,
+            Transition::Refused { order, .. } => order,
+        }
+    }
+}
+
 /// The result of a refund request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundRequest {
@@ -100,11 +120,11 @@ pub enum RefundRequest {
     },
 }
 
-const ORDER_COLUMNS: &str = "id, out_trade_no, channel, amount_minor, currency, subject, status, provider_trade_no, \
+pub(super) const ORDER_COLUMNS: &str = "id, out_trade_no, channel, amount_minor, currency, subject, status, provider_trade_no, \
      qr_code, creator, merchant_notify_url, created_at, updated_at, expires_at, paid_at, closed_at, refunded_minor, \
-     refund_reserved_minor, version";
+     refund_reserved_minor, version, provider_ref, api_key_id, next_query_at, query_count";
 
-const REFUND_COLUMNS: &str = "id, out_refund_no, order_id, amount_minor, currency, reason, status, provider_refund_id, \
+pub(super) const REFUND_COLUMNS: &str = "id, out_refund_no, order_id, amount_minor, currency, reason, status, provider_refund_id, \
      failure_reason, requested_by, created_at";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -117,7 +137,7 @@ fn money(row: &AnyRow) -> Result<Money, StoreError> {
     Money::new(row.try_get("amount_minor")?, currency).map_err(corrupt)
 }
 
-fn order_from_row(row: &AnyRow) -> Result<Order, StoreError> {
+pub(super) fn order_from_row(row: &AnyRow) -> Result<Order, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(Order {
         id: row.try_get("id")?,
@@ -138,10 +158,14 @@ fn order_from_row(row: &AnyRow) -> Result<Order, StoreError> {
         refunded_minor: row.try_get("refunded_minor")?,
         refund_reserved_minor: row.try_get("refund_reserved_minor")?,
         version: row.try_get("version")?,
+        provider_ref: row.try_get("provider_ref")?,
+        api_key_id: row.try_get("api_key_id")?,
+        next_query_at: row.try_get("next_query_at")?,
+        query_count: row.try_get("query_count")?,
     })
 }
 
-fn refund_from_row(row: &AnyRow) -> Result<Refund, StoreError> {
+pub(super) fn refund_from_row(row: &AnyRow) -> Result<Refund, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(Refund {
         id: row.try_get("id")?,
@@ -158,7 +182,7 @@ fn refund_from_row(row: &AnyRow) -> Result<Refund, StoreError> {
 }
 
 /// Appends the timeline event for the change that just bumped the order to `version`.
-async fn record_event(
+pub(super) async fn record_event(
     tx: &mut Transaction<'static, Any>,
     order_id: &str,
     kind: &str,
@@ -192,8 +216,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, qr_code, creator, \
-             merchant_notify_url, created_at, updated_at, expires_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1)",
+             merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13)",
         )
         .bind(&id)
         .bind(new.out_trade_no)
@@ -206,6 +230,8 @@ impl Store {
         .bind(new.merchant_notify_url)
         .bind(now)
         .bind(new.expires_at)
+        .bind(new.api_key_id)
+        .bind(new.next_query_at)
         .execute(&mut *tx)
         .await?;
         record_event(
@@ -251,12 +277,6 @@ impl Store {
         row.as_ref().map(order_from_row).transpose()
     }
 
-    async fn order_by_id(&self, id: &str) -> Result<Order, StoreError> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_one(&self.pool).await?;
-        order_from_row(&row)
-    }
-
     /// pending → paid, if the paid amount and currency are exactly the order's.
     pub async fn mark_paid(
         &self,
@@ -265,21 +285,8 @@ impl Store {
         paid: Money,
         cause: &Cause,
     ) -> Result<Transition, StoreError> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'paid', provider_trade_no = $1, paid_at = $2, updated_at = $2, \
-             version = version + 1 \
-             WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5",
-        )
-        .bind(provider_trade_no)
-        .bind(now)
-        .bind(out_trade_no)
-        .bind(paid.minor())
-        .bind(paid.currency().code())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
+        if paid_in(&mut tx, out_trade_no, provider_trade_no, paid).await? {
             return self
                 .commit_transition(tx, out_trade_no, "paid", cause, provider_trade_no)
                 .await;
@@ -289,25 +296,7 @@ impl Store {
             .order(out_trade_no)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Ok(match order.status {
-            OrderStatus::Pending => {
-                let reason = format!(
-                    "paid {} but the order is {}",
-                    paid_text(paid),
-                    paid_text(order.amount)
-                );
-                Transition::Refused { order, reason }
-            }
-            s if s != OrderStatus::Closed
-                && order.provider_trade_no.as_deref() == Some(provider_trade_no) =>
-            {
-                Transition::AlreadyDone(order)
-            }
-            s => Transition::Refused {
-                reason: format!("cannot mark a {s} order paid"),
-                order,
-            },
-        })
+        Ok(not_paid(order, provider_trade_no, paid))
     }
 
     /// pending → closed (by a person, expiry or the provider).
@@ -316,17 +305,8 @@ impl Store {
         out_trade_no: &str,
         cause: &Cause,
     ) -> Result<Transition, StoreError> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1, version = version + 1 \
-             WHERE out_trade_no = $2 AND status = 'pending'",
-        )
-        .bind(now)
-        .bind(out_trade_no)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
+        if closed_in(&mut tx, out_trade_no).await? {
             return self
                 .commit_transition(tx, out_trade_no, "closed", cause, "")
                 .await;
@@ -336,13 +316,7 @@ impl Store {
             .order(out_trade_no)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Ok(match order.status {
-            OrderStatus::Closed => Transition::AlreadyDone(order),
-            s => Transition::Refused {
-                reason: format!("cannot close a {s} order"),
-                order,
-            },
-        })
+        Ok(not_closed(order))
     }
 
     /// Reserves `amount` of the order for a new refund. The reservation is one atomic
@@ -504,53 +478,23 @@ impl Store {
         failure: Option<&str>,
         cause: &Cause,
     ) -> Result<bool, StoreError> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE refunds SET status = $1, provider_refund_id = COALESCE($2, provider_refund_id), \
-             failure_reason = $3, updated_at = $4 WHERE out_refund_no = $5 AND status = 'pending'",
+        let settled = settle_refund_in(
+            &mut tx,
+            out_refund_no,
+            outcome,
+            provider_refund_id,
+            failure,
+            cause,
         )
-        .bind(outcome.as_str())
-        .bind(provider_refund_id)
-        .bind(failure)
-        .bind(now)
-        .bind(out_refund_no)
-        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
+        if settled.is_some() {
+            tx.commit().await?;
+            Ok(true)
+        } else {
             tx.rollback().await?;
-            return Ok(false);
+            Ok(false)
         }
-        let row =
-            sqlx::query("SELECT order_id, amount_minor FROM refunds WHERE out_refund_no = $1")
-                .bind(out_refund_no)
-                .fetch_one(&mut *tx)
-                .await?;
-        let order_id: String = row.try_get("order_id")?;
-        let amount: i64 = row.try_get("amount_minor")?;
-        let (sql, kind) = match outcome {
-            RefundStatus::Succeeded => (
-                "UPDATE orders SET refunded_minor = refunded_minor + $1, \
-                 status = CASE WHEN refunded_minor + $1 >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END, \
-                 updated_at = $2, version = version + 1 WHERE id = $3",
-                "refund_succeeded",
-            ),
-            _ => (
-                "UPDATE orders SET refund_reserved_minor = refund_reserved_minor - $1, updated_at = $2, \
-                 version = version + 1 WHERE id = $3",
-                "refund_failed",
-            ),
-        };
-        sqlx::query(sql)
-            .bind(amount)
-            .bind(now)
-            .bind(&order_id)
-            .execute(&mut *tx)
-            .await?;
-        let detail = format!("{out_refund_no} {}", failure.unwrap_or(""));
-        record_event(&mut tx, &order_id, kind, cause, detail.trim()).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
     /// The order's timeline, oldest first.
@@ -577,7 +521,164 @@ impl Store {
     }
 }
 
-fn paid_text(m: Money) -> String {
+/// The `UPDATE` of pending → paid, inside the caller's transaction. True when it applied;
+/// the caller records the event.
+pub(super) async fn paid_in(
+    tx: &mut Transaction<'static, Any>,
+    out_trade_no: &str,
+    provider_trade_no: &str,
+    paid: Money,
+) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'paid', provider_trade_no = $1, paid_at = $2, updated_at = $2, \
+         version = version + 1, next_query_at = NULL \
+         WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5",
+    )
+    .bind(provider_trade_no)
+    .bind(now)
+    .bind(out_trade_no)
+    .bind(paid.minor())
+    .bind(paid.currency().code())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Why a "paid" did not apply to `order`: a duplicate, or facts that disagree.
+pub(super) fn not_paid(order: Order, provider_trade_no: &str, paid: Money) -> Transition {
+    match order.status {
+        OrderStatus::Pending => {
+            let reason = format!(
+                "paid {} but the order is {}",
+                paid_text(paid),
+                paid_text(order.amount)
+            );
+            Transition::Refused { order, reason }
+        }
+        s if s != OrderStatus::Closed
+            && order.provider_trade_no.as_deref() == Some(provider_trade_no) =>
+        {
+            Transition::AlreadyDone(order)
+        }
+        s => Transition::Refused {
+            reason: format!("cannot mark a {s} order paid"),
+            order,
+        },
+    }
+}
+
+/// The `UPDATE` of pending → closed, inside the caller's transaction.
+pub(super) async fn closed_in(
+    tx: &mut Transaction<'static, Any>,
+    out_trade_no: &str,
+) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1, version = version + 1, \
+         next_query_at = NULL WHERE out_trade_no = $2 AND status = 'pending'",
+    )
+    .bind(now)
+    .bind(out_trade_no)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) fn not_closed(order: Order) -> Transition {
+    match order.status {
+        OrderStatus::Closed => Transition::AlreadyDone(order),
+        s => Transition::Refused {
+            reason: format!("cannot close a {s} order"),
+            order,
+        },
+    }
+}
+
+/// The order as the transaction sees it.
+pub(super) async fn order_in(
+    tx: &mut Transaction<'static, Any>,
+    out_trade_no: &str,
+) -> Result<Option<Order>, StoreError> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE out_trade_no = $1");
+    let row = sqlx::query(&sql)
+        .bind(out_trade_no)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(order_from_row).transpose()
+}
+
+pub(super) async fn refund_in(
+    tx: &mut Transaction<'static, Any>,
+    out_refund_no: &str,
+) -> Result<Option<Refund>, StoreError> {
+    let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE out_refund_no = $1");
+    let row = sqlx::query(&sql)
+        .bind(out_refund_no)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(refund_from_row).transpose()
+}
+
+/// pending → succeeded/failed for a refund, with the order's side (refunded total and
+/// status, or the released reservation) and the timeline event, inside the caller's
+/// transaction. Returns the order id when it applied, `None` when the refund was not
+/// pending.
+pub(super) async fn settle_refund_in(
+    tx: &mut Transaction<'static, Any>,
+    out_refund_no: &str,
+    outcome: RefundStatus,
+    provider_refund_id: Option<&str>,
+    failure: Option<&str>,
+    cause: &Cause,
+) -> Result<Option<String>, StoreError> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE refunds SET status = $1, provider_refund_id = COALESCE($2, provider_refund_id), \
+         failure_reason = $3, updated_at = $4, next_query_at = NULL \
+         WHERE out_refund_no = $5 AND status = 'pending'",
+    )
+    .bind(outcome.as_str())
+    .bind(provider_refund_id)
+    .bind(failure)
+    .bind(now)
+    .bind(out_refund_no)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let row = sqlx::query("SELECT order_id, amount_minor FROM refunds WHERE out_refund_no = $1")
+        .bind(out_refund_no)
+        .fetch_one(&mut **tx)
+        .await?;
+    let order_id: String = row.try_get("order_id")?;
+    let amount: i64 = row.try_get("amount_minor")?;
+    let (sql, kind) = match outcome {
+        RefundStatus::Succeeded => (
+            "UPDATE orders SET refunded_minor = refunded_minor + $1, \
+             status = CASE WHEN refunded_minor + $1 >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END, \
+             updated_at = $2, version = version + 1 WHERE id = $3",
+            "refund_succeeded",
+        ),
+        _ => (
+            "UPDATE orders SET refund_reserved_minor = refund_reserved_minor - $1, updated_at = $2, \
+             version = version + 1 WHERE id = $3",
+            "refund_failed",
+        ),
+    };
+    sqlx::query(sql)
+        .bind(amount)
+        .bind(now)
+        .bind(&order_id)
+        .execute(&mut **tx)
+        .await?;
+    let detail = format!("{out_refund_no} {}", failure.unwrap_or(""));
+    record_event(tx, &order_id, kind, cause, detail.trim()).await?;
+    Ok(Some(order_id))
+}
+
+pub(super) fn paid_text(m: Money) -> String {
     format!("{} {}", m.to_decimal_string(), m.currency().code())
 }
 

@@ -36,7 +36,7 @@ use crate::config::Config;
 #[derive(Debug, Clone, Default)]
 pub struct SandboxOptions {
     pub delivery: DeliveryPolicy,
-    /// Default: `{PAYDESK_PUBLIC_URL}/notify/stripe/sandbox`, the sandbox channel's endpoint.
+    /// Default: `{PAYDESK_PUBLIC_URL}/notify/stripe/stripe-sandbox`, the sandbox channel's endpoint.
     pub stripe_webhook_url: Option<String>,
 }
 
@@ -73,7 +73,7 @@ impl SandboxHub {
         let public_url = &config.public_url;
         let stripe_webhook_url = options
             .stripe_webhook_url
-            .unwrap_or_else(|| join(public_url, "notify/stripe/sandbox"));
+            .unwrap_or_else(|| join(public_url, "notify/stripe/stripe-sandbox"));
         let deliverer = Deliverer::new(options.delivery)
             .inspect_err(|e| tracing::error!(error = %e, "sandbox notifications are disabled"))
             .ok();

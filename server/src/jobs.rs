@@ -1,0 +1,98 @@
+//! Background work of a running server: active queries and expiry, notify-inbox recovery
+//! and the session sweep. Each loop stops when the shutdown flag flips; work in progress
+//! finishes first (a query or a notification is never abandoned half-applied — and if
+//! the process is killed instead, the store's transactions and the inbox make that safe).
+
+use std::time::Duration;
+
+use paydesk_core::payments::Payments;
+use paydesk_core::store::Store;
+use paydesk_core::time::now_ms;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often the loops wake up (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub query_every: Duration,
+    pub query_batch: i64,
+    pub recover_every: Duration,
+    /// A `received` notification older than this is considered interrupted.
+    pub recover_after: Duration,
+    pub sweep_sessions_every: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            query_every: Duration::from_secs(1),
+            query_batch: 50,
+            recover_every: Duration::from_secs(60),
+            recover_after: Duration::from_secs(30),
+            sweep_sessions_every: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Sleeps `every`, or returns false when told to stop.
+async fn tick(stop: &mut watch::Receiver<bool>, every: Duration) -> bool {
+    if *stop.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(every) => true,
+        _ = stop.changed() => false,
+    }
+}
+
+pub fn spawn(
+    payments: Payments,
+    store: Store,
+    settings: JobSettings,
+    stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+
+    let (p, s, mut st) = (payments.clone(), settings.clone(), stop.clone());
+    handles.push(tokio::spawn(async move {
+        while tick(&mut st, s.query_every).await {
+            let r = p.run_due_queries(s.query_batch).await;
+            if r.paid + r.closed + r.refunds_settled > 0 {
+                tracing::info!(
+                    queried = r.queried,
+                    paid = r.paid,
+                    closed = r.closed,
+                    refunds = r.refunds_settled,
+                    "active query pass"
+                );
+            }
+        }
+    }));
+
+    let (p, s, mut st) = (payments, settings.clone(), stop.clone());
+    handles.push(tokio::spawn(async move {
+        // At start too: a notification stored just before a crash is applied now.
+        let after = s.recover_after.as_millis() as i64;
+        loop {
+            let n = p.recover_inbox(after).await;
+            if n > 0 {
+                tracing::info!(recovered = n, "notify inbox recovery");
+            }
+            if !tick(&mut st, s.recover_every).await {
+                return;
+            }
+        }
+    }));
+
+    let mut st = stop;
+    handles.push(tokio::spawn(async move {
+        while tick(&mut st, settings.sweep_sessions_every).await {
+            match store.delete_expired_sessions(now_ms()).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+        }
+    }));
+    handles
+}

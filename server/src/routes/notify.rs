@@ -1,0 +1,33 @@
+//! `POST /notify/{provider}/{channel}`: where Alipay, WeChat Pay and Stripe (and the
+//! sandbox's wallet) deliver notifications. The whole flow — store raw, verify, apply,
+//! acknowledge — is `paydesk_core::payments::notify`; this only adapts HTTP.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::startup::AppState;
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path((provider, channel)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(out) = state
+        .payments
+        .receive_notify(&provider, &channel, &headers, &body)
+        .await
+    else {
+        return (StatusCode::NOT_FOUND, "unknown provider").into_response();
+    };
+    let status = StatusCode::from_u16(out.ack.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, out.ack.body).into_response();
+    if !out.ack.content_type.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(out.ack.content_type) {
+            resp.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+    }
+    resp
+}

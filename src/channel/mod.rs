@@ -1,0 +1,99 @@
+//! Channels: named provider accounts, and turning one into a ready [`Provider`].
+//!
+//! A channel is stored as a row (`crate::store::ChannelRow`) with non-secret settings as JSON
+//! and its secrets as one JSON document sealed under the master key. Sandbox channels store
+//! neither: they use the sandbox's own keys and talk to the built-in sandbox at
+//! `{public_url}/sandbox/…`. A fresh install gets one sandbox channel per provider
+//! ([`SANDBOX_CHANNELS`]).
+//!
+//! - [`config`]: the typed settings and secrets of live channels, and their validation
+//! - [`registry`]: looks channels up by name and builds (and caches) their provider clients
+
+pub mod config;
+pub mod registry;
+
+pub use config::{ChannelSummary, LiveChannel};
+pub use registry::{ChannelError, ChannelRegistry, ResolvedChannel};
+
+use crate::provider::ProviderKind;
+
+/// The channels every fresh install has: `(name, provider)`.
+pub const SANDBOX_CHANNELS: [(&str, ProviderKind); 3] = [
+    ("alipay-sandbox", ProviderKind::Alipay),
+    ("wechatpay-sandbox", ProviderKind::Wechatpay),
+    ("stripe-sandbox", ProviderKind::Stripe),
+];
+
+/// Sandbox or a real provider account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelMode {
+    Sandbox,
+    Live,
+}
+
+impl ChannelMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelMode::Sandbox => "sandbox",
+            ChannelMode::Live => "live",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChannelMode> {
+        match s {
+            "sandbox" => Some(ChannelMode::Sandbox),
+            "live" => Some(ChannelMode::Live),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a provider name as it appears in URLs and rows.
+pub fn parse_provider(s: &str) -> Option<ProviderKind> {
+    match s {
+        "alipay" => Some(ProviderKind::Alipay),
+        "wechatpay" => Some(ProviderKind::Wechatpay),
+        "stripe" => Some(ProviderKind::Stripe),
+        _ => None,
+    }
+}
+
+/// Channel names appear in notify URLs: keep them to `[a-z0-9-_]{1,40}`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// The associated data that binds a channel's sealed secrets to its row.
+pub fn secrets_aad(channel_id: &str) -> String {
+    format!("channels/{channel_id}/secrets")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_url_safe() {
+        assert!(valid_name("alipay-sandbox"));
+        assert!(valid_name("shop_2"));
+        for bad in ["", "A", "a b", "a/b", "é", &"x".repeat(41)] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn providers_and_modes_round_trip() {
+        for (_, k) in SANDBOX_CHANNELS {
+            assert_eq!(parse_provider(k.as_str()), Some(k));
+        }
+        for m in [ChannelMode::Sandbox, ChannelMode::Live] {
+            assert_eq!(ChannelMode::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(parse_provider("paypal"), None);
+    }
+}

@@ -1,0 +1,363 @@
+//! Looks channels up by name and hands out their provider clients, built once per version
+//! of the channel row (an edit or a key rotation bumps `updated_at`, which rebuilds it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use super::config::{LiveChannel, alipay_config, stripe_config, wechatpay_config};
+use super::{ChannelMode, SANDBOX_CHANNELS, parse_provider, secrets_aad};
+use crate::provider::alipay::AlipayClient;
+use crate::provider::http::HttpSettings;
+use crate::provider::stripe::StripeClient;
+use crate::provider::wechatpay::WechatPayClient;
+use crate::provider::{CallSink, Provider, ProviderError, ProviderKind, SharedClock};
+use crate::sandbox::keys::{KeyError, SandboxKeys};
+use crate::store::{ChannelRow, NewChannel, Store, StoreError};
+use crate::vault::MasterKey;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("no channel named {0}")]
+    NotFound(String),
+    #[error("channel {0} is disabled")]
+    Disabled(String),
+    #[error("channel {0} is not a {1} channel")]
+    WrongProvider(String, ProviderKind),
+    #[error("channel {name} is misconfigured: {problem}")]
+    Config { name: String, problem: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("sandbox keys: {0}")]
+    SandboxKeys(#[from] KeyError),
+}
+
+/// A channel and its ready client.
+#[derive(Clone)]
+pub struct ResolvedChannel {
+    pub row: ChannelRow,
+    pub kind: ProviderKind,
+    pub mode: ChannelMode,
+    pub provider: Arc<dyn Provider>,
+}
+
+impl std::fmt::Debug for ResolvedChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedChannel")
+            .field("row", &self.row)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResolvedChannel {
+    pub fn is_disabled(&self) -> bool {
+        self.row.disabled_at.is_some()
+    }
+}
+
+struct Cached {
+    updated_at: i64,
+    provider: Arc<dyn Provider>,
+}
+
+/// Channel lookups for the whole process. Cheap to share behind an `Arc`.
+pub struct ChannelRegistry {
+    store: Store,
+    master: MasterKey,
+    /// `{PAYDESK_PUBLIC_URL}` without a trailing slash: notify URLs and the sandbox gateways.
+    public_url: String,
+    sink: Arc<dyn CallSink>,
+    clock: SharedClock,
+    http: HttpSettings,
+    sandbox_keys: OnceCell<SandboxKeys>,
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+impl std::fmt::Debug for ChannelRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelRegistry")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChannelRegistry {
+    pub fn new(
+        store: Store,
+        master: MasterKey,
+        public_url: &str,
+        sink: Arc<dyn CallSink>,
+        clock: SharedClock,
+        http: HttpSettings,
+    ) -> ChannelRegistry {
+        ChannelRegistry {
+            store,
+            master,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            sink,
+            clock,
+            http,
+            sandbox_keys: OnceCell::new(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Where the provider posts notifications for `channel`.
+    pub fn notify_url(&self, kind: ProviderKind, channel: &str) -> String {
+        format!("{}/notify/{}/{channel}", self.public_url, kind.as_str())
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Creates the sandbox channels a fresh install has (idempotent; safe to race).
+    pub async fn ensure_sandbox_channels(&self) -> Result<(), StoreError> {
+        for (name, kind) in SANDBOX_CHANNELS {
+            let id = Store::new_channel_id();
+            let created = self
+                .store
+                .insert_channel_if_absent(NewChannel {
+                    id: &id,
+                    name,
+                    provider: kind.as_str(),
+                    mode: ChannelMode::Sandbox.as_str(),
+                    settings: "{}",
+                    sealed_secrets: "",
+                })
+                .await?;
+            if created {
+                tracing::info!(channel = name, "sandbox channel created");
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a new live channel after validating every key; secrets are sealed to the row.
+    pub async fn add_live(
+        &self,
+        name: &str,
+        live: &LiveChannel,
+    ) -> Result<ChannelRow, ChannelError> {
+        if !super::valid_name(name) {
+            return Err(ChannelError::Config {
+                name: name.to_string(),
+                problem: "name: use 1-40 of a-z, 0-9, - and _".into(),
+            });
+        }
+        live.validate().map_err(|p| ChannelError::Config {
+            name: name.to_string(),
+            problem: p.to_string(),
+        })?;
+        let id = Store::new_channel_id();
+        let (settings, secrets) = live.to_json();
+        let sealed = self.master.seal(&secrets_aad(&id), &secrets);
+        Ok(self
+            .store
+            .insert_channel(NewChannel {
+                id: &id,
+                name,
+                provider: live.provider().as_str(),
+                mode: ChannelMode::Live.as_str(),
+                settings: &settings,
+                sealed_secrets: &sealed,
+            })
+            .await?)
+    }
+
+    /// Replaces a live channel's configuration (an edit or a rotation).
+    pub async fn update_live(&self, name: &str, live: &LiveChannel) -> Result<(), ChannelError> {
+        let row = self.row(name).await?;
+        if row.provider != live.provider().as_str() || row.mode != ChannelMode::Live.as_str() {
+            return Err(ChannelError::WrongProvider(
+                name.to_string(),
+                live.provider(),
+            ));
+        }
+        live.validate().map_err(|p| ChannelError::Config {
+            name: name.to_string(),
+            problem: p.to_string(),
+        })?;
+        let (settings, secrets) = live.to_json();
+        let sealed = self.master.seal(&secrets_aad(&row.id), &secrets);
+        self.store.update_channel(name, &settings, &sealed).await?;
+        Ok(())
+    }
+
+    /// The decrypted configuration of a live channel (for editing; never displayed whole).
+    pub async fn live_config(&self, name: &str) -> Result<Option<LiveChannel>, ChannelError> {
+        let row = self.row(name).await?;
+        self.live_of(&row)
+    }
+
+    fn live_of(&self, row: &ChannelRow) -> Result<Option<LiveChannel>, ChannelError> {
+        if row.mode != ChannelMode::Live.as_str() {
+            return Ok(None);
+        }
+        let config = |problem: String| ChannelError::Config {
+            name: row.name.clone(),
+            problem,
+        };
+        let kind =
+            parse_provider(&row.provider).ok_or_else(|| config("unknown provider".into()))?;
+        let secrets = self
+            .master
+            .open(&secrets_aad(&row.id), &row.sealed_secrets)
+            .map_err(|e| config(e.to_string()))?;
+        LiveChannel::from_json(kind, &row.settings, &secrets)
+            .map(Some)
+            .map_err(|p| config(p.to_string()))
+    }
+
+    async fn row(&self, name: &str) -> Result<ChannelRow, ChannelError> {
+        self.store
+            .channel(name)
+            .await?
+            .ok_or_else(|| ChannelError::NotFound(name.to_string()))
+    }
+
+    /// The sandbox keys, loaded (or generated) on first use.
+    pub async fn sandbox_keys(&self) -> Result<&SandboxKeys, ChannelError> {
+        Ok(self
+            .sandbox_keys
+            .get_or_try_init(|| SandboxKeys::load_or_create(&self.store, &self.master))
+            .await?)
+    }
+
+    /// The channel named `name` with its client, disabled or not (callers decide: new
+    /// checkouts need an enabled channel, notifications and refunds of old orders do not).
+    pub async fn resolve(&self, name: &str) -> Result<ResolvedChannel, ChannelError> {
+        let row = self.row(name).await?;
+        let config = |problem: String| ChannelError::Config {
+            name: row.name.clone(),
+            problem,
+        };
+        let kind =
+            parse_provider(&row.provider).ok_or_else(|| config("unknown provider".into()))?;
+        let mode = ChannelMode::parse(&row.mode).ok_or_else(|| config("unknown mode".into()))?;
+        if let Some(c) = self.cached(name, row.updated_at) {
+            return Ok(ResolvedChannel {
+                row,
+                kind,
+                mode,
+                provider: c,
+            });
+        }
+        let provider = self
+            .build(&row, kind, mode)
+            .await?
+            .map_err(|e| config(e.to_string()))?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(
+                name.to_string(),
+                Cached {
+                    updated_at: row.updated_at,
+                    provider: provider.clone(),
+                },
+            );
+        }
+        Ok(ResolvedChannel {
+            row,
+            kind,
+            mode,
+            provider,
+        })
+    }
+
+    /// Like [`resolve`](Self::resolve), but the channel must speak `kind` (notify URLs name
+    /// the provider, and a notification must not be checked by another protocol's rules).
+    pub async fn resolve_for(
+        &self,
+        kind: ProviderKind,
+        name: &str,
+    ) -> Result<ResolvedChannel, ChannelError> {
+        let c = self.resolve(name).await?;
+        if c.kind != kind {
+            return Err(ChannelError::WrongProvider(name.to_string(), kind));
+        }
+        Ok(c)
+    }
+
+    fn cached(&self, name: &str, updated_at: i64) -> Option<Arc<dyn Provider>> {
+        let cache = self.cache.lock().ok()?;
+        cache
+            .get(name)
+            .filter(|c| c.updated_at == updated_at)
+            .map(|c| c.provider.clone())
+    }
+
+    async fn build(
+        &self,
+        row: &ChannelRow,
+        kind: ProviderKind,
+        mode: ChannelMode,
+    ) -> Result<Result<Arc<dyn Provider>, ProviderError>, ChannelError> {
+        let name = row.name.as_str();
+        let (sink, clock, http) = (self.sink.clone(), self.clock.clone(), self.http.clone());
+        let config_err = |p: super::config::ConfigProblem| ChannelError::Config {
+            name: name.to_string(),
+            problem: p.to_string(),
+        };
+        Ok(match mode {
+            ChannelMode::Sandbox => {
+                let keys = self.sandbox_keys().await?;
+                let base = &self.public_url;
+                match kind {
+                    ProviderKind::Alipay => {
+                        let cfg = keys
+                            .alipay
+                            .client_config(name, &format!("{base}/sandbox/alipay/gateway.do"));
+                        AlipayClient::new(cfg, http, sink, clock)
+                            .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                    }
+                    ProviderKind::Wechatpay => {
+                        let cfg = keys
+                            .wechatpay
+                            .client_config(name, &format!("{base}/sandbox/wechatpay"));
+                        WechatPayClient::new(cfg, http, sink, clock)
+                            .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                    }
+                    ProviderKind::Stripe => {
+                        let cfg = keys.stripe.client_config(
+                            name,
+                            &format!("{base}/sandbox/stripe"),
+                            &format!("{base}/"),
+                        );
+                        StripeClient::new(cfg, http, sink, clock)
+                            .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                    }
+                }
+            }
+            ChannelMode::Live => match self.live_of(row)? {
+                Some(LiveChannel::Alipay(s, k)) => {
+                    let cfg = alipay_config(name, &s, &k).map_err(config_err)?;
+                    AlipayClient::new(cfg, http, sink, clock)
+                        .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                }
+                Some(LiveChannel::Wechatpay(s, k)) => {
+                    let cfg = wechatpay_config(name, &s, &k).map_err(config_err)?;
+                    WechatPayClient::new(cfg, http, sink, clock)
+                        .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                }
+                Some(LiveChannel::Stripe(s, k)) => {
+                    StripeClient::new(stripe_config(name, &s, &k), http, sink, clock)
+                        .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                }
+                None => Err(ProviderError::Config("not a live channel".into())),
+            },
+        })
+    }
+}

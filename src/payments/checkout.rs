@@ -1,0 +1,180 @@
+//! Creating a QR checkout: the order is stored first (so a notification that races the
+//! provider's answer finds it), then the provider is asked for the QR content.
+
+use super::{PaymentError, Payments, new_number, valid_number};
+use crate::money::{Currency, Money};
+use crate::order::Cause;
+use crate::provider::{CreateQrRequest, ProviderKind, for_trade};
+use crate::store::{NewOrder, Order, StoreError};
+use crate::time::now_ms;
+
+/// What a cashier or a merchant system asks for.
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    pub channel: String,
+    pub amount: Money,
+    pub subject: String,
+    /// The merchant's own order number; generated when absent.
+    pub out_trade_no: Option<String>,
+    pub expires_in_secs: Option<i64>,
+    /// Where paid/refunded/closed events are forwarded (merchant API orders).
+    pub merchant_notify_url: Option<String>,
+    pub api_key_id: Option<String>,
+    /// Who asks (user or API key); recorded on the order and its timeline.
+    pub cause: Cause,
+}
+
+/// Alipay 当面付 and WeChat Pay Native charge in CNY only.
+fn supports(kind: ProviderKind, c: Currency) -> bool {
+    match kind {
+        ProviderKind::Alipay | ProviderKind::Wechatpay => c == Currency::Cny,
+        ProviderKind::Stripe => true,
+    }
+}
+
+impl Payments {
+    pub async fn create_checkout(&self, req: CheckoutRequest) -> Result<Order, PaymentError> {
+        let subject = req.subject.trim();
+        if subject.is_empty() || subject.chars().count() > 128 {
+            return Err(PaymentError::invalid("subject", "1 to 128 characters"));
+        }
+        if req.amount.minor() <= 0 {
+            return Err(PaymentError::invalid("amount", "must be positive"));
+        }
+        if let Some(url) = &req.merchant_notify_url {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err(PaymentError::invalid(
+                        "notify_url",
+                        "must be an http(s) URL",
+                    ));
+                }
+            }
+        }
+        let expires_in = req
+            .expires_in_secs
+            .unwrap_or(self.settings.default_expiry_secs);
+        if !(60..=self.settings.max_expiry_secs).contains(&expires_in) {
+            return Err(PaymentError::invalid(
+                "expires_in",
+                format!("60 to {} seconds", self.settings.max_expiry_secs),
+            ));
+        }
+        let out_trade_no = match req.out_trade_no {
+            Some(n) if valid_number(&n) => n,
+            Some(_) => {
+                return Err(PaymentError::invalid(
+                    "out_trade_no",
+                    "6 to 32 of 0-9, A-Z, a-z, _ and -",
+                ));
+            }
+            None => new_number("PD"),
+        };
+        let channel = self.channels.resolve(&req.channel).await?;
+        if channel.is_disabled() {
+            return Err(PaymentError::ChannelDisabled);
+        }
+        if !supports(channel.kind, req.amount.currency()) {
+            return Err(PaymentError::invalid(
+                "currency",
+                format!(
+                    "{} charges in CNY only",
+                    match channel.kind {
+                        ProviderKind::Alipay => "Alipay",
+                        _ => "WeChat Pay",
+                    }
+                ),
+            ));
+        }
+
+        let now = now_ms();
+        let expires_at = now + expires_in * 1000;
+        let creator = match &req.cause {
+            Cause::User(u) => u.clone(),
+            Cause::ApiKey(k) => format!("api:{k}"),
+            other => other.kind().to_string(),
+        };
+        self.store
+            .create_order(
+                NewOrder {
+                    out_trade_no: &out_trade_no,
+                    channel: &channel.row.name,
+                    amount: req.amount,
+                    subject,
+                    creator: &creator,
+                    expires_at,
+                    qr_code: None,
+                    merchant_notify_url: req.merchant_notify_url.as_deref(),
+                    api_key_id: req.api_key_id.as_deref(),
+                    next_query_at: Some(self.settings.next_query_at(now, now)),
+                },
+                &req.cause,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => PaymentError::DuplicateOrder,
+                e => PaymentError::Internal(e),
+            })?;
+
+        let ask = CreateQrRequest {
+            out_trade_no: out_trade_no.clone(),
+            amount: req.amount,
+            subject: subject.to_string(),
+            notify_url: self.channels.notify_url(channel.kind, &channel.row.name),
+            expires_at: Some(expires_at / 1000),
+        };
+        match for_trade(&out_trade_no, channel.provider.create_qr(&ask)).await {
+            Ok(qr) => Ok(self
+                .store
+                .set_checkout(&out_trade_no, &qr.qr_content, qr.provider_ref.as_deref())
+                .await?),
+            Err(e) => {
+                // Nobody saw a QR code, so nobody can pay this order: close it here with
+                // the reason on its timeline. (Should the provider have created it after
+                // all, a later notification for it is refused and flagged, not lost.)
+                let why = PaymentError::from(e);
+                let cause = Cause::System(format!("checkout failed: {why}"));
+                if let Err(e) = self.store.close_order(&out_trade_no, &cause).await {
+                    tracing::warn!(error = %e, %out_trade_no, "cannot close a failed checkout");
+                }
+                Err(why)
+            }
+        }
+    }
+
+    /// A person or a merchant system closes an unpaid order: at the provider first (so the
+    /// QR can no longer be paid), then here.
+    pub async fn close(
+        &self,
+        out_trade_no: &str,
+        cause: &Cause,
+    ) -> Result<crate::store::Transition, PaymentError> {
+        let order = self
+            .store
+            .order(out_trade_no)
+            .await?
+            .ok_or(PaymentError::OrderNotFound)?;
+        if order.status != crate::order::OrderStatus::Pending {
+            return Err(PaymentError::NotAllowed(format!(
+                "a {} order cannot be closed",
+                order.status
+            )));
+        }
+        let channel = self.channels.resolve(&order.channel).await?;
+        let trade = crate::provider::TradeRef {
+            out_trade_no: order.out_trade_no.clone(),
+            provider_ref: order.provider_ref.clone(),
+        };
+        // Paid in the meantime? Then record that instead of closing.
+        if let Some(t) = self.sync_order(&order).await? {
+            if !matches!(t, crate::store::Transition::Refused { .. })
+                && t.order().status != crate::order::OrderStatus::Pending
+            {
+                return Ok(t);
+            }
+        }
+        for_trade(out_trade_no, channel.provider.close(&trade)).await?;
+        Ok(self.store.close_order(out_trade_no, cause).await?)
+    }
+}

@@ -1,0 +1,255 @@
+//! The payment flows, on top of the store and the provider clients: checkout ([`checkout`]),
+//! inbound notifications ([`notify`]), active queries and expiry ([`sync`]) and refunds
+//! ([`refund`]). The server's notify endpoints, the merchant API, the dashboard's server
+//! functions and the background jobs all call in here, so each flow exists once.
+
+pub mod checkout;
+pub mod notify;
+pub mod refund;
+pub mod sync;
+
+use std::sync::Arc;
+
+use crate::channel::{ChannelError, ChannelRegistry};
+use crate::provider::ProviderError;
+use crate::store::{Store, StoreError};
+
+pub use checkout::CheckoutRequest;
+pub use refund::RefundInput;
+
+/// Tunables of the flows (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// How long a new checkout can be paid, unless the request says otherwise.
+    pub default_expiry_secs: i64,
+    /// Longest expiry a request may ask for.
+    pub max_expiry_secs: i64,
+    /// Active-query schedule by order age: `(age below, interval)` in ms, first match wins;
+    /// the last interval applies beyond.
+    pub query_tiers: Vec<(i64, i64)>,
+    pub query_after_tiers_ms: i64,
+    /// First refund status query after an undecided refund, then doubling up to 5 min.
+    pub refund_query_ms: i64,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        PaymentSettings {
+            default_expiry_secs: 15 * 60,
+            max_expiry_secs: 2 * 60 * 60,
+            // Every 5 s for the first 2 min (most payers pay at once), every 15 s up to
+            // 10 min, every minute up to 30 min, then every 5 min.
+            query_tiers: vec![(120_000, 5_000), (600_000, 15_000), (1_800_000, 60_000)],
+            query_after_tiers_ms: 300_000,
+            refund_query_ms: 10_000,
+        }
+    }
+}
+
+impl PaymentSettings {
+    /// When an order created at `created_at` should next be queried after `now`.
+    pub fn next_query_at(&self, created_at: i64, now: i64) -> i64 {
+        let age = now - created_at;
+        let interval = self
+            .query_tiers
+            .iter()
+            .find(|(below, _)| age < *below)
+            .map(|(_, every)| *every)
+            .unwrap_or(self.query_after_tiers_ms);
+        now + interval
+    }
+}
+
+/// What can go wrong in a payment flow. [`PaymentError::code`] is stable (API error codes,
+/// UI translations); messages never contain secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("invalid {field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("no such channel")]
+    ChannelNotFound,
+    #[error("the channel is disabled")]
+    ChannelDisabled,
+    #[error("the channel is misconfigured: {0}")]
+    ChannelConfig(String),
+    #[error("an order with this out_trade_no exists")]
+    DuplicateOrder,
+    #[error("no such order")]
+    OrderNotFound,
+    #[error("no such refund")]
+    RefundNotFound,
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("the provider refused: {0}")]
+    ProviderRefused(String),
+    #[error("the provider could not be reached or answered unexpectedly: {0}")]
+    ProviderUnavailable(String),
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+impl PaymentError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PaymentError::Invalid { .. } => "invalid_request",
+            PaymentError::ChannelNotFound => "channel_not_found",
+            PaymentError::ChannelDisabled => "channel_disabled",
+            PaymentError::ChannelConfig(_) => "channel_misconfigured",
+            PaymentError::DuplicateOrder => "duplicate_out_trade_no",
+            PaymentError::OrderNotFound => "order_not_found",
+            PaymentError::RefundNotFound => "refund_not_found",
+            PaymentError::NotAllowed(_) => "not_allowed",
+            PaymentError::ProviderRefused(_) => "provider_refused",
+            PaymentError::ProviderUnavailable(_) => "provider_unavailable",
+            PaymentError::Internal(_) => "internal",
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> PaymentError {
+        PaymentError::Invalid {
+            field,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl From<StoreError> for PaymentError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => PaymentError::OrderNotFound,
+            e => PaymentError::Internal(e),
+        }
+    }
+}
+
+impl From<ChannelError> for PaymentError {
+    fn from(e: ChannelError) -> Self {
+        match e {
+            ChannelError::NotFound(_) | ChannelError::WrongProvider(..) => {
+                PaymentError::ChannelNotFound
+            }
+            ChannelError::Disabled(_) => PaymentError::ChannelDisabled,
+            ChannelError::Config { problem, .. } => PaymentError::ChannelConfig(problem),
+            ChannelError::SandboxKeys(e) => PaymentError::ChannelConfig(e.to_string()),
+            ChannelError::Store(e) => PaymentError::Internal(e),
+        }
+    }
+}
+
+impl From<ProviderError> for PaymentError {
+    fn from(e: ProviderError) -> Self {
+        match e {
+            ProviderError::Business {
+                code,
+                sub_code,
+                message,
+            } => PaymentError::ProviderRefused(match sub_code {
+                Some(s) => format!("{code}/{s}: {message}"),
+                None => format!("{code}: {message}"),
+            }),
+            ProviderError::Http {
+                status,
+                code,
+                message,
+            } if (400..500).contains(&status) => PaymentError::ProviderRefused(format!(
+                "HTTP {status} {}: {message}",
+                code.unwrap_or_default()
+            )),
+            ProviderError::Config(m) => PaymentError::ChannelConfig(m),
+            ProviderError::Unsupported(m) => PaymentError::invalid("channel", m),
+            ProviderError::Money(m) => PaymentError::invalid("amount", m.to_string()),
+            other => PaymentError::ProviderUnavailable(other.to_string()),
+        }
+    }
+}
+
+/// The payment flows. Cheap to clone.
+#[derive(Clone)]
+pub struct Payments {
+    pub(crate) store: Store,
+    pub(crate) channels: Arc<ChannelRegistry>,
+    pub(crate) settings: Arc<PaymentSettings>,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payments")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Payments {
+    pub fn new(channels: Arc<ChannelRegistry>, settings: PaymentSettings) -> Payments {
+        Payments {
+            store: channels.store().clone(),
+            channels,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn channels(&self) -> &Arc<ChannelRegistry> {
+        &self.channels
+    }
+
+    pub fn settings(&self) -> &PaymentSettings {
+        &self.settings
+    }
+}
+
+/// A fresh order or refund number: `{prefix}{yyyymmddHHMMSS}{8 random}` — unique, sortable
+/// by time, and within every provider's charset and length limits.
+pub fn new_number(prefix: &str) -> String {
+    use time::macros::format_description;
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = now
+        .format(format_description!(
+            "[year][month][day][hour][minute][second]"
+        ))
+        .unwrap_or_default();
+    format!(
+        "{prefix}{stamp}{}",
+        crate::provider::crypto::random_alnum(8).to_ascii_uppercase()
+    )
+}
+
+/// Merchant-chosen order/refund numbers: `[0-9A-Za-z_-]`, 6 to 32 characters (the
+/// strictest provider's rule, WeChat Pay's), so any channel accepts them.
+pub fn valid_number(s: &str) -> bool {
+    (6..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_valid_and_distinct() {
+        let a = new_number("PD");
+        let b = new_number("PD");
+        assert!(valid_number(&a), "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 24);
+        for bad in ["short", "has space 1", "ünïcode12", &"x".repeat(33)] {
+            assert!(!valid_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_schedule_slows_down_with_age() {
+        let s = PaymentSettings::default();
+        assert_eq!(s.next_query_at(0, 10_000), 15_000);
+        assert_eq!(s.next_query_at(0, 300_000), 315_000);
+        assert_eq!(s.next_query_at(0, 1_000_000), 1_060_000);
+        assert_eq!(s.next_query_at(0, 2_000_000), 2_300_000);
+    }
+}

@@ -1,0 +1,278 @@
+//! Inbound provider notifications: store raw → verify → apply (one transaction) → answer.
+//!
+//! The raw request is committed before anything else, so nothing a provider sent is lost:
+//! a verification failure is kept with its reason, and a row whose processing was cut
+//! short (a crash, a restart, a database hiccup) is picked up again by
+//! [`Payments::recover_inbox`]. Freshness checks (WeChat's 5 minutes, Stripe's 300 s) use
+//! the time the request was *received*, so a recovered notification verifies as it would
+//! have on arrival.
+
+use std::collections::BTreeMap;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::Payments;
+use crate::channel::{ChannelError, parse_provider};
+use crate::provider::{NotifyAck, ProviderKind};
+use crate::store::{InboxEntry, Verdict};
+use crate::time::now_ms;
+
+/// Headers never stored (they could carry credentials of whoever relays the request).
+const DROPPED_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// Largest notification body accepted (providers send a few KiB).
+pub const MAX_NOTIFY_BYTES: usize = 64 * 1024;
+
+/// What the endpoint answers, and what the inbox recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyOutcome {
+    pub ack: NotifyAck,
+    pub inbox_id: Option<String>,
+    pub verdict: Verdict,
+    /// Order whose state changed, if any.
+    pub changed_order: Option<String>,
+}
+
+fn headers_json(headers: &HeaderMap) -> String {
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let n = name.as_str();
+        if DROPPED_HEADERS.contains(&n) {
+            continue;
+        }
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        map.entry(n.to_string())
+            .and_modify(|e| {
+                e.push_str(", ");
+                e.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
+}
+
+fn headers_from_json(text: &str) -> HeaderMap {
+    let map: BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    for (k, v) in map {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
+            headers.insert(n, v);
+        }
+    }
+    headers
+}
+
+impl Payments {
+    /// Handles `POST /notify/{provider}/{channel}`. `None` for an unknown provider name
+    /// (nothing to store, no protocol to answer in: the endpoint answers 404).
+    pub async fn receive_notify(
+        &self,
+        provider: &str,
+        channel: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Option<NotifyOutcome> {
+        let kind = parse_provider(provider)?;
+        let received_at = now_ms();
+        let text = String::from_utf8_lossy(body);
+        let id = match self
+            .store
+            .insert_notification(
+                provider,
+                channel,
+                received_at,
+                &headers_json(headers),
+                &text,
+            )
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                // Not stored, so not acknowledged: the provider will resend.
+                tracing::error!(error = %e, provider, channel, "cannot store a notification");
+                return Some(NotifyOutcome {
+                    ack: kind.ack_failure("temporarily unavailable"),
+                    inbox_id: None,
+                    verdict: Verdict::Received,
+                    changed_order: None,
+                });
+            }
+        };
+        tracing::info!(inbox_id = %id, provider, channel, "notification received");
+        if std::str::from_utf8(body).is_err() {
+            return Some(self.reject(kind, &id, "body is not UTF-8").await);
+        }
+        Some(
+            self.process(kind, channel, &id, headers, body, received_at)
+                .await,
+        )
+    }
+
+    async fn reject(&self, kind: ProviderKind, id: &str, reason: &str) -> NotifyOutcome {
+        tracing::warn!(inbox_id = %id, provider = %kind, reason, "notification rejected");
+        if let Err(e) = self.store.reject_notification(id, reason).await {
+            tracing::error!(error = %e, inbox_id = %id, "cannot record a rejection");
+        }
+        NotifyOutcome {
+            ack: kind.ack_failure(reason),
+            inbox_id: Some(id.to_string()),
+            verdict: Verdict::Rejected,
+            changed_order: None,
+        }
+    }
+
+    /// Verifies and applies one stored notification.
+    async fn process(
+        &self,
+        kind: ProviderKind,
+        channel: &str,
+        id: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: i64,
+    ) -> NotifyOutcome {
+        let resolved = match self.channels.resolve_for(kind, channel).await {
+            Ok(c) => c,
+            Err(e @ (ChannelError::NotFound(_) | ChannelError::WrongProvider(..))) => {
+                return self.reject(kind, id, &e.to_string()).await;
+            }
+            Err(e) => {
+                // Our side is broken (database, configuration): keep the row for recovery
+                // and let the provider resend.
+                tracing::error!(error = %e, inbox_id = %id, "cannot load the channel for a notification");
+                return NotifyOutcome {
+                    ack: kind.ack_failure("temporarily unavailable"),
+                    inbox_id: Some(id.to_string()),
+                    verdict: Verdict::Received,
+                    changed_order: None,
+                };
+            }
+        };
+        let event = match resolved
+            .provider
+            .parse_notify(headers, body, received_at / 1000)
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => return self.reject(kind, id, &e.to_string()).await,
+        };
+        match self.store.apply_notification(id, channel, &event).await {
+            Ok(Some(applied)) => {
+                if applied.verdict == Verdict::Refused {
+                    tracing::warn!(inbox_id = %id, reason = applied.reason.as_deref().unwrap_or(""), "notification refused and flagged");
+                }
+                let ack = if applied.verdict.acknowledge() {
+                    resolved.provider.ack_success()
+                } else {
+                    resolved.provider.ack_failure("not processed")
+                };
+                NotifyOutcome {
+                    ack,
+                    inbox_id: Some(id.to_string()),
+                    verdict: applied.verdict,
+                    changed_order: applied.changed_order,
+                }
+            }
+            // Someone else (recovery, another instance) applied it first.
+            Ok(None) => {
+                let verdict = match self.store.notification(id).await {
+                    Ok(Some(e)) => e.verdict,
+                    _ => Verdict::Duplicate,
+                };
+                NotifyOutcome {
+                    ack: if verdict.acknowledge() {
+                        resolved.provider.ack_success()
+                    } else {
+                        resolved.provider.ack_failure("not processed")
+                    },
+                    inbox_id: Some(id.to_string()),
+                    verdict,
+                    changed_order: None,
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, inbox_id = %id, "cannot apply a notification");
+                NotifyOutcome {
+                    ack: resolved.provider.ack_failure("temporarily unavailable"),
+                    inbox_id: Some(id.to_string()),
+                    verdict: Verdict::Received,
+                    changed_order: None,
+                }
+            }
+        }
+    }
+
+    /// Re-processes one stored notification that is still `received`.
+    pub async fn reprocess(&self, entry: &InboxEntry) -> Option<NotifyOutcome> {
+        let kind = parse_provider(&entry.provider)?;
+        let headers = headers_from_json(&entry.headers);
+        Some(
+            self.process(
+                kind,
+                &entry.channel,
+                &entry.id,
+                &headers,
+                entry.body.as_bytes(),
+                entry.received_at,
+            )
+            .await,
+        )
+    }
+
+    /// Applies notifications left `received` for longer than `older_than_ms` (their
+    /// processing was interrupted). Returns how many were processed.
+    pub async fn recover_inbox(&self, older_than_ms: i64) -> usize {
+        let mut done = 0;
+        loop {
+            let batch = match self
+                .store
+                .unprocessed_notifications(now_ms() - older_than_ms, 100)
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the notify inbox");
+                    return done;
+                }
+            };
+            if batch.is_empty() {
+                return done;
+            }
+            let mut progressed = false;
+            for entry in &batch {
+                if let Some(out) = self.reprocess(entry).await {
+                    if out.verdict != Verdict::Received {
+                        progressed = true;
+                        done += 1;
+                        tracing::info!(inbox_id = %entry.id, verdict = out.verdict.as_str(), "recovered a notification");
+                    }
+                }
+            }
+            // Rows that still cannot be processed (our side broken) wait for the next pass.
+            if !progressed {
+                return done;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_round_trip_without_credentials() {
+        let mut h = HeaderMap::new();
+        h.insert("wechatpay-serial", HeaderValue::from_static("PUB_KEY_ID_1"));
+        h.insert("authorization", HeaderValue::from_static("Bearer secret"));
+        h.insert("cookie", HeaderValue::from_static("s=1"));
+        let json = headers_json(&h);
+        assert!(!json.contains("secret") && !json.contains("s=1"), "{json}");
+        let back = headers_from_json(&json);
+        assert_eq!(
+            back.get("wechatpay-serial").map(|v| v.as_bytes()),
+            Some(&b"PUB_KEY_ID_1"[..])
+        );
+        assert!(back.get("authorization").is_none());
+    }
+}

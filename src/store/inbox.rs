@@ -1,0 +1,440 @@
+//! The notify inbox: every provider notification is stored raw first, then verified and
+//! applied. Applying is one transaction that claims the inbox row (`received` → verdict)
+//! and makes the order or refund transition, so a notification is applied at most once
+//! even when the receiving request and a recovery pass (or two instances) race on it, and
+//! a crash between storing and applying leaves a `received` row for recovery.
+
+use super::orders::{
+    closed_in, not_closed, not_paid, order_in, paid_in, record_event, refund_in, settle_refund_in,
+};
+use super::{Store, StoreError, Transition, new_id};
+use crate::order::{Cause, OrderStatus, RefundStatus};
+use crate::provider::NotifyEvent;
+use crate::time::now_ms;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// What became of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Received,
+    Applied,
+    Duplicate,
+    Ignored,
+    Refused,
+    Rejected,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Received,
+        Verdict::Applied,
+        Verdict::Duplicate,
+        Verdict::Ignored,
+        Verdict::Refused,
+        Verdict::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Received => "received",
+            Verdict::Applied => "applied",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Ignored => "ignored",
+            Verdict::Refused => "refused",
+            Verdict::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The provider should stop resending: we handled it (or it can never succeed).
+    /// `Refused` is acknowledged too: resending the same disagreeing facts cannot help,
+    /// and the row is flagged for a person.
+    pub fn acknowledge(self) -> bool {
+        !matches!(self, Verdict::Received | Verdict::Rejected)
+    }
+}
+
+/// One stored notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxEntry {
+    pub id: String,
+    pub provider: String,
+    pub channel: String,
+    pub received_at: i64,
+    /// JSON object of the request headers (lower-case names).
+    pub headers: String,
+    pub body: String,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub event: Option<String>,
+    pub out_trade_no: Option<String>,
+    pub processed_at: Option<i64>,
+}
+
+/// The result of applying a verified notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    /// Order ids whose state this notification changed (for follow-up work).
+    pub changed_order: Option<String>,
+}
+
+/// Which notifications to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub provider: Option<String>,
+    pub channel: Option<String>,
+    pub verdict: Option<Verdict>,
+    pub out_trade_no: Option<String>,
+    pub before_ms: Option<i64>,
+    /// Clamped to 1..=500.
+    pub limit: i64,
+}
+
+const COLUMNS: &str = "id, provider, channel, received_at, headers, body, status, reason, event, out_trade_no, processed_at";
+
+fn from_row(r: &AnyRow) -> Result<InboxEntry, StoreError> {
+    let status: String = r.try_get("status")?;
+    Ok(InboxEntry {
+        id: r.try_get("id")?,
+        provider: r.try_get("provider")?,
+        channel: r.try_get("channel")?,
+        received_at: r.try_get("received_at")?,
+        headers: r.try_get("headers")?,
+        body: r.try_get("body")?,
+        verdict: Verdict::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("inbox status {status}")))?,
+        reason: r.try_get("reason")?,
+        event: r.try_get("event")?,
+        out_trade_no: r.try_get("out_trade_no")?,
+        processed_at: r.try_get("processed_at")?,
+    })
+}
+
+/// A short name for the event kind, as stored and shown.
+pub fn event_kind(e: &NotifyEvent) -> &str {
+    match e {
+        NotifyEvent::Paid { .. } => "paid",
+        NotifyEvent::Closed { .. } => "closed",
+        NotifyEvent::RefundSucceeded { .. } => "refund_succeeded",
+        NotifyEvent::RefundFailed { .. } => "refund_failed",
+        NotifyEvent::Ignored { kind } => kind,
+    }
+}
+
+impl Store {
+    /// Stores a notification as received, durably (committed before this returns).
+    pub async fn insert_notification(
+        &self,
+        provider: &str,
+        channel: &str,
+        received_at: i64,
+        headers: &str,
+        body: &str,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO notify_inbox (id, provider, channel, received_at, headers, body, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'received')",
+        )
+        .bind(&id)
+        .bind(provider)
+        .bind(channel)
+        .bind(received_at)
+        .bind(headers)
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Marks a received notification as failing verification. False if it was no longer
+    /// `received` (someone else processed it).
+    pub async fn reject_notification(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE notify_inbox SET status = 'rejected', reason = $1, processed_at = $2 \
+             WHERE id = $3 AND status = 'received'",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn notification(&self, id: &str) -> Result<Option<InboxEntry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM notify_inbox WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Notifications still `received` that arrived before `before_ms`: their processing was
+    /// interrupted (a crash, a restart). Oldest first.
+    pub async fn unprocessed_notifications(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notify_inbox WHERE status = 'received' AND received_at < $1 \
+             ORDER BY received_at LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(before_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn notifications(&self, f: &InboxFilter) -> Result<Vec<InboxEntry>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM notify_inbox WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        let mut add = |sql: &mut String, col: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                binds.push(v.clone());
+                sql.push_str(&format!(" AND {col} = ${}", binds.len()));
+            }
+        };
+        add(&mut sql, "provider", &f.provider);
+        add(&mut sql, "channel", &f.channel);
+        add(
+            &mut sql,
+            "status",
+            &f.verdict.map(|v| v.as_str().to_string()),
+        );
+        add(&mut sql, "out_trade_no", &f.out_trade_no);
+        let n = binds.len();
+        if f.before_ms.is_some() {
+            sql.push_str(&format!(" AND received_at < ${}", n + 1));
+        }
+        let limit_at = n + 1 + usize::from(f.before_ms.is_some());
+        sql.push_str(&format!(
+            " ORDER BY received_at DESC, id DESC LIMIT ${limit_at}"
+        ));
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        if let Some(before) = f.before_ms {
+            q = q.bind(before);
+        }
+        let rows = q.bind(f.limit.clamp(1, 500)).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Applies a verified notification received on `channel`, in one transaction with
+    /// claiming its inbox row. Returns `None` when the row was not `received` any more
+    /// (another worker applied it first): nothing changed.
+    pub async fn apply_notification(
+        &self,
+        inbox_id: &str,
+        channel: &str,
+        event: &NotifyEvent,
+    ) -> Result<Option<Applied>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Claim first: a write, so SQLite takes its write lock at once, and on Postgres a
+        // concurrent claimer of the same row waits here and then finds it taken.
+        let claimed = sqlx::query(
+            "UPDATE notify_inbox SET status = 'applied', processed_at = $1, event = $2, \
+             out_trade_no = $3 WHERE id = $4 AND status = 'received'",
+        )
+        .bind(now_ms())
+        .bind(event_kind(event))
+        .bind(event.out_trade_no())
+        .bind(inbox_id)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let cause = Cause::Notify(inbox_id.to_string());
+        let applied = apply_event(&mut tx, channel, event, &cause).await?;
+        sqlx::query("UPDATE notify_inbox SET status = $1, reason = $2 WHERE id = $3")
+            .bind(applied.verdict.as_str())
+            .bind(applied.reason.as_deref())
+            .bind(inbox_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(applied))
+    }
+}
+
+fn verdict(v: Verdict, reason: impl Into<Option<String>>) -> Applied {
+    Applied {
+        verdict: v,
+        reason: reason.into(),
+        changed_order: None,
+    }
+}
+
+fn from_transition(t: Transition) -> Applied {
+    match t {
+        Transition::Applied(o) => Applied {
+            verdict: Verdict::Applied,
+            reason: None,
+            changed_order: Some(o.id),
+        },
+        Transition::AlreadyDone(_) => verdict(Verdict::Duplicate, None),
+        Transition::Refused { reason, .. } => verdict(Verdict::Refused, reason),
+    }
+}
+
+async fn apply_event(
+    tx: &mut Transaction<'static, Any>,
+    channel: &str,
+    event: &NotifyEvent,
+    cause: &Cause,
+) -> Result<Applied, StoreError> {
+    let Some(out_trade_no) = event.out_trade_no() else {
+        return Ok(verdict(Verdict::Ignored, None));
+    };
+    let Some(order) = order_in(tx, out_trade_no).await? else {
+        return Ok(verdict(
+            Verdict::Refused,
+            format!("no order {out_trade_no}"),
+        ));
+    };
+    // A notification proves something only about the account that signed it.
+    if order.channel != channel {
+        return Ok(verdict(
+            Verdict::Refused,
+            format!(
+                "order {out_trade_no} belongs to channel {}, not {channel}",
+                order.channel
+            ),
+        ));
+    }
+    match event {
+        NotifyEvent::Paid {
+            trade_no, amount, ..
+        } => {
+            if paid_in(tx, out_trade_no, trade_no, *amount).await? {
+                record_event(tx, &order.id, "paid", cause, trade_no).await?;
+                return Ok(Applied {
+                    verdict: Verdict::Applied,
+                    reason: None,
+                    changed_order: Some(order.id),
+                });
+            }
+            let now = order_in(tx, out_trade_no).await?.unwrap_or(order);
+            Ok(from_transition(not_paid(now, trade_no, *amount)))
+        }
+        NotifyEvent::Closed { .. } => {
+            if closed_in(tx, out_trade_no).await? {
+                record_event(tx, &order.id, "closed", cause, "provider").await?;
+                return Ok(Applied {
+                    verdict: Verdict::Applied,
+                    reason: None,
+                    changed_order: Some(order.id),
+                });
+            }
+            // Alipay reports TRADE_CLOSED after a full refund: nothing left to do then.
+            if order.status == OrderStatus::Refunded {
+                return Ok(verdict(Verdict::Duplicate, None));
+            }
+            Ok(from_transition(not_closed(order)))
+        }
+        NotifyEvent::RefundSucceeded {
+            out_refund_no,
+            refund_id,
+            amount,
+            ..
+        } => {
+            settle(
+                tx,
+                &order.id,
+                out_refund_no,
+                RefundStatus::Succeeded,
+                refund_id.as_deref(),
+                *amount,
+                cause,
+            )
+            .await
+        }
+        NotifyEvent::RefundFailed {
+            out_refund_no,
+            refund_id,
+            amount,
+            ..
+        } => {
+            settle(
+                tx,
+                &order.id,
+                out_refund_no,
+                RefundStatus::Failed,
+                refund_id.as_deref(),
+                *amount,
+                cause,
+            )
+            .await
+        }
+        NotifyEvent::Ignored { .. } => Ok(verdict(Verdict::Ignored, None)),
+    }
+}
+
+async fn settle(
+    tx: &mut Transaction<'static, Any>,
+    order_id: &str,
+    out_refund_no: &str,
+    outcome: RefundStatus,
+    refund_id: Option<&str>,
+    amount: Option<crate::money::Money>,
+    cause: &Cause,
+) -> Result<Applied, StoreError> {
+    let Some(refund) = refund_in(tx, out_refund_no).await? else {
+        return Ok(verdict(
+            Verdict::Refused,
+            format!("no refund {out_refund_no}"),
+        ));
+    };
+    if refund.order_id != order_id {
+        return Ok(verdict(
+            Verdict::Refused,
+            format!("refund {out_refund_no} belongs to another order"),
+        ));
+    }
+    if let Some(a) = amount
+        && a != refund.amount
+    {
+        return Ok(verdict(
+            Verdict::Refused,
+            format!(
+                "refund {out_refund_no} is {} {} but the notification says {} {}",
+                refund.amount.to_decimal_string(),
+                refund.amount.currency().code(),
+                a.to_decimal_string(),
+                a.currency().code()
+            ),
+        ));
+    }
+    let failure =
+        (outcome == RefundStatus::Failed).then_some("the provider reported the refund failed");
+    match settle_refund_in(tx, out_refund_no, outcome, refund_id, failure, cause).await? {
+        Some(order_id) => Ok(Applied {
+            verdict: Verdict::Applied,
+            reason: None,
+            changed_order: Some(order_id),
+        }),
+        None if refund.status == outcome => Ok(verdict(Verdict::Duplicate, None)),
+        None => Ok(verdict(
+            Verdict::Refused,
+            format!(
+                "refund {out_refund_no} is already {}",
+                refund.status.as_str()
+            ),
+        )),
+    }
+}

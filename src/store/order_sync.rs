@@ -1,0 +1,226 @@
+//! The order store's side of checkout and the background jobs: recording the QR a provider
+//! returned, claiming pending orders and refunds that are due for an active query, and
+//! listing orders page by page.
+//!
+//! Claiming is one `UPDATE … RETURNING …` over the due rows (see `claim_sql`) that pushes the claimed rows' `next_query_at` forward by a lease: with
+//! several instances on one Postgres each due order goes to one of them, and an instance
+//! that dies mid-query only delays the order by the lease.
+
+use super::orders::{ORDER_COLUMNS, REFUND_COLUMNS, order_from_row, refund_from_row};
+use super::{Backend, Order, Refund, Store, StoreError};
+use crate::order::OrderStatus;
+use crate::time::now_ms;
+
+/// Which orders to list; newest first, keyset-paged by `(created_at, id)`.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub channel: Option<String>,
+    /// Only orders created by this API key.
+    pub api_key_id: Option<String>,
+    /// created_at >= from_ms
+    pub from_ms: Option<i64>,
+    /// created_at < to_ms
+    pub to_ms: Option<i64>,
+    /// Continue after this `(created_at, id)` (exclusive).
+    pub after: Option<(i64, String)>,
+    /// Clamped to 1..=200.
+    pub limit: i64,
+}
+
+impl Store {
+    /// `UPDATE {table} SET {set} WHERE id IN (due rows) RETURNING {columns}`, claiming at
+    /// most `$3` rows matching `due` ordered by `order`.
+    ///
+    /// On Postgres the pick is a MATERIALIZED CTE with `FOR UPDATE SKIP LOCKED`: concurrent
+    /// claimers skip each other's rows, and the CTE runs once (an `id IN (SELECT … LIMIT n
+    /// FOR UPDATE)` subquery may be re-run by the planner and claim more than `n`). SQLite
+    /// runs one writing statement at a time, so the plain form is already exclusive.
+    fn claim_sql(&self, table: &str, set: &str, due: &str, order: &str, columns: &str) -> String {
+        match self.backend {
+            Backend::Postgres => {
+                let returning: Vec<String> = columns
+                    .split(", ")
+                    .map(|c| format!("{table}.{}", c.trim()))
+                    .collect();
+                format!(
+                    "WITH due AS MATERIALIZED (SELECT id FROM {table} WHERE {due} ORDER BY {order} \
+                     LIMIT $3 FOR UPDATE SKIP LOCKED) UPDATE {table} SET {set} FROM due \
+                     WHERE {table}.id = due.id RETURNING {}",
+                    returning.join(", ")
+                )
+            }
+            Backend::Sqlite => format!(
+                "UPDATE {table} SET {set} WHERE id IN (SELECT id FROM {table} WHERE {due} \
+                 ORDER BY {order} LIMIT $3) RETURNING {columns}"
+            ),
+        }
+    }
+
+    /// Stores what the provider returned for a new checkout.
+    pub async fn set_checkout(
+        &self,
+        out_trade_no: &str,
+        qr_code: &str,
+        provider_ref: Option<&str>,
+    ) -> Result<Order, StoreError> {
+        sqlx::query(
+            "UPDATE orders SET qr_code = $1, provider_ref = $2, updated_at = $3 WHERE out_trade_no = $4",
+        )
+        .bind(qr_code)
+        .bind(provider_ref)
+        .bind(now_ms())
+        .bind(out_trade_no)
+        .execute(&self.pool)
+        .await?;
+        self.order(out_trade_no).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Claims up to `limit` pending orders whose next query is due, leasing them for
+    /// `lease_ms` (the caller reschedules each after querying).
+    pub async fn claim_due_queries(
+        &self,
+        now: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        let sql = self.claim_sql(
+            "orders",
+            "next_query_at = $1, query_count = query_count + 1",
+            "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
+            "next_query_at, id",
+            ORDER_COLUMNS,
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    /// Sets when a pending order is next queried (`None`: never again).
+    pub async fn schedule_query(
+        &self,
+        out_trade_no: &str,
+        at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET next_query_at = $1 WHERE out_trade_no = $2 AND status = 'pending'",
+        )
+        .bind(at)
+        .bind(out_trade_no)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Claims pending refunds whose status query is due (see [`Store::claim_due_queries`]).
+    pub async fn claim_due_refunds(
+        &self,
+        now: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Refund>, StoreError> {
+        let sql = self.claim_sql(
+            "refunds",
+            "next_query_at = $1",
+            "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
+            "next_query_at, id",
+            REFUND_COLUMNS,
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(refund_from_row).collect()
+    }
+
+    pub async fn schedule_refund_query(
+        &self,
+        out_refund_no: &str,
+        at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE refunds SET next_query_at = $1 WHERE out_refund_no = $2 AND status = 'pending'",
+        )
+        .bind(at)
+        .bind(out_refund_no)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn order_by_id(&self, id: &str) -> Result<Order, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_one(&self.pool).await?;
+        order_from_row(&row)
+    }
+
+    /// One page of orders, newest first.
+    pub async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<Order>, StoreError> {
+        let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE 1 = 1");
+        let mut texts: Vec<String> = Vec::new();
+        let mut ints: Vec<i64> = Vec::new();
+        // Placeholders are numbered in bind order; texts are bound first, then ints.
+        let mut conds_text: Vec<(&str, String)> = Vec::new();
+        if let Some(s) = f.status {
+            conds_text.push(("status", s.as_str().to_string()));
+        }
+        if let Some(c) = &f.channel {
+            conds_text.push(("channel", c.clone()));
+        }
+        if let Some(k) = &f.api_key_id {
+            conds_text.push(("api_key_id", k.clone()));
+        }
+        for (col, v) in conds_text {
+            texts.push(v);
+            sql.push_str(&format!(" AND {col} = ${}", texts.len()));
+        }
+        let mut n = texts.len();
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if let Some(from) = f.from_ms {
+            ints.push(from);
+            sql.push_str(&format!(" AND created_at >= ${}", next()));
+        }
+        if let Some(to) = f.to_ms {
+            ints.push(to);
+            sql.push_str(&format!(" AND created_at < ${}", next()));
+        }
+        let after = f.after.clone();
+        if let Some((at, _)) = &after {
+            ints.push(*at);
+            let a = next();
+            ints.push(*at);
+            let b = next();
+            let c = next();
+            sql.push_str(&format!(
+                " AND (created_at < ${a} OR (created_at = ${b} AND id < ${c}))"
+            ));
+        }
+        let l = next();
+        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${l}"));
+        let mut q = sqlx::query(&sql);
+        for t in &texts {
+            q = q.bind(t);
+        }
+        let mut ints = ints.into_iter();
+        if f.from_ms.is_some() {
+            q = q.bind(ints.next());
+        }
+        if f.to_ms.is_some() {
+            q = q.bind(ints.next());
+        }
+        if let Some((_, id)) = &after {
+            q = q.bind(ints.next()).bind(ints.next()).bind(id.clone());
+        }
+        let rows = q.bind(f.limit.clamp(1, 200)).fetch_all(&self.pool).await?;
+        rows.iter().map(order_from_row).collect()
+    }
+}
