@@ -11,6 +11,8 @@ pub mod role;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
 pub mod provider;
 #[cfg(feature = "server")]
 pub mod sandbox;
