@@ -13,6 +13,8 @@ pub mod auth;
 #[cfg(feature = "server")]
 pub mod channel;
 #[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
 pub mod payments;
 #[cfg(feature = "server")]
 pub mod provider;

@@ -9,6 +9,7 @@ use paydesk_core::auth::{
 use paydesk_core::role::Role;
 use paydesk_core::store::{NewUser, Store, StoreError, StoredSession};
 use paydesk_core::time::now_ms;
+use paydesk_core::vault::MasterKey;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 
@@ -352,8 +353,9 @@ async fn audit_log_reads_back_newest_first(store: &Store) {
 }
 
 async fn api_keys_are_shown_once_stored_hashed_and_revocable(store: &Store) {
+    let master = MasterKey::from_bytes([3; 32]);
     let key = store
-        .create_api_key("pos-1", "admin")
+        .create_api_key("pos-1", "admin", &master)
         .await
         .expect("create");
     assert!(
@@ -367,7 +369,7 @@ async fn api_keys_are_shown_once_stored_hashed_and_revocable(store: &Store) {
         "Debug hides the key"
     );
     assert!(matches!(
-        store.create_api_key("pos-1", "admin").await,
+        store.create_api_key("pos-1", "admin", &master).await,
         Err(StoreError::Conflict)
     ));
 

@@ -44,7 +44,8 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum ApiKeyCommand {
-    /// Create a key and print it (the only time it is shown).
+    /// Create a key and print it, then its notification signing secret (the only time
+    /// they are shown).
     Create { name: String },
     /// List keys (names, prefixes, last use; never the keys).
     List,
@@ -151,7 +152,9 @@ async fn apikey(config: &Config, cmd: ApiKeyCommand) -> Result<(), CliError> {
     let store = open_store(config).await.map_err(failed)?;
     match cmd {
         ApiKeyCommand::Create { name } => {
-            let key = match store.create_api_key(name.trim(), "cli").await {
+            let master =
+                paydesk_core::vault::MasterKey::load(&config.settings.data_dir).map_err(failed)?;
+            let key = match store.create_api_key(name.trim(), "cli", &master).await {
                 Ok(k) => k,
                 Err(StoreError::Conflict) => {
                     return Err(failed(format!("an API key named `{name}` exists")));
@@ -162,8 +165,13 @@ async fn apikey(config: &Config, cmd: ApiKeyCommand) -> Result<(), CliError> {
                 .audit("cli", "api_key_created", &name, &key.info.prefix)
                 .await
                 .map_err(failed)?;
+            // Line 1: the API key; line 2: the secret that signs its merchant notifications.
             println!("{}", key.secret);
-            eprintln!("API key `{name}` created. Store it now: it is not shown again.");
+            println!("{}", key.signing_secret.expose());
+            eprintln!(
+                "API key `{name}` created (line 1), with its notification signing secret (line 2). \
+                 Store both now: they are not shown again."
+            );
         }
         ApiKeyCommand::List => {
             for k in store.api_keys().await.map_err(failed)? {

@@ -1,10 +1,11 @@
-//! Background work of a running server: active queries and expiry, notify-inbox recovery
-//! and the session sweep. Each loop stops when the shutdown flag flips; work in progress
+//! Background work of a running server: active queries and expiry, notify-inbox recovery,
+//! merchant notifications and the session sweep. Each loop stops when the shutdown flag flips; work in progress
 //! finishes first (a query or a notification is never abandoned half-applied — and if
 //! the process is killed instead, the store's transactions and the inbox make that safe).
 
 use std::time::Duration;
 
+use paydesk_core::jobs::merchant_notify::{MerchantNotifier, NotifierSettings};
 use paydesk_core::payments::Payments;
 use paydesk_core::store::Store;
 use paydesk_core::time::now_ms;
@@ -20,6 +21,7 @@ pub struct JobSettings {
     /// A `received` notification older than this is considered interrupted.
     pub recover_after: Duration,
     pub sweep_sessions_every: Duration,
+    pub merchant_notify: NotifierSettings,
 }
 
 impl Default for JobSettings {
@@ -30,6 +32,7 @@ impl Default for JobSettings {
             recover_every: Duration::from_secs(60),
             recover_after: Duration::from_secs(30),
             sweep_sessions_every: Duration::from_secs(600),
+            merchant_notify: NotifierSettings::default(),
         }
     }
 }
@@ -52,6 +55,7 @@ pub fn spawn(
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
+    let payments_master = payments.channels().master().clone();
 
     let (p, s, mut st) = (payments.clone(), settings.clone(), stop.clone());
     handles.push(tokio::spawn(async move {
@@ -83,6 +87,16 @@ pub fn spawn(
             }
         }
     }));
+
+    // Forwarding events to merchant systems (signed, retried for a day).
+    match MerchantNotifier::new(
+        store.clone(),
+        payments_master,
+        settings.merchant_notify.clone(),
+    ) {
+        Ok(n) => handles.push(tokio::spawn(n.run(stop.clone()))),
+        Err(e) => tracing::error!(error = %e, "merchant notifications are disabled"),
+    }
 
     let mut st = stop;
     handles.push(tokio::spawn(async move {

@@ -210,10 +210,31 @@ async fn apikey_create_prints_the_key_once_and_revoke_disables_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "key, then signing secret");
+    let key = lines[0].trim().to_string();
     assert!(key.starts_with("pdk_"), "{key}");
+    let signing_secret = lines[1].trim();
+    assert!(
+        signing_secret.starts_with("pdsec_"),
+        "signing secret printed once"
+    );
 
     let store = open(dir.path()).await;
+    let master =
+        paydesk_core::vault::MasterKey::load_or_create_file(&dir.path().join("master.key"))
+            .expect("master key");
+    let id = store.api_keys().await.expect("list")[0].id.clone();
+    assert_eq!(
+        store
+            .api_key_signing_secret(&id, &master)
+            .await
+            .expect("signing secret")
+            .map(|s| s.expose().to_string()),
+        Some(signing_secret.to_string()),
+        "stored sealed under the data dir's master key"
+    );
     assert_eq!(
         store
             .authenticate_api_key(&key)
@@ -229,7 +250,10 @@ async fn apikey_create_prints_the_key_once_and_revoke_disables_it() {
         .expect("run");
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(
-        listed.contains("pos-1") && listed.contains("active") && !listed.contains(&key),
+        listed.contains("pos-1")
+            && listed.contains("active")
+            && !listed.contains(&key)
+            && !listed.contains(signing_secret),
         "{listed}"
     );
 

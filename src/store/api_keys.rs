@@ -1,7 +1,13 @@
 //! Merchant API keys: created by an admin, shown once, stored as a hash, revocable.
+//!
+//! Each key also has a signing secret (`pdsec_…`) that signs the notifications paydesk sends
+//! to the merchant's system (see `jobs::merchant_notify`). Unlike the key, paydesk must be
+//! able to use it later, so it is stored sealed under the master key rather than hashed.
 
 use super::{Store, StoreError, new_id};
+use crate::provider::secret::SecretString;
 use crate::time::now_ms;
+use crate::vault::MasterKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -22,10 +28,13 @@ pub struct ApiKeyInfo {
 }
 
 /// A key just created: the only moment its secret exists outside the caller's hands.
-/// `Debug` does not print it.
+/// `Debug` prints neither the key nor the signing secret.
 pub struct NewApiKey {
     pub info: ApiKeyInfo,
     pub secret: String,
+    /// The secret that signs this key's merchant notifications (`pdsec_…`). The merchant
+    /// needs it to verify `Paydesk-Signature`; paydesk keeps it sealed, never shows it again.
+    pub signing_secret: SecretString,
 }
 
 impl std::fmt::Debug for NewApiKey {
@@ -37,6 +46,19 @@ impl std::fmt::Debug for NewApiKey {
 }
 
 const KEY_PREFIX: &str = "pdk_";
+const SIGNING_SECRET_PREFIX: &str = "pdsec_";
+
+/// `prefix` + 32 random bytes, base64url.
+fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The associated data that binds a sealed signing secret to its key's row.
+fn signing_secret_aad(api_key_id: &str) -> String {
+    format!("api_keys/{api_key_id}/signing_secret")
+}
 
 fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -57,19 +79,22 @@ fn info_from_row(r: &AnyRow) -> Result<ApiKeyInfo, StoreError> {
 const COLUMNS: &str = "id, name, prefix, created_by, created_at, last_used_at, revoked_at";
 
 impl Store {
-    /// Creates a key named `name`; `Conflict` if the name is taken.
+    /// Creates a key named `name` with a fresh signing secret, sealed under `master`;
+    /// `Conflict` if the name is taken.
     pub async fn create_api_key(
         &self,
         name: &str,
         created_by: &str,
+        master: &MasterKey,
     ) -> Result<NewApiKey, StoreError> {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let secret = random_secret(KEY_PREFIX);
         let prefix: String = secret.chars().take(KEY_PREFIX.len() + 6).collect();
+        let signing_secret = SecretString::new(random_secret(SIGNING_SECRET_PREFIX));
         let id = new_id();
+        let sealed = master.seal(&signing_secret_aad(&id), &signing_secret);
         sqlx::query(
-            "INSERT INTO api_keys (id, name, key_hash, prefix, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_keys (id, name, key_hash, prefix, created_by, created_at, signing_secret) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(name)
@@ -77,6 +102,7 @@ impl Store {
         .bind(&prefix)
         .bind(created_by)
         .bind(now_ms())
+        .bind(&sealed)
         .execute(&self.pool)
         .await?;
         let info = self
@@ -85,7 +111,34 @@ impl Store {
             .into_iter()
             .find(|k| k.id == id)
             .ok_or(StoreError::NotFound)?;
-        Ok(NewApiKey { info, secret })
+        Ok(NewApiKey {
+            info,
+            secret,
+            signing_secret,
+        })
+    }
+
+    /// The signing secret of the key `api_key_id` (revoked or not), opened with `master`.
+    /// `Ok(None)` for a key created before keys had signing secrets; `NotFound` if there is
+    /// no such key; `SecretUnreadable` if the sealed value does not open (wrong master key).
+    pub async fn api_key_signing_secret(
+        &self,
+        api_key_id: &str,
+        master: &MasterKey,
+    ) -> Result<Option<SecretString>, StoreError> {
+        let row = sqlx::query("SELECT signing_secret FROM api_keys WHERE id = $1")
+            .bind(api_key_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let sealed: Option<String> = row.try_get("signing_secret")?;
+        sealed
+            .map(|s| {
+                master
+                    .open(&signing_secret_aad(api_key_id), &s)
+                    .map_err(|_| StoreError::SecretUnreadable)
+            })
+            .transpose()
     }
 
     /// The key that `presented` is, if it exists and is not revoked; records its use.

@@ -16,6 +16,10 @@ pub enum StoreError {
     NotFound,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A sealed secret in the database does not open with this master key (wrong key, or
+    /// the value was damaged or copied from another row). Says nothing about the secret.
+    #[error("a stored secret cannot be opened with this master key (wrong key or damaged data)")]
+    SecretUnreadable,
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
 }

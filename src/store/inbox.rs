@@ -5,7 +5,7 @@
 //! a crash between storing and applying leaves a `received` row for recovery.
 
 use super::orders::{
-    closed_in, not_closed, not_paid, order_in, paid_in, record_event, refund_in, settle_refund_in,
+    closed_in, not_closed, not_paid, notify_merchant, order_in, paid_in, record_event, refund_in, settle_refund_in,
 };
 use super::{Store, StoreError, Transition, new_id};
 use crate::order::{Cause, OrderStatus, RefundStatus};
@@ -323,6 +323,7 @@ async fn apply_event(
         } => {
             if paid_in(tx, out_trade_no, trade_no, *amount).await? {
                 record_event(tx, &order.id, "paid", cause, trade_no).await?;
+                notify_merchant(tx, &order.id, "paid", None).await?;
                 return Ok(Applied {
                     verdict: Verdict::Applied,
                     reason: None,
@@ -335,6 +336,7 @@ async fn apply_event(
         NotifyEvent::Closed { .. } => {
             if closed_in(tx, out_trade_no).await? {
                 record_event(tx, &order.id, "closed", cause, "provider").await?;
+                notify_merchant(tx, &order.id, "closed", None).await?;
                 return Ok(Applied {
                     verdict: Verdict::Applied,
                     reason: None,

@@ -2,7 +2,9 @@
 //! (SQLite or Postgres) is picked at run time from the database URL.
 //!
 //! Every query uses `$N` placeholders (understood by both drivers), BIGINT millisecond
-//! timestamps and TEXT ids, so no statement needs a dialect branch.
+//! timestamps and TEXT ids, so statements need no dialect branch — with one exception:
+//! claiming merchant notifications takes row locks (`FOR UPDATE SKIP LOCKED`) on Postgres,
+//! which SQLite has no syntax for (see `merchant_notifications`).
 
 mod api_keys;
 mod audit;
@@ -10,6 +12,7 @@ mod channels;
 mod error;
 mod inbox;
 mod order_sync;
+mod merchant_notifications;
 mod orders;
 mod provider_calls;
 mod sandbox_keys;
@@ -23,6 +26,11 @@ pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
 pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
 pub use order_sync::OrderFilter;
+pub use merchant_notifications::{
+    ClaimedMerchantNotification, MerchantNotification, MerchantNotificationAttempt,
+    MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
+    NotificationAttemptRecord, RESPONSE_SNIPPET_CHARS, enqueue_merchant_notification,
+};
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
 pub use sessions::StoredSession;

@@ -264,6 +264,7 @@ impl Store {
             .await?
             .try_get("id")?;
         record_event(&mut tx, &id, kind, cause, detail).await?;
+        notify_merchant(&mut tx, &id, kind, None).await?;
         tx.commit().await?;
         Ok(Transition::Applied(self.order_by_id(&id).await?))
     }
@@ -521,6 +522,49 @@ impl Store {
     }
 }
 
+/// Queues the event for the merchant system, in the transaction of the change it reports,
+/// when the order asked for it (merchant API orders with a `notify_url`): the event exists
+/// iff the change commits.
+pub(super) async fn notify_merchant(
+    tx: &mut Transaction<'static, Any>,
+    order_id: &str,
+    kind: &str,
+    out_refund_no: Option<&str>,
+) -> Result<(), StoreError> {
+    use crate::jobs::merchant_notify as mn;
+    let event = match kind {
+        "paid" => mn::EVENT_ORDER_PAID,
+        "closed" => mn::EVENT_ORDER_CLOSED,
+        "refund_succeeded" => mn::EVENT_REFUND_SUCCEEDED,
+        "refund_failed" => mn::EVENT_REFUND_FAILED,
+        _ => return Ok(()),
+    };
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    let row = sqlx::query(&sql).bind(order_id).fetch_one(&mut **tx).await?;
+    let order = order_from_row(&row)?;
+    let (Some(url), Some(key)) = (&order.merchant_notify_url, &order.api_key_id) else {
+        return Ok(());
+    };
+    let refund = match out_refund_no {
+        Some(no) => refund_in(tx, no).await?,
+        None => None,
+    };
+    let body = mn::event_body(event, &order, refund.as_ref());
+    super::enqueue_merchant_notification(
+        tx,
+        super::NewMerchantNotification {
+            order_id,
+            out_trade_no: &order.out_trade_no,
+            api_key_id: key,
+            url,
+            event,
+            body: &body,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// The `UPDATE` of pending → paid, inside the caller's transaction. True when it applied;
 /// the caller records the event.
 pub(super) async fn paid_in(
@@ -675,6 +719,7 @@ pub(super) async fn settle_refund_in(
         .await?;
     let detail = format!("{out_refund_no} {}", failure.unwrap_or(""));
     record_event(tx, &order_id, kind, cause, detail.trim()).await?;
+    notify_merchant(tx, &order_id, kind, Some(out_refund_no)).await?;
     Ok(Some(order_id))
 }
 
