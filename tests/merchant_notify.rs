@@ -169,6 +169,9 @@ async fn paid_order(store: &Store, out_trade_no: &str, url: &str) -> Order {
                 expires_at: now_ms() + 15 * 60_000,
                 qr_code: None,
                 merchant_notify_url: Some(url),
+                // No key on the order: these stories enqueue by hand.
+                api_key_id: None,
+                next_query_at: None,
             },
             &Cause::ApiKey("pos-1".into()),
         )
