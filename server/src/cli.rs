@@ -1,4 +1,5 @@
-//! The command line: `paydesk [serve]`, `paydesk migrate`, `paydesk user add|passwd`.
+//! The command line: `paydesk [serve]`, `paydesk migrate`, `paydesk user add|passwd`,
+//! `paydesk apikey …`, `paydesk channel …` ([`crate::channel_cli`]).
 
 use crate::config::Config;
 use crate::startup::{Application, open_store, shutdown_signal};
@@ -40,6 +41,9 @@ pub enum Command {
     /// Manage merchant API keys.
     #[command(subcommand)]
     Apikey(ApiKeyCommand),
+    /// Manage payment channels (provider accounts).
+    #[command(subcommand)]
+    Channel(crate::channel_cli::ChannelCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +134,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Apikey(cmd) => apikey(&config, cmd).await,
+        Command::Channel(cmd) => crate::channel_cli::run(&config, cmd).await,
         Command::User(UserCommand::Passwd { name }) => {
             let store = open_store(&config).await.map_err(failed)?;
             let hash = hash_password(read_new_password()?).await.map_err(failed)?;

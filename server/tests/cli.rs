@@ -269,3 +269,116 @@ async fn apikey_create_prints_the_key_once_and_revoke_disables_it() {
         .expect("run");
     assert_eq!(again.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn channel_add_reads_keys_from_files_seals_them_and_list_never_shows_them() {
+    use paydesk_core::provider::crypto::RsaSigner;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.display().to_string()
+    };
+    let secret = "sk_live_51HxSecretSecretSecret";
+    let sk = file("sk.txt", secret);
+    let wh = file("wh.txt", "whsec_AbCdEfGhIjKlMnOp");
+    let out = paydesk(dir.path())
+        .args(["channel", "add", "shop-stripe", "--provider", "stripe"])
+        .args(["--secret-key-file", &sk, "--webhook-secret-file", &wh])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("/notify/stripe/shop-stripe"), "{stdout}");
+    assert!(!stdout.contains(secret), "{stdout}");
+
+    let key = RsaSigner::generate().expect("key");
+    let pem = key.to_pkcs1_pem().expect("pem");
+    let pk = file("apiclient_key.pem", pem.expose());
+    let public = file("pub.pem", &key.verifier().to_spki_pem().expect("spki"));
+    let v3 = file("v3.txt", "0123456789abcdef0123456789ABCDEF");
+    let out = paydesk(dir.path())
+        .args(["channel", "add", "shop-wx", "--provider", "wechatpay"])
+        .args([
+            "--mchid",
+            "1900000001",
+            "--appid",
+            "wx8888888888888888",
+            "--serial",
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+        ])
+        .args(["--private-key", &pk, "--apiv3-key-file", &v3])
+        .args([
+            "--public-key-id",
+            "PUB_KEY_ID_0114232134912410000",
+            "--public-key",
+            &public,
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A key file that is not a key: refused in one line naming the field, nothing stored.
+    let bad = file("bad.pem", "not a key");
+    let out = paydesk(dir.path())
+        .args(["channel", "add", "broken", "--provider", "wechatpay"])
+        .args(["--mchid", "1", "--appid", "wx1", "--serial", "AB"])
+        .args([
+            "--private-key",
+            &bad,
+            "--apiv3-key-file",
+            &v3,
+            "--download-certificates",
+        ])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert!(err.contains("merchant_private_key"), "{err}");
+
+    let out = paydesk(dir.path())
+        .args(["channel", "disable", "shop-wx"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let list = paydesk(dir.path())
+        .args(["channel", "list"])
+        .output()
+        .expect("run");
+    let listed = String::from_utf8_lossy(&list.stdout).to_string();
+    for name in [
+        "alipay-sandbox",
+        "wechatpay-sandbox",
+        "stripe-sandbox",
+        "shop-stripe",
+    ] {
+        assert!(listed.contains(name), "{listed}");
+    }
+    assert!(
+        listed.lines().any(|l| l.starts_with("shop-wx")
+            && l.contains("disabled")
+            && l.contains("public key")),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(secret) && !listed.contains("BEGIN") && !listed.contains("broken"),
+        "{listed}"
+    );
+
+    // At rest: sealed, not readable.
+    let store = open(dir.path()).await;
+    let row = store
+        .channel("shop-stripe")
+        .await
+        .expect("read")
+        .expect("row");
+    assert!(row.sealed_secrets.starts_with("v1:") && !row.sealed_secrets.contains("sk_live"));
+}

@@ -11,6 +11,7 @@ pub mod sync;
 use std::sync::Arc;
 
 use crate::channel::{ChannelError, ChannelRegistry};
+use crate::order::Cause;
 use crate::provider::ProviderError;
 use crate::store::{Store, StoreError};
 
@@ -201,6 +202,19 @@ impl Payments {
 
     pub fn settings(&self) -> &PaymentSettings {
         &self.settings
+    }
+
+    /// Writes an audit-log line for something a person or an API key did. The action has
+    /// already happened, so a failure to record it is logged rather than undoing it.
+    pub(crate) async fn audit(&self, cause: &Cause, action: &str, target: &str, detail: &str) {
+        let actor = match cause {
+            Cause::User(u) => u.clone(),
+            Cause::ApiKey(k) => format!("api:{k}"),
+            other => other.kind().to_string(),
+        };
+        if let Err(e) = self.store.audit(&actor, action, target, detail).await {
+            tracing::warn!(error = %e, action, target, "cannot write the audit log");
+        }
     }
 }
 

@@ -79,6 +79,18 @@ impl Payments {
                 return Err(PaymentError::NotAllowed(reason));
             }
         };
+        self.audit(
+            cause,
+            "refund_requested",
+            out_trade_no,
+            &format!(
+                "{} {} {} {reason}",
+                refund.out_refund_no,
+                refund.amount.to_decimal_string(),
+                refund.amount.currency().code()
+            ),
+        )
+        .await;
         self.submit(&order, &refund, cause).await;
         Ok(self
             .store

@@ -1,0 +1,270 @@
+//! `paydesk channel add|list|disable|enable`: channels for automation, keys read from
+//! files (never from the command line, where they would land in shell history and `ps`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Subcommand, ValueEnum};
+use paydesk_core::channel::config::{
+    AlipaySecrets, AlipaySettings, StripeSecrets, StripeSettings, WechatPaySecrets,
+    WechatPaySettings,
+};
+use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel};
+use paydesk_core::provider::alipay::PRODUCTION_GATEWAY;
+use paydesk_core::provider::http::HttpSettings;
+use paydesk_core::provider::stripe::PRODUCTION_API_BASE;
+use paydesk_core::provider::wechatpay::PRODUCTION_BASE_URL;
+use paydesk_core::provider::{NullSink, SystemClock};
+use paydesk_core::store::StoreError;
+use paydesk_core::vault::MasterKey;
+
+use crate::cli::CliError;
+use crate::config::Config;
+use crate::startup::open_store;
+
+#[derive(Subcommand, Debug)]
+pub enum ChannelCommand {
+    /// Add a live channel; keys and secrets are read from files.
+    Add(Box<AddChannel>),
+    /// List channels with their mode, state and key fingerprints (never the keys).
+    List,
+    /// Disable a channel: no new checkouts; existing orders still settle and refund.
+    Disable { name: String },
+    /// Enable a disabled channel.
+    Enable { name: String },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ProviderArg {
+    Alipay,
+    Wechatpay,
+    Stripe,
+}
+
+#[derive(Args, Debug)]
+pub struct AddChannel {
+    /// Channel name (a-z, 0-9, -, _): the `{channel}` of its notify URL.
+    pub name: String,
+    #[arg(long, value_enum)]
+    pub provider: ProviderArg,
+    /// Gateway base URL (default: the provider's production gateway).
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Alipay app id.
+    #[arg(long)]
+    pub app_id: Option<String>,
+    /// Alipay app private key / WeChat merchant API private key (PEM file).
+    #[arg(long)]
+    pub private_key: Option<PathBuf>,
+    /// Alipay public key (public-key mode).
+    #[arg(long)]
+    pub alipay_public_key: Option<PathBuf>,
+    /// Alipay certificate mode: app certificate, Alipay certificate, root certificate.
+    #[arg(long)]
+    pub app_cert: Option<PathBuf>,
+    #[arg(long)]
+    pub alipay_cert: Option<PathBuf>,
+    #[arg(long)]
+    pub root_cert: Option<PathBuf>,
+    /// WeChat Pay merchant id, app id and merchant certificate serial.
+    #[arg(long)]
+    pub mchid: Option<String>,
+    #[arg(long)]
+    pub appid: Option<String>,
+    #[arg(long)]
+    pub serial: Option<String>,
+    /// File holding the 32-character APIv3 key.
+    #[arg(long)]
+    pub apiv3_key_file: Option<PathBuf>,
+    /// WeChat Pay public-key mode: PUB_KEY_ID_… and the public key file.
+    #[arg(long)]
+    pub public_key_id: Option<String>,
+    #[arg(long)]
+    pub public_key: Option<PathBuf>,
+    /// WeChat Pay platform certificates (repeatable).
+    #[arg(long)]
+    pub platform_cert: Vec<PathBuf>,
+    /// Download WeChat Pay platform certificates when an unknown serial shows up.
+    #[arg(long)]
+    pub download_certificates: bool,
+    /// Files holding the Stripe secret key and the webhook signing secret.
+    #[arg(long)]
+    pub secret_key_file: Option<PathBuf>,
+    #[arg(long)]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Where Stripe Checkout sends the payer afterwards.
+    #[arg(long)]
+    pub success_url: Option<String>,
+}
+
+fn failed(e: impl std::fmt::Display) -> CliError {
+    CliError::Failed(e.to_string())
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))
+}
+
+fn need<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T, CliError> {
+    v.as_ref()
+        .ok_or_else(|| failed(format!("--{flag} is required for this provider")))
+}
+
+fn read_opt(p: &Option<PathBuf>) -> Result<Option<String>, CliError> {
+    p.as_deref().map(read).transpose()
+}
+
+fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
+    Ok(match a.provider {
+        ProviderArg::Alipay => LiveChannel::Alipay(
+            AlipaySettings {
+                app_id: need(&a.app_id, "app-id")?.clone(),
+                gateway_url: a
+                    .gateway
+                    .clone()
+                    .unwrap_or_else(|| PRODUCTION_GATEWAY.into()),
+                alipay_public_key: read_opt(&a.alipay_public_key)?,
+                app_cert: read_opt(&a.app_cert)?,
+                alipay_cert: read_opt(&a.alipay_cert)?,
+                alipay_root_cert: read_opt(&a.root_cert)?,
+            },
+            AlipaySecrets {
+                app_private_key: read(need(&a.private_key, "private-key")?)?,
+            },
+        ),
+        ProviderArg::Wechatpay => LiveChannel::Wechatpay(
+            WechatPaySettings {
+                mchid: need(&a.mchid, "mchid")?.clone(),
+                appid: need(&a.appid, "appid")?.clone(),
+                merchant_serial: need(&a.serial, "serial")?.clone(),
+                base_url: a
+                    .gateway
+                    .clone()
+                    .unwrap_or_else(|| PRODUCTION_BASE_URL.into()),
+                public_key_id: a.public_key_id.clone(),
+                public_key: read_opt(&a.public_key)?,
+                platform_certificates: a
+                    .platform_cert
+                    .iter()
+                    .map(|p| read(p))
+                    .collect::<Result<_, _>>()?,
+                download_certificates: a.download_certificates,
+            },
+            WechatPaySecrets {
+                merchant_private_key: read(need(&a.private_key, "private-key")?)?,
+                apiv3_key: read(need(&a.apiv3_key_file, "apiv3-key-file")?)?,
+            },
+        ),
+        ProviderArg::Stripe => LiveChannel::Stripe(
+            StripeSettings {
+                api_base: a
+                    .gateway
+                    .clone()
+                    .unwrap_or_else(|| PRODUCTION_API_BASE.into()),
+                success_url: a
+                    .success_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{public_url}/")),
+            },
+            StripeSecrets {
+                secret_key: read(need(&a.secret_key_file, "secret-key-file")?)?,
+                webhook_secret: read(need(&a.webhook_secret_file, "webhook-secret-file")?)?,
+            },
+        ),
+    })
+}
+
+pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
+    let store = open_store(config).await.map_err(failed)?;
+    let master = MasterKey::load(&config.settings.data_dir).map_err(failed)?;
+    let public_url = config.public_url.as_str().trim_end_matches('/').to_string();
+    let registry = ChannelRegistry::new(
+        store.clone(),
+        master,
+        &public_url,
+        Arc::new(NullSink),
+        Arc::new(SystemClock),
+        HttpSettings::default(),
+    );
+    registry.ensure_sandbox_channels().await.map_err(failed)?;
+    match cmd {
+        ChannelCommand::Add(a) => {
+            let live = live(&a, &public_url)?;
+            let summary = live.validate().map_err(failed)?;
+            match registry.add_live(&a.name, &live).await {
+                Ok(_) => {}
+                Err(ChannelError::Store(StoreError::Conflict)) => {
+                    return Err(failed(format!("a channel named `{}` exists", a.name)));
+                }
+                Err(e) => return Err(failed(e)),
+            }
+            store
+                .audit("cli", "channel_created", &a.name, &summary.key_mode)
+                .await
+                .map_err(failed)?;
+            let kind = live.provider();
+            println!("channel `{}` added ({kind}, {})", a.name, summary.key_mode);
+            for (label, fp) in summary.fingerprints {
+                println!("  {label}: {fp}");
+            }
+            println!("  notify URL: {}", registry.notify_url(kind, &a.name));
+            Ok(())
+        }
+        ChannelCommand::List => {
+            for row in store.channels().await.map_err(failed)? {
+                let state = if row.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "enabled"
+                };
+                let detail = match registry.live_config(&row.name).await {
+                    Ok(Some(l)) => l
+                        .validate()
+                        .map(|s| {
+                            let fps: Vec<String> = s
+                                .fingerprints
+                                .iter()
+                                .map(|(l, f)| format!("{l} {f}"))
+                                .collect();
+                            format!("{} {} [{}]", s.account, s.key_mode, fps.join(", "))
+                        })
+                        .unwrap_or_else(|e| format!("misconfigured: {e}")),
+                    Ok(None) => "built-in sandbox".to_string(),
+                    Err(e) => format!("unreadable: {e}"),
+                };
+                println!(
+                    "{}\t{}\t{}\t{state}\t{detail}",
+                    row.name, row.provider, row.mode
+                );
+            }
+            Ok(())
+        }
+        ChannelCommand::Disable { name } => toggle(&store, &name, true).await,
+        ChannelCommand::Enable { name } => toggle(&store, &name, false).await,
+    }
+}
+
+async fn toggle(
+    store: &paydesk_core::store::Store,
+    name: &str,
+    disabled: bool,
+) -> Result<(), CliError> {
+    match store.set_channel_disabled(name, disabled).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return Err(failed(format!("no channel named `{name}`"))),
+        Err(e) => return Err(failed(e)),
+    }
+    let action = if disabled {
+        "channel_disabled"
+    } else {
+        "channel_enabled"
+    };
+    store.audit("cli", action, name, "").await.map_err(failed)?;
+    println!(
+        "channel `{name}` {}",
+        if disabled { "disabled" } else { "enabled" }
+    );
+    Ok(())
+}
