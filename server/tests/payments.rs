@@ -573,3 +573,51 @@ async fn refunds_are_bounded_idempotent_and_settled() {
         );
     }
 }
+
+#[tokio::test]
+async fn notify_endpoints_bound_the_body_and_know_their_providers() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start(dir.path()).await;
+    let client = reqwest::Client::new();
+    let big = vec![b'a'; 100 * 1024];
+    let resp = client
+        .post(format!("{}/notify/alipay/alipay-sandbox", server.base))
+        .body(big)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        resp.status().as_u16(),
+        413,
+        "bodies over 64 KiB are refused"
+    );
+    let resp = client
+        .post(format!("{}/notify/paypal/x", server.base))
+        .body("x")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 404);
+    // A notification for a channel that does not exist is kept, rejected, and answered
+    // in the provider's failure format (Alipay: anything but `success`).
+    let resp = client
+        .post(format!("{}/notify/alipay/nope", server.base))
+        .body("out_trade_no=1")
+        .send()
+        .await
+        .expect("post");
+    let text = resp.text().await.expect("text");
+    assert_ne!(text, "success");
+    let rows = server
+        .state
+        .store
+        .notifications(&InboxFilter {
+            channel: Some("nope".into()),
+            limit: 10,
+            ..InboxFilter::default()
+        })
+        .await
+        .expect("inbox");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].verdict, Verdict::Rejected);
+}
