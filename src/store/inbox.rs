@@ -5,7 +5,8 @@
 //! a crash between storing and applying leaves a `received` row for recovery.
 
 use super::orders::{
-    closed_in, not_closed, not_paid, notify_merchant, order_in, paid_in, record_event, refund_in, settle_refund_in,
+    closed_in, not_closed, not_paid, notify_merchant, order_in, paid_in, record_event, refund_in,
+    settle_refund_in,
 };
 use super::{Store, StoreError, Transition, new_id};
 use crate::order::{Cause, OrderStatus, RefundStatus};

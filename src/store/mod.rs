@@ -10,9 +10,10 @@ mod api_keys;
 mod audit;
 mod channels;
 mod error;
+mod idempotency;
 mod inbox;
-mod order_sync;
 mod merchant_notifications;
+mod order_sync;
 mod orders;
 mod provider_calls;
 mod sandbox_keys;
@@ -24,13 +25,14 @@ pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
+pub use idempotency::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
 pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
-pub use order_sync::OrderFilter;
 pub use merchant_notifications::{
     ClaimedMerchantNotification, MerchantNotification, MerchantNotificationAttempt,
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
     NotificationAttemptRecord, RESPONSE_SNIPPET_CHARS, enqueue_merchant_notification,
 };
+pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
 pub use sessions::StoredSession;

@@ -540,7 +540,10 @@ pub(super) async fn notify_merchant(
         _ => return Ok(()),
     };
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-    let row = sqlx::query(&sql).bind(order_id).fetch_one(&mut **tx).await?;
+    let row = sqlx::query(&sql)
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
     let order = order_from_row(&row)?;
     let (Some(url), Some(key)) = (&order.merchant_notify_url, &order.api_key_id) else {
         return Ok(());
