@@ -167,12 +167,11 @@ impl Payments {
             provider_ref: order.provider_ref.clone(),
         };
         // Paid in the meantime? Then record that instead of closing.
-        if let Some(t) = self.sync_order(&order).await? {
-            if !matches!(t, crate::store::Transition::Refused { .. })
-                && t.order().status != crate::order::OrderStatus::Pending
-            {
-                return Ok(t);
-            }
+        if let Some(t) = self.sync_order(&order).await?
+            && !matches!(t, crate::store::Transition::Refused { .. })
+            && t.order().status != crate::order::OrderStatus::Pending
+        {
+            return Ok(t);
         }
         for_trade(out_trade_no, channel.provider.close(&trade)).await?;
         Ok(self.store.close_order(out_trade_no, cause).await?)

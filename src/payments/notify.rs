@@ -240,12 +240,12 @@ impl Payments {
             }
             let mut progressed = false;
             for entry in &batch {
-                if let Some(out) = self.reprocess(entry).await {
-                    if out.verdict != Verdict::Received {
-                        progressed = true;
-                        done += 1;
-                        tracing::info!(inbox_id = %entry.id, verdict = out.verdict.as_str(), "recovered a notification");
-                    }
+                if let Some(out) = self.reprocess(entry).await
+                    && out.verdict != Verdict::Received
+                {
+                    progressed = true;
+                    done += 1;
+                    tracing::info!(inbox_id = %entry.id, verdict = out.verdict.as_str(), "recovered a notification");
                 }
             }
             // Rows that still cannot be processed (our side broken) wait for the next pass.

@@ -123,11 +123,9 @@ impl Payments {
                 tracing::info!(error = %e, out_trade_no = %out, "active query failed");
             }
         }
-        if now >= order.expires_at {
-            if self.expire(order, now).await {
-                report.closed += 1;
-                return;
-            }
+        if now >= order.expires_at && self.expire(order, now).await {
+            report.closed += 1;
+            return;
         }
         let next = self.settings.next_query_at(order.created_at, now);
         if let Err(e) = self.store.schedule_query(out, Some(next)).await {
@@ -144,11 +142,11 @@ impl Payments {
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        if let Err(e) = &at_provider {
-            if now < order.expires_at + CLOSE_GRACE_MS {
-                tracing::info!(error = %e, out_trade_no = %out, "closing an expired order at the provider failed; will retry");
-                return false;
-            }
+        if let Err(e) = &at_provider
+            && now < order.expires_at + CLOSE_GRACE_MS
+        {
+            tracing::info!(error = %e, out_trade_no = %out, "closing an expired order at the provider failed; will retry");
+            return false;
         }
         let why = match at_provider {
             Ok(()) => "expired".to_string(),

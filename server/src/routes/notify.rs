@@ -24,10 +24,10 @@ pub async fn receive(
     };
     let status = StatusCode::from_u16(out.ack.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, out.ack.body).into_response();
-    if !out.ack.content_type.is_empty() {
-        if let Ok(v) = HeaderValue::from_str(out.ack.content_type) {
-            resp.headers_mut().insert(header::CONTENT_TYPE, v);
-        }
+    if !out.ack.content_type.is_empty()
+        && let Ok(v) = HeaderValue::from_str(out.ack.content_type)
+    {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     resp
 }
