@@ -634,3 +634,55 @@ async fn every_api_route_is_in_the_openapi_document() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_pages_with_an_opaque_cursor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let key = server.api_key("pos-1").await;
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let (status, o) = server
+            .post(
+                "/api/v1/orders",
+                &key,
+                &json!({"channel": "alipay-sandbox", "amount": 100 + i, "currency": "CNY",
+                        "subject": format!("cup {i}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{o}");
+        made.push(o["out_trade_no"].as_str().expect("no").to_string());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..5 {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/orders?limit=2&cursor={c}"),
+            None => "/api/v1/orders?limit=2".to_string(),
+        };
+        let (status, page) = server.get(&path, &key).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for o in page["data"].as_array().expect("data") {
+            seen.push(o["out_trade_no"].as_str().expect("no").to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    // Each order exactly once (orders created in the same millisecond are ordered by id,
+    // so only the set is compared).
+    let (mut seen_sorted, mut made_sorted) = (seen.clone(), made.clone());
+    seen_sorted.sort();
+    made_sorted.sort();
+    assert_eq!(seen_sorted, made_sorted, "{seen:?}");
+    assert_eq!(seen.len(), 5, "{seen:?}");
+
+    let (status, page) = server.get("/api/v1/orders?from=0&to=1", &key).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["data"].as_array().map(Vec::len), Some(0));
+    for bad in ["limit=0", "limit=201", "cursor=%21%21", "from=yesterday"] {
+        let (status, v) = server.get(&format!("/api/v1/orders?{bad}"), &key).await;
+        assert_error(status, &v, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+}
