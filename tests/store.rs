@@ -23,6 +23,7 @@ on_both_backends!(
     bootstrap_admin_is_created_once,
     audit_log_reads_back_newest_first,
     api_keys_are_shown_once_stored_hashed_and_revocable,
+    idempotency_keys_claim_replay_and_expire,
 );
 
 async fn migrations_are_idempotent(store: &Store) {
@@ -414,4 +415,81 @@ async fn api_keys_are_shown_once_stored_hashed_and_revocable(store: &Store) {
         store.revoke_api_key("pos-1").await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn idempotency_keys_claim_replay_and_expire(store: &Store) {
+    use paydesk_core::store::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
+    const TTL: i64 = 24 * 60 * 60 * 1000;
+    let now = now_ms();
+    let begin = |key: &'static str, api: &'static str, sha: &'static str, at: i64| async move {
+        store
+            .idempotency_begin(api, key, sha, at, TTL)
+            .await
+            .expect("begin")
+    };
+    assert_eq!(
+        begin("k1", "api-a", "sha1", now).await,
+        IdempotencyBegin::Started
+    );
+    // While the first runs: in progress for the same request, refused for another.
+    assert_eq!(
+        begin("k1", "api-a", "sha1", now).await,
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        begin("k1", "api-a", "sha2", now).await,
+        IdempotencyBegin::Mismatch
+    );
+    // Keys belong to one API key.
+    assert_eq!(
+        begin("k1", "api-b", "sha2", now).await,
+        IdempotencyBegin::Started
+    );
+
+    store
+        .idempotency_finish("api-a", "k1", 201, r#"{"ok":true}"#)
+        .await
+        .expect("finish");
+    let replay = IdempotencyBegin::Replay {
+        status: 201,
+        response: r#"{"ok":true}"#.into(),
+    };
+    assert_eq!(begin("k1", "api-a", "sha1", now + 1000).await, replay);
+    assert_eq!(
+        begin("k1", "api-a", "sha2", now + 1000).await,
+        IdempotencyBegin::Mismatch
+    );
+    // A finished key is not released by abandon; an unfinished one is.
+    store
+        .idempotency_abandon("api-a", "k1")
+        .await
+        .expect("abandon");
+    assert_eq!(begin("k1", "api-a", "sha1", now + 2000).await, replay);
+    store
+        .idempotency_abandon("api-b", "k1")
+        .await
+        .expect("abandon");
+    assert_eq!(
+        begin("k1", "api-b", "sha3", now).await,
+        IdempotencyBegin::Started
+    );
+
+    // A placeholder left by a request that died stops blocking after a while.
+    assert_eq!(
+        begin("k2", "api-a", "sha1", now).await,
+        IdempotencyBegin::Started
+    );
+    assert_eq!(
+        begin("k2", "api-a", "sha1", now + IDEMPOTENCY_STALE_MS - 1).await,
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        begin("k2", "api-a", "sha2", now + IDEMPOTENCY_STALE_MS + 1).await,
+        IdempotencyBegin::Started
+    );
+    // After 24 h a key is forgotten: the same key may start a different request.
+    assert_eq!(
+        begin("k1", "api-a", "sha9", now + TTL + 1).await,
+        IdempotencyBegin::Started
+    );
 }

@@ -1,6 +1,7 @@
 //! The `paydesk` binary's library half: configuration, CLI, the HTTP router and start-up.
 //! `main.rs` only parses the command line and calls in here, so tests drive the same code.
 
+pub mod api;
 pub mod channel_cli;
 pub mod cli;
 pub mod config;

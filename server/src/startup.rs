@@ -165,6 +165,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .merge(notify)
+        // The merchant API: bearer keys, no session or CSRF layer (see `api`).
+        .merge(crate::api::routes(state.clone()))
         .route("/readyz", get(health::readyz))
         .merge(pages)
         .with_state(state)

@@ -10,6 +10,7 @@ mod api_keys;
 mod audit;
 mod channels;
 mod error;
+mod idempotency;
 mod inbox;
 mod merchant_notifications;
 mod order_sync;
@@ -24,6 +25,7 @@ pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
+pub use idempotency::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
 pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
 pub use merchant_notifications::{
     ClaimedMerchantNotification, MerchantNotification, MerchantNotificationAttempt,
