@@ -2,71 +2,33 @@
 //! gateways: create (idempotent), read, list, other keys, errors, close; pay through the
 //! sandbox wallet, refund, over-refund; and the OpenAPI document covering every route.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use paydesk_core::sandbox::delivery::DeliveryPolicy;
-use paydesk_core::store::Store;
 use paydesk_core::vault::MasterKey;
-use paydesk_server::config::{Config, Settings};
-use paydesk_server::sandbox::{SandboxHub, SandboxOptions};
-use paydesk_server::startup::{AppState, app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+mod support;
+
 struct Server {
     base: String,
-    state: AppState,
+    state: paydesk_server::startup::AppState,
     http: reqwest::Client,
 }
 
 async fn start(dir: &Path) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let settings = Settings {
-        data_dir: dir.to_path_buf(),
-        public_url: Some(base.clone()),
-        ..Settings::default()
-    };
-    let config = Config::from_settings(settings).expect("config");
-    let store = Store::connect(&config.database_url).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    let mut state = AppState::new(config, store);
-    state.sandbox = SandboxHub::with_options(
-        &state.config,
-        state.store.clone(),
-        SandboxOptions {
-            delivery: DeliveryPolicy {
-                delays: Some(vec![Duration::from_millis(50); 5]),
-                ..DeliveryPolicy::default()
-            },
-            stripe_webhook_url: None,
-        },
-    );
-    state
-        .payments
-        .channels()
-        .ensure_sandbox_channels()
-        .await
-        .expect("sandbox channels");
-    let router = app(state.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    let app = support::spawn_app(dir, None).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
         .build()
         .expect("client");
-    Server { base, state, http }
+    Server {
+        base: app.base,
+        state: app.state,
+        http,
+    }
 }
 
 impl Server {

@@ -5,7 +5,6 @@
 //! notification stored before a crash applied by recovery; active query (补单) and expiry;
 //! refunds.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,59 +12,15 @@ use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::{Cause, OrderStatus, RefundStatus};
 use paydesk_core::payments::{CheckoutRequest, PaymentError, RefundInput};
 use paydesk_core::provider::ProviderKind;
-use paydesk_core::sandbox::delivery::DeliveryPolicy;
 use paydesk_core::store::{InboxFilter, Order, Store, Verdict};
 use paydesk_core::time::now_ms;
-use paydesk_server::config::{Config, Settings};
-use paydesk_server::sandbox::{SandboxHub, SandboxOptions};
-use paydesk_server::startup::{AppState, app};
 
-struct Server {
-    base: String,
-    state: AppState,
-}
+mod support;
+
+use support::{TestApp as Server, spawn_app};
 
 async fn start(dir: &Path) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let settings = Settings {
-        data_dir: dir.to_path_buf(),
-        public_url: Some(base.clone()),
-        ..Settings::default()
-    };
-    let config = Config::from_settings(settings).expect("config");
-    let store = Store::connect(&config.database_url).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    let mut state = AppState::new(config, store);
-    state.sandbox = SandboxHub::with_options(
-        &state.config,
-        state.store.clone(),
-        SandboxOptions {
-            delivery: DeliveryPolicy {
-                delays: Some(vec![Duration::from_millis(50); 5]),
-                ..DeliveryPolicy::default()
-            },
-            stripe_webhook_url: None,
-        },
-    );
-    state
-        .payments
-        .channels()
-        .ensure_sandbox_channels()
-        .await
-        .expect("sandbox channels");
-    let router = app(state.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    Server { base, state }
+    spawn_app(dir, None).await
 }
 
 fn cny(minor: i64) -> Money {

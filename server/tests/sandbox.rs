@@ -4,7 +4,6 @@
 //! merchant endpoint — failing the first deliveries — receives a notification that the
 //! client verifies. Also Cancel, keys surviving a restart, and the call log.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,57 +22,19 @@ use paydesk_core::provider::wechatpay::WechatPayClient;
 use paydesk_core::provider::{
     CallSink, CreateQrRequest, NotifyEvent, Provider, SystemClock, TradeRef, TradeState, for_trade,
 };
-use paydesk_core::sandbox::delivery::DeliveryPolicy;
 use paydesk_core::sandbox::serve_local;
 use paydesk_core::sandbox::set::SandboxSet;
-use paydesk_core::store::{CallFilter, Store, StoreCallSink};
+use paydesk_core::store::{CallFilter, StoreCallSink};
 use paydesk_core::time::now_ms;
-use paydesk_server::config::{Config, Settings};
-use paydesk_server::sandbox::{SandboxHub, SandboxOptions};
-use paydesk_server::startup::{AppState, app};
 use tokio::sync::mpsc;
 
-struct Server {
-    base: String,
-    state: AppState,
-}
+mod support;
+
+use support::TestApp as Server;
 
 /// Starts the whole application on 127.0.0.1:0 with its data (SQLite) in `dir`.
 async fn start(dir: &Path, stripe_webhook_url: Option<String>) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let settings = Settings {
-        data_dir: dir.to_path_buf(),
-        public_url: Some(base.clone()),
-        ..Settings::default()
-    };
-    let config = Config::from_settings(settings).expect("config");
-    let store = Store::connect(&config.database_url).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    let mut state = AppState::new(config, store);
-    state.sandbox = SandboxHub::with_options(
-        &state.config,
-        state.store.clone(),
-        SandboxOptions {
-            delivery: DeliveryPolicy {
-                delays: Some(vec![Duration::from_millis(50); 5]),
-                ..DeliveryPolicy::default()
-            },
-            stripe_webhook_url,
-        },
-    );
-    let router = app(state.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    Server { base, state }
+    support::spawn_app(dir, stripe_webhook_url).await
 }
 
 impl Server {
