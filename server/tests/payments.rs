@@ -576,3 +576,122 @@ async fn notify_endpoints_bound_the_body_and_know_their_providers() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].verdict, Verdict::Rejected);
 }
+
+/// A merchant system that records what paydesk forwards to it.
+async fn merchant_receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(axum::http::HeaderMap, axum::body::Bytes)>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |h: axum::http::HeaderMap, b: axum::body::Bytes| {
+            let _ = tx.send((h, b));
+            async { "ok" }
+        }),
+    );
+    let base = paydesk_core::sandbox::serve_local(router)
+        .await
+        .expect("receiver");
+    (format!("{base}/hook"), rx)
+}
+
+#[tokio::test]
+async fn api_orders_forward_signed_events_and_failed_refunds_can_be_retried() {
+    use paydesk_core::jobs::merchant_notify::{
+        MerchantNotifier, NotifierSettings, verify_signature,
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start(dir.path()).await;
+    let p = &server.state.payments;
+    let store = &server.state.store;
+    let master = p.channels().master().clone();
+    let key = store
+        .create_api_key("pos-9", "test", &master)
+        .await
+        .expect("api key");
+    let (url, mut got) = merchant_receiver().await;
+    let mut req = checkout("alipay-sandbox", cny(2000));
+    req.api_key_id = Some(key.info.id.clone());
+    req.merchant_notify_url = Some(url);
+    req.cause = Cause::ApiKey("pos-9".into());
+    let order = p.create_checkout(req).await.expect("checkout");
+    pay_in_wallet(&server, order.qr_code.as_deref().expect("qr")).await;
+    wait_for(store, &order.out_trade_no, OrderStatus::Paid).await;
+
+    // The refund is refused by the provider (no balance): failed, with its reason.
+    let set = server.state.sandbox.get().await.expect("sandbox");
+    set.ledger(ProviderKind::Alipay).set_refund_balance(Some(0));
+    let who = Cause::User("sam".into());
+    let failed = p
+        .refund(
+            &order.out_trade_no,
+            RefundInput {
+                amount: cny(500),
+                reason: "wrong size".into(),
+                out_refund_no: None,
+            },
+            &who,
+        )
+        .await
+        .expect("refund recorded");
+    assert_eq!(failed.status, RefundStatus::Failed);
+    assert!(
+        failed
+            .failure_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("refused"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        store
+            .order(&order.out_trade_no)
+            .await
+            .expect("r")
+            .expect("o")
+            .refund_reserved_minor,
+        0,
+        "a failed refund releases its reservation"
+    );
+    // Balance back: retrying makes a new refund for the same amount, which succeeds.
+    set.ledger(ProviderKind::Alipay).set_refund_balance(None);
+    let retried = p
+        .retry_refund(&failed.out_refund_no, &who)
+        .await
+        .expect("retry");
+    assert_ne!(retried.out_refund_no, failed.out_refund_no);
+    assert_eq!(
+        (retried.status, retried.amount),
+        (RefundStatus::Succeeded, cny(500))
+    );
+    assert!(
+        p.retry_refund(&retried.out_refund_no, &who).await.is_err(),
+        "only failed ones"
+    );
+
+    // The worker forwards paid, refund failed, refund succeeded — signed with the key's secret.
+    let notifier = MerchantNotifier::new(store.clone(), master, NotifierSettings::default())
+        .expect("notifier");
+    assert_eq!(notifier.run_once().await, 3);
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let (h, body) = got.recv().await.expect("delivered");
+        let sig = h
+            .get("paydesk-signature")
+            .and_then(|v| v.to_str().ok())
+            .expect("signed");
+        assert!(verify_signature(
+            sig,
+            &body,
+            key.signing_secret.expose(),
+            now_ms() / 1000,
+            300
+        ));
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["data"]["out_trade_no"], order.out_trade_no.as_str());
+        events.push(v["type"].as_str().unwrap_or_default().to_string());
+    }
+    events.sort();
+    assert_eq!(events, ["order.paid", "refund.failed", "refund.succeeded"]);
+}
