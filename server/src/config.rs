@@ -26,6 +26,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A session ends after this much inactivity (`PAYDESK_SESSION_IDLE_MINUTES`).
     pub session_idle_minutes: u32,
+    /// How long a new checkout can be paid unless the request says otherwise
+    /// (`PAYDESK_ORDER_EXPIRY_MINUTES`).
+    pub order_expiry_minutes: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +48,7 @@ impl Default for Settings {
             site_root: PathBuf::from("target/site"),
             log_format: LogFormat::Text,
             session_idle_minutes: 8 * 60,
+            order_expiry_minutes: 15,
         }
     }
 }
@@ -59,6 +63,8 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("site_root", &self.site_root)
             .field("log_format", &self.log_format)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("order_expiry_minutes", &self.order_expiry_minutes)
             .finish()
     }
 }
@@ -149,6 +155,12 @@ impl Config {
             return Err(ConfigError::new(
                 "session_idle_minutes",
                 "must be at least 1",
+            ));
+        }
+        if !(1..=120).contains(&settings.order_expiry_minutes) {
+            return Err(ConfigError::new(
+                "order_expiry_minutes (PAYDESK_ORDER_EXPIRY_MINUTES)",
+                "must be 1 to 120",
             ));
         }
         Ok(Config {

@@ -224,7 +224,11 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| StartupError::Bind(addr, e))?;
-        let state = AppState::with_settings(config, store, master, PaymentSettings::default());
+        let payment_settings = PaymentSettings {
+            default_expiry_secs: i64::from(config.settings.order_expiry_minutes) * 60,
+            ..PaymentSettings::default()
+        };
+        let state = AppState::with_settings(config, store, master, payment_settings);
         // A fresh install can take payments at once, in the sandbox.
         state.payments.channels().ensure_sandbox_channels().await?;
         Ok(Application { listener, state })
