@@ -72,40 +72,36 @@ impl Store {
 
     /// Inserts a channel; `Conflict` when the name is taken.
     pub async fn insert_channel(&self, c: NewChannel<'_>) -> Result<ChannelRow, StoreError> {
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO channels (id, name, provider, mode, settings, secrets, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(c.id)
-        .bind(c.name)
-        .bind(c.provider)
-        .bind(c.mode)
-        .bind(c.settings)
-        .bind(c.sealed_secrets)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        self.insert_channel_sql(&c, "").await?;
         self.channel(c.name).await?.ok_or(StoreError::NotFound)
     }
 
     /// Inserts the channel unless one with that name exists (several instances may seed
     /// the sandbox channels at once). Returns whether this call created it.
     pub async fn insert_channel_if_absent(&self, c: NewChannel<'_>) -> Result<bool, StoreError> {
-        let now = now_ms();
-        let done = sqlx::query(
+        self.insert_channel_sql(&c, " ON CONFLICT (name) DO NOTHING")
+            .await
+    }
+
+    async fn insert_channel_sql(
+        &self,
+        c: &NewChannel<'_>,
+        on_conflict: &str,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
             "INSERT INTO channels (id, name, provider, mode, settings, secrets, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(c.id)
-        .bind(c.name)
-        .bind(c.provider)
-        .bind(c.mode)
-        .bind(c.settings)
-        .bind(c.sealed_secrets)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7){on_conflict}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(c.id)
+            .bind(c.name)
+            .bind(c.provider)
+            .bind(c.mode)
+            .bind(c.settings)
+            .bind(c.sealed_secrets)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -76,6 +76,52 @@ impl Store {
         self.order(out_trade_no).await?.ok_or(StoreError::NotFound)
     }
 
+    /// Claims up to `limit` pending rows of `table` (orders or refunds) whose next query
+    /// is due, leasing them for `lease_ms`, and reads them with `read`.
+    async fn claim_due<T>(
+        &self,
+        table: &str,
+        set: &str,
+        columns: &str,
+        read: fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
+        (now, limit, lease_ms): (i64, i64, i64),
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = self.claim_sql(
+            table,
+            set,
+            "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
+            "next_query_at, id",
+            columns,
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(read).collect()
+    }
+
+    /// Sets when a pending row of `table` (keyed by `key_column`) is next queried
+    /// (`None`: never again).
+    async fn schedule(
+        &self,
+        table: &str,
+        key_column: &str,
+        key: &str,
+        at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {table} SET next_query_at = $1 WHERE {key_column} = $2 AND status = 'pending'"
+        );
+        sqlx::query(&sql)
+            .bind(at)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` pending orders whose next query is due, leasing them for
     /// `lease_ms` (the caller reschedules each after querying).
     pub async fn claim_due_queries(
@@ -84,20 +130,15 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<Order>, StoreError> {
-        let sql = self.claim_sql(
+        let set = "next_query_at = $1, query_count = query_count + 1";
+        self.claim_due(
             "orders",
-            "next_query_at = $1, query_count = query_count + 1",
-            "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
-            "next_query_at, id",
+            set,
             ORDER_COLUMNS,
-        );
-        let rows = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(order_from_row).collect()
+            order_from_row,
+            (now, limit, lease_ms),
+        )
+        .await
     }
 
     /// Sets when a pending order is next queried (`None`: never again).
@@ -106,14 +147,8 @@ impl Store {
         out_trade_no: &str,
         at: Option<i64>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE orders SET next_query_at = $1 WHERE out_trade_no = $2 AND status = 'pending'",
-        )
-        .bind(at)
-        .bind(out_trade_no)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.schedule("orders", "out_trade_no", out_trade_no, at)
+            .await
     }
 
     /// Claims pending refunds whose status query is due (see [`Store::claim_due_queries`]).
@@ -123,20 +158,15 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<Refund>, StoreError> {
-        let sql = self.claim_sql(
+        let set = "next_query_at = $1";
+        self.claim_due(
             "refunds",
-            "next_query_at = $1",
-            "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
-            "next_query_at, id",
+            set,
             REFUND_COLUMNS,
-        );
-        let rows = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(refund_from_row).collect()
+            refund_from_row,
+            (now, limit, lease_ms),
+        )
+        .await
     }
 
     pub async fn schedule_refund_query(
@@ -144,14 +174,8 @@ impl Store {
         out_refund_no: &str,
         at: Option<i64>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE refunds SET next_query_at = $1 WHERE out_refund_no = $2 AND status = 'pending'",
-        )
-        .bind(at)
-        .bind(out_refund_no)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.schedule("refunds", "out_refund_no", out_refund_no, at)
+            .await
     }
 
     pub async fn order_by_id(&self, id: &str) -> Result<Order, StoreError> {
