@@ -21,8 +21,15 @@ if cargo tree -p paydesk-app --target wasm32-unknown-unknown --no-default-featur
 fi
 
 say "unit, store (SQLite + Postgres) and HTTP tests"
-# Bounded, so a hang fails loudly instead of eating the CI budget.
-timeout 1200 cargo test --workspace
+# Bounded, so a hang fails loudly instead of eating the CI budget. cargo-nextest (on this
+# kind of machine) also bounds each test and retries a flaky one (see .config/nextest.toml);
+# plain cargo test where it is missing.
+if cargo nextest --version >/dev/null 2>&1; then
+  timeout 1200 cargo nextest run --workspace
+  timeout 600 cargo test --workspace --doc
+else
+  timeout 1200 cargo test --workspace
+fi
 
 say "building the site for the browser tests"
 cargo leptos build
