@@ -281,13 +281,18 @@ fn verdict(v: Verdict, reason: impl Into<Option<String>>) -> Applied {
     }
 }
 
+/// The notification changed order `order_id`.
+fn changed(order_id: String) -> Applied {
+    Applied {
+        verdict: Verdict::Applied,
+        reason: None,
+        changed_order: Some(order_id),
+    }
+}
+
 fn from_transition(t: Transition) -> Applied {
     match t {
-        Transition::Applied(o) => Applied {
-            verdict: Verdict::Applied,
-            reason: None,
-            changed_order: Some(o.id),
-        },
+        Transition::Applied(o) => changed(o.id),
         Transition::AlreadyDone(_) => verdict(Verdict::Duplicate, None),
         Transition::Refused { reason, .. } => verdict(Verdict::Refused, reason),
     }
@@ -325,11 +330,7 @@ async fn apply_event(
             if paid_in(tx, out_trade_no, trade_no, *amount).await? {
                 record_event(tx, &order.id, "paid", cause, trade_no).await?;
                 notify_merchant(tx, &order.id, "paid", None).await?;
-                return Ok(Applied {
-                    verdict: Verdict::Applied,
-                    reason: None,
-                    changed_order: Some(order.id),
-                });
+                return Ok(changed(order.id));
             }
             let now = order_in(tx, out_trade_no).await?.unwrap_or(order);
             Ok(from_transition(not_paid(now, trade_no, *amount)))
@@ -338,11 +339,7 @@ async fn apply_event(
             if closed_in(tx, out_trade_no).await? {
                 record_event(tx, &order.id, "closed", cause, "provider").await?;
                 notify_merchant(tx, &order.id, "closed", None).await?;
-                return Ok(Applied {
-                    verdict: Verdict::Applied,
-                    reason: None,
-                    changed_order: Some(order.id),
-                });
+                return Ok(changed(order.id));
             }
             // Alipay reports TRADE_CLOSED after a full refund: nothing left to do then.
             if order.status == OrderStatus::Refunded {
@@ -426,11 +423,7 @@ async fn settle(
     let failure =
         (outcome == RefundStatus::Failed).then_some("the provider reported the refund failed");
     match settle_refund_in(tx, out_refund_no, outcome, refund_id, failure, cause).await? {
-        Some(order_id) => Ok(Applied {
-            verdict: Verdict::Applied,
-            reason: None,
-            changed_order: Some(order_id),
-        }),
+        Some(order_id) => Ok(changed(order_id)),
         None if refund.status == outcome => Ok(verdict(Verdict::Duplicate, None)),
         None => Ok(verdict(
             Verdict::Refused,
