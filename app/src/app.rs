@@ -1,7 +1,13 @@
 use crate::api::{SessionInfo, get_session};
 use crate::components::layout::Layout;
-use crate::pages::sections::*;
-use crate::pages::{login::LoginPage, overview::OverviewPage};
+use crate::pages::checkout::{CheckoutPage, CheckoutStatusPage};
+use crate::pages::credentials::CredentialsPage;
+use crate::pages::login::LoginPage;
+use crate::pages::logs::LogsPage;
+use crate::pages::orders::{OrderDetailPage, OrdersPage};
+use crate::pages::overview::OverviewPage;
+use crate::pages::refunds::RefundsPage;
+use crate::pages::users::UsersPage;
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -44,7 +50,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async />
                 <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async />
+                <Route path=path!("/checkout/:no") view=CheckoutStatusPage ssr=SsrMode::Async />
                 <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
+                <Route path=path!("/orders/:no") view=OrderDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/refunds") view=RefundsPage ssr=SsrMode::Async />
                 <Route path=path!("/logs") view=LogsPage ssr=SsrMode::Async />
                 <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />

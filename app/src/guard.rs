@@ -5,13 +5,31 @@ use axum::http::{HeaderMap, StatusCode, header};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use paydesk_core::auth::AuthSession;
+use paydesk_core::payments::Payments;
 use paydesk_core::role::Capability;
 use paydesk_core::store::{Store, User};
 
-/// The signed-in user who passed a role check, and the store to act on.
+/// The signed-in user who passed a role check, and what server functions act on.
 pub struct Caller {
     pub user: User,
     pub store: Store,
+    /// Checkout, close, sync, refunds and the channel registry (with the master key).
+    pub payments: Payments,
+}
+
+/// What the server provides to every page render and server function
+/// (`leptos_routes_with_context` in `server/src/startup.rs`).
+#[derive(Clone)]
+pub struct Services {
+    pub payments: Payments,
+}
+
+/// The server's services. Missing only if the server was wired wrongly.
+pub fn services() -> Result<Services, ServerFnError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from the context: see startup.rs");
+        ServerFnError::ServerError("internal".into())
+    })
 }
 
 /// The one-line role check for server functions:
@@ -26,8 +44,10 @@ pub async fn require(capability: Capability) -> Result<Caller, ServerFnError> {
         tracing::warn!(user = %user.username, role = %user.role, ?capability, "refused: role lacks capability");
         return Err(deny(StatusCode::FORBIDDEN, "forbidden"));
     }
+    let services = services()?;
     Ok(Caller {
         store: auth.backend.store().clone(),
+        payments: services.payments,
         user,
     })
 }

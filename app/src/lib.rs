@@ -13,6 +13,8 @@ pub mod i18n;
 mod pages;
 
 pub use app::{App, shell};
+#[cfg(feature = "ssr")]
+pub use guard::Services;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -54,6 +54,12 @@ export async function startPaydesk() {
       return {
         base,
         password,
+        dataDir,
+        /** Runs `paydesk <args>` against this instance's data directory. */
+        cli: (args, input = '') => runCli(bin, dataDir, args, input),
+        /** Adds a dashboard user with this role through the CLI. */
+        addUser: (name, role, userPassword) =>
+          runCli(bin, dataDir, ['user', 'add', name, '--role', role], `${userPassword}\n`),
         stop: () => new Promise((resolve) => {
           const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
           child.once('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stderr }); });
@@ -81,4 +87,33 @@ export function watchConsole(page) {
   });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   return problems;
+}
+
+function runCli(bin, dataDir, args, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
+      env: { ...process.env, PAYDESK_DATA_DIR: dataDir, RUST_LOG: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`paydesk ${args.join(' ')} failed (${code}):\n${stderr}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** Signs in through the login form (works with and without JavaScript). */
+export async function signIn(page, base, username, password, next = '/') {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('button[type=submit].primary');
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  if (next !== '/') await page.goto(`${base}${next}`);
 }

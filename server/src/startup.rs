@@ -145,10 +145,21 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(lang::switch))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
-        .leptos_routes(&state, routes, {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                // Server functions and page renders reach the payments core through this.
+                let services = paydesk_app::Services {
+                    payments: state.payments.clone(),
+                };
+                move || leptos::prelude::provide_context(services.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(login::require_login))
         .layer(auth)

@@ -1,3 +1,11 @@
+//! One module per section of the dashboard; `section` is the frame they share.
+
+pub mod checkout;
+pub mod credentials;
 pub mod login;
+pub mod logs;
+pub mod orders;
 pub mod overview;
-pub mod sections;
+pub mod refunds;
+pub mod section;
+pub mod users;

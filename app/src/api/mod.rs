@@ -2,6 +2,13 @@
 //! role inside its body with [`crate::guard::require`]; the UI hiding a link is never the
 //! only defence.
 
+pub mod checkout;
+pub mod credentials;
+pub mod logs;
+pub mod orders;
+pub mod overview;
+pub mod users;
+
 use crate::i18n::Lang;
 use leptos::prelude::*;
 use paydesk_core::role::Role;

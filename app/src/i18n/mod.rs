@@ -5,6 +5,14 @@
 //! comes from the `paydesk_lang` cookie (set by the language switch), else from
 //! `Accept-Language`, else English.
 
+pub mod checkout;
+pub mod common;
+pub mod credentials;
+pub mod logs;
+pub mod orders;
+pub mod overview;
+pub mod users;
+
 use serde::{Deserialize, Serialize};
 
 pub const LANG_COOKIE: &str = "paydesk_lang";
@@ -89,6 +97,13 @@ impl Lang {
 }
 
 pub struct Messages {
+    pub common: &'static common::CommonText,
+    pub checkout: &'static checkout::CheckoutText,
+    pub orders: &'static orders::OrdersText,
+    pub logs: &'static logs::LogsText,
+    pub credentials: &'static credentials::CredentialsText,
+    pub users: &'static users::UsersText,
+    pub overview: &'static overview::OverviewText,
     pub app_name: &'static str,
     pub language_name: &'static str,
     pub nav_overview: &'static str,
@@ -149,6 +164,13 @@ pub struct Messages {
 }
 
 pub static EN: Messages = Messages {
+    common: &common::EN,
+    checkout: &checkout::EN,
+    orders: &orders::EN,
+    logs: &logs::EN,
+    credentials: &credentials::EN,
+    users: &users::EN,
+    overview: &overview::EN,
     app_name: "paydesk",
     language_name: "English",
     nav_overview: "Overview",
@@ -212,6 +234,13 @@ pub static EN: Messages = Messages {
 };
 
 pub static ZH: Messages = Messages {
+    common: &common::ZH,
+    checkout: &checkout::ZH,
+    orders: &orders::ZH,
+    logs: &logs::ZH,
+    credentials: &credentials::ZH,
+    users: &users::ZH,
+    overview: &overview::ZH,
     app_name: "paydesk 收银台",
     language_name: "中文",
     nav_overview: "概览",

@@ -1,0 +1,2 @@
+//! Server functions: Users and API keys (admin).
+//! Each one starts with `crate::guard::require(Capability::…)`.

@@ -1,0 +1,83 @@
+//! Formatting shared by every page: amounts always with their currency, times in one
+//! readable form. Pure functions, so the server and the browser render the same text
+//! (no hydration mismatch).
+
+use paydesk_core::money::{Currency, Money};
+
+/// `¥12.34 CNY`, `$0.05 USD`, `HKD 1.00`: the symbol where it is unambiguous, always the code.
+/// for yen. Unknown codes fall back to `CODE 12.34`.
+pub fn money(minor: i64, currency: &str) -> String {
+    let Ok(c) = Currency::from_code(currency) else {
+        return format!("{currency} {minor}");
+    };
+    let sign = if minor < 0 { "-" } else { "" };
+    let text = Money::new(minor.unsigned_abs() as i64, c)
+        .map(|m| m.to_decimal_string())
+        .unwrap_or_else(|_| minor.to_string());
+    match symbol(c) {
+        Some(sym) => format!("{sign}{sym}{text} {}", c.code()),
+        None => format!("{sign}{} {text}", c.code()),
+    }
+}
+
+/// The symbol shown before an amount, where one is unambiguous with the code after it.
+fn symbol(c: Currency) -> Option<&'static str> {
+    match c.code() {
+        "CNY" | "JPY" => Some("¥"),
+        "USD" => Some("$"),
+        "EUR" => Some("€"),
+        "GBP" => Some("£"),
+        _ => None,
+    }
+}
+
+/// A millisecond Unix time as `2026-11-23 12:05:09` in UTC+8 (China Standard Time, the
+/// providers' own clock) or UTC, chosen by `offset_minutes`.
+pub fn time_ms(ms: i64, offset_minutes: i32) -> String {
+    let secs = ms.div_euclid(1000) + i64::from(offset_minutes) * 60;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_carry_their_currency() {
+        assert_eq!(money(1234, "CNY"), "¥12.34 CNY");
+        assert_eq!(money(5, "USD"), "$0.05 USD");
+        assert_eq!(money(1200, "JPY"), "¥1200 JPY");
+        assert_eq!(money(100, "HKD"), "HKD 1.00");
+        assert_eq!(money(-250, "EUR"), "-€2.50 EUR");
+    }
+
+    #[test]
+    fn times_are_calendar_correct() {
+        assert_eq!(time_ms(0, 0), "1970-01-01 00:00:00");
+        // 2024-02-29 23:59:59 UTC is a leap day; +8 h moves it to 1 March.
+        assert_eq!(time_ms(1_709_251_199_000, 0), "2024-02-29 23:59:59");
+        assert_eq!(time_ms(1_709_251_199_000, 480), "2024-03-01 07:59:59");
+    }
+}
