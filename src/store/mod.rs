@@ -13,6 +13,7 @@ mod error;
 mod idempotency;
 mod inbox;
 mod merchant_notifications;
+mod order_search;
 mod order_sync;
 mod orders;
 mod provider_calls;
@@ -32,6 +33,7 @@ pub use merchant_notifications::{
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
     NotificationAttemptRecord, RESPONSE_SNIPPET_CHARS, enqueue_merchant_notification,
 };
+pub use order_search::{MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
