@@ -1,0 +1,349 @@
+//! `/orders/{no}`: amounts, ids, the QR content, actions by role, the refund form with its
+//! confirmation step, the order's refunds and its timeline.
+//!
+//! The refund form is a GET to this page (`?refund=…&reason=…`): the page then shows
+//! what will be refunded and what remains, with a POST form that does it. The same two
+//! steps with and without JavaScript; every action posts to a server function that
+//! redirects back here with `?ok=` / `?error=`.
+
+use super::error_text;
+use crate::api::orders::{OrderView, RefundRow, TimelineEntry, encode, order_detail};
+use crate::components::format::{money, time_ms};
+use crate::components::layout::use_t;
+use crate::pages::section::{Section, error_code};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use paydesk_core::money::{Currency, Money};
+use paydesk_core::role::Capability;
+
+#[component]
+pub fn OrderDetailPage() -> impl IntoView {
+    view! {
+        <Section title=|t| t.nav_orders intro=|t| t.page_orders_intro cap=Capability::ViewOrders>
+            <Detail />
+        </Section>
+    }
+}
+
+/// `?ok=` / `?error=` left by an action, in words.
+#[component]
+pub fn Outcome() -> impl IntoView {
+    let t = use_t();
+    let query = use_query_map();
+    move || {
+        query.with(|q| {
+            let ok = q
+                .get("ok")
+                .and_then(|c| t.orders.ok(&c))
+                .map(|m| view! { <p class="notice ok" role="status" id="outcome-ok">{m}</p> });
+            let err = q.get("error").map(|c| {
+                view! { <p class="notice error" role="alert" id="outcome-error">{error_text(t, &c)}</p> }
+            });
+            (ok, err)
+        })
+    }
+}
+
+#[component]
+fn Detail() -> impl IntoView {
+    let t = use_t();
+    let params = use_params_map();
+    let query = use_query_map();
+    // The outcome of an action is part of the key: coming back from one re-reads the order.
+    let key = move || {
+        let no = params.with(|p| p.get("no").unwrap_or_default());
+        let outcome = query.with(|q| (q.get("ok"), q.get("error")));
+        (no, outcome)
+    };
+    let detail = Resource::new(key, |(no, _)| order_detail(no));
+    view! {
+        <p><a href="/orders" id="back-to-orders">{t.orders.back_to_list}</a></p>
+        <Outcome />
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <Loaded d /> }.into_any(),
+                    Err(e) => view! {
+                        <p class="notice error" role="alert" id="detail-error">{error_text(t, &error_code(&e))}</p>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Loaded(d: OrderView) -> impl IntoView {
+    let t = use_t();
+    let o = t.orders;
+    let r = &d.order;
+    let cur = r.currency.clone();
+    let m = move |minor: i64| money(minor, &cur);
+    let time = |ms: Option<i64>| {
+        ms.map(|v| time_ms(v, 480))
+            .unwrap_or_else(|| t.common.none.to_string())
+    };
+    let status_class = format!("status {}", r.status.as_str());
+    view! {
+        <h2 class="order-title">
+            <span class="mono" id="order-number">{r.out_trade_no.clone()}</span> " "
+            <span class=status_class id="order-status">{t.common.order_status(r.status)}</span>
+        </h2>
+        <div class="order-grid">
+            <section class="card" aria-labelledby="h-amounts">
+                <h2 id="h-amounts">{o.h_amounts}</h2>
+                <dl class="facts">
+                    <dt>{o.amount}</dt><dd class="num-left" id="amount-paid">{m(r.amount_minor)}</dd>
+                    <dt>{o.refunded}</dt><dd id="amount-refunded">{m(r.refunded_minor)}</dd>
+                    <dt>{o.refundable}</dt><dd id="amount-refundable">{m(d.refundable_minor)}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="h-ids">
+                <h2 id="h-ids">{o.h_ids}</h2>
+                <dl class="facts">
+                    <dt>{o.out_trade_no}</dt><dd class="mono">{r.out_trade_no.clone()}</dd>
+                    <dt>{o.provider_trade_no}</dt>
+                    <dd class="mono" id="provider-trade-no">{r.provider_trade_no.clone().unwrap_or_else(|| t.common.none.to_string())}</dd>
+                    {d.provider_ref.clone().map(|p| view! { <dt>{o.provider_ref}</dt><dd class="mono">{p}</dd> })}
+                    <dt>{o.col_channel}</dt><dd>{r.channel.clone()}</dd>
+                    <dt>{o.subject}</dt><dd>{r.subject.clone()}</dd>
+                    <dt>{o.creator}</dt><dd>{r.creator.clone()}</dd>
+                    <dt>{o.created}</dt><dd>{time(Some(r.created_at))}</dd>
+                    <dt>{o.expires}</dt><dd>{time(Some(d.expires_at))}</dd>
+                    <dt>{o.paid_at}</dt><dd>{time(d.paid_at)}</dd>
+                    {d.closed_at.map(|c| view! { <dt>{o.closed_at}</dt><dd>{time_ms(c, 480)}</dd> })}
+                    <dt>{o.qr_content}</dt>
+                    <dd class="mono qr-content">{d.qr_code.clone().unwrap_or_else(|| t.common.none.to_string())}</dd>
+                </dl>
+            </section>
+        </div>
+        <Actions d=d.clone() />
+        <RefundSteps d=d.clone() />
+        <Refunds rows=d.refunds.clone() />
+        <Timeline entries=d.timeline.clone() />
+    }
+}
+
+/// A one-button POST form to a server function taking the order number.
+fn post_button(
+    endpoint: &'static str,
+    no: &str,
+    label: &'static str,
+    class: &'static str,
+    id: &'static str,
+) -> impl IntoView + use<> {
+    view! {
+        <form method="post" action=format!("/rpc/{endpoint}")>
+            <input type="hidden" name="no" value=no.to_string() />
+            <button type="submit" class=class id=id>{label}</button>
+        </form>
+    }
+}
+
+#[component]
+fn Actions(d: OrderView) -> impl IntoView {
+    let t = use_t();
+    let no = d.order.out_trade_no.clone();
+    let pending = d.can_close;
+    view! {
+        <section class="card" aria-labelledby="h-actions">
+            <h2 id="h-actions">{t.orders.h_actions}</h2>
+            <div class="actions">
+                {post_button("sync_order", &no, t.orders.sync_now, "", "sync-now")}
+                {pending.then(|| post_button("close_order", &no, t.orders.close_order, "danger", "close-order"))}
+            </div>
+        </section>
+    }
+}
+
+/// The refund form, or its confirmation when the page was opened with `?refund=`.
+#[component]
+fn RefundSteps(d: OrderView) -> impl IntoView {
+    let t = use_t();
+    let o = t.orders;
+    if !d.can_refund {
+        return ().into_any();
+    }
+    let query = use_query_map();
+    let asked = query.with_untracked(|q| (q.get("refund"), q.get("reason").unwrap_or_default()));
+    let currency = Currency::from_code(&d.order.currency).ok();
+    let no = d.order.out_trade_no.clone();
+    let page = format!("/orders/{}", encode(&no));
+    let refundable = money(d.refundable_minor, &d.order.currency);
+    let full = currency
+        .and_then(|c| Money::new(d.refundable_minor, c).ok())
+        .map(|m| m.to_decimal_string())
+        .unwrap_or_default();
+    if let (Some(amount), Some(c)) = (asked.0.clone(), currency) {
+        let amount = amount.trim().to_string();
+        let problem = match Money::parse_decimal(&amount, c) {
+            Err(_) => Some("bad_amount"),
+            Ok(m) if m.minor() == 0 => Some("bad_amount"),
+            Ok(m) if m.minor() > d.refundable_minor => Some("over_refund"),
+            Ok(_) => None,
+        };
+        if problem.is_none()
+            && let Ok(m) = Money::parse_decimal(&amount, c)
+        {
+            let shown = money(m.minor(), c.code());
+            let left = money(d.refundable_minor - m.minor(), c.code());
+            let reason = asked.1.clone();
+            return view! {
+                <section class="card refund-confirm" aria-labelledby="h-confirm" id="refund-confirm">
+                    <h2 id="h-confirm">{o.h_confirm}</h2>
+                    <p class="confirm-amount">{(o.confirm_text)(&shown, &no)}</p>
+                    <p id="remaining-after">{(o.remaining_after)(&left)}</p>
+                    {(!reason.is_empty()).then(|| view! {
+                        <dl class="facts"><dt>{o.confirm_reason}</dt><dd>{reason.clone()}</dd></dl>
+                    })}
+                    <form method="post" action="/rpc/refund_order" class="actions">
+                        <input type="hidden" name="no" value=no.clone() />
+                        <input type="hidden" name="amount" value=m.to_decimal_string() />
+                        <input type="hidden" name="reason" value=reason.clone() />
+                        <input type="hidden" name="token" value=d.refund_token.clone() />
+                        <button type="submit" class="primary" id="refund-confirm-button">{o.confirm_button}</button>
+                        <a class="button" href=page.clone()>{o.cancel}</a>
+                    </form>
+                </section>
+            }
+            .into_any();
+        }
+        // Not refundable as typed: say why, and show the form again with the values.
+        return view! {
+            <p class="notice error" role="alert" id="refund-problem">{error_text(t, problem.unwrap_or("bad_amount"))}</p>
+            <RefundForm page no=no.clone() amount refundable reason=asked.1 />
+        }
+        .into_any();
+    }
+    view! { <RefundForm page no amount=full refundable reason=String::new() /> }.into_any()
+}
+
+#[component]
+fn RefundForm(
+    page: String,
+    no: String,
+    amount: String,
+    refundable: String,
+    reason: String,
+) -> impl IntoView {
+    let o = use_t().orders;
+    let _ = no;
+    view! {
+        <section class="card refund-form" aria-labelledby="h-refund">
+            <h2 id="h-refund">{o.h_refund}</h2>
+            <form method="get" action=page id="refund-form">
+                <div class="row">
+                    <div class="field">
+                        <label for="refund-amount">{o.refund_amount}</label>
+                        <input id="refund-amount" name="refund" type="text" inputmode="decimal" required value=amount size="10" aria-describedby="refund-amount-hint" />
+                        <span class="hint muted" id="refund-amount-hint">{(o.refund_amount_hint)(&refundable)}</span>
+                    </div>
+                    <div class="field grow">
+                        <label for="refund-reason">{o.refund_reason}</label>
+                        <input id="refund-reason" name="reason" type="text" maxlength="80" value=reason aria-describedby="refund-reason-hint" />
+                        <span class="hint muted" id="refund-reason-hint">{o.refund_reason_hint}</span>
+                    </div>
+                </div>
+                <button type="submit" class="primary" id="refund-review">{o.refund_review}</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn RefundStatusCell(r: RefundRow) -> impl IntoView {
+    let t = use_t();
+    view! { <span class=format!("status {}", r.status.as_str())>{t.common.refund_status(r.status)}</span> }
+}
+
+#[component]
+fn Refunds(rows: Vec<RefundRow>) -> impl IntoView {
+    let t = use_t();
+    let o = t.orders;
+    let body = if rows.is_empty() {
+        view! { <p class="empty">{o.no_refunds}</p> }.into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="data" id="order-refunds">
+                    <thead>
+                        <tr>
+                            <th scope="col">{o.col_refund_no}</th>
+                            <th scope="col">{o.col_status}</th>
+                            <th scope="col" class="num">{o.col_amount}</th>
+                            <th scope="col">{o.col_reason}</th>
+                            <th scope="col">{o.col_requested_by}</th>
+                            <th scope="col">{o.col_time}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td class="mono">{r.out_refund_no.clone()}</td>
+                                <td>
+                                    <RefundStatusCell r=r.clone() />
+                                    {r.failure_reason.clone().map(|f| view! { <br /><span class="small failure">{f}</span> })}
+                                </td>
+                                <td class="num">{money(r.amount_minor, &r.currency)}</td>
+                                <td>{r.reason.clone()}</td>
+                                <td>{r.requested_by.clone()}</td>
+                                <td class="nowrap">{time_ms(r.created_at, 480)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="h-refunds">
+            <h2 id="h-refunds">{o.h_refunds}</h2>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
+    let t = use_t();
+    let o = t.orders;
+    let body = if entries.is_empty() {
+        view! { <p class="empty">{o.timeline_empty}</p> }.into_any()
+    } else {
+        view! {
+            <ol class="timeline" id="timeline">
+                {entries.into_iter().map(|e| {
+                    let what = match e.source {
+                        crate::api::orders::Source::Event => o.event(&e.what),
+                        _ => e.what.clone(),
+                    };
+                    let by = e.cause.as_ref().map(|(k, r)| o.cause(k, r));
+                    let state = e.state.clone().map(|s| {
+                        let words = o.state(&s, t.common.status_pending);
+                        view! { <span class=format!("status {s}")>{words}</span> }
+                    });
+                    view! {
+                        <li class=format!("tl-item tl-{:?}", e.source).to_lowercase()>
+                            <time class="tl-time muted">{time_ms(e.at, 480)}</time>
+                            <div class="tl-body">
+                                <span class="tl-source">{o.source(e.source)}</span> " "
+                                <strong class="tl-what">{what}</strong> " "
+                                {state}
+                                {(!e.detail.is_empty()).then(|| view! { <div class="tl-detail mono">{e.detail.clone()}</div> })}
+                                {by.map(|b| view! { <div class="tl-by muted small">{b}</div> })}
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="h-timeline">
+            <h2 id="h-timeline">{o.h_timeline}</h2>
+            {body}
+        </section>
+    }
+}
