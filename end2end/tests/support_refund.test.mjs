@@ -1,0 +1,155 @@
+// A support user finds a paid order by its number, refunds part of it through the
+// confirmation step, and sees the refund in the order's timeline and in the refunds list —
+// once with JavaScript (hydrated app) and once without (GET filters, plain form posts).
+// Screenshots of the orders list, order detail, refund confirmation and refunds list in
+// English and Chinese.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startPaydesk, launchBrowser, watchConsole, artifacts, signIn } from './support.mjs';
+
+let app;
+let browser;
+let apiKey;
+
+before(async () => {
+  app = await startPaydesk();
+  browser = await launchBrowser();
+  await app.addUser('s1', 'support', 's1-password-123');
+  const { stdout } = await app.cli(['apikey', 'create', 'pos']);
+  apiKey = stdout.split('\n')[0].trim();
+  assert.ok(apiKey.length > 10, 'the CLI printed an API key');
+});
+
+after(async () => {
+  await browser?.close();
+  const stopped = await app?.stop();
+  assert.equal(stopped?.code, 0, `paydesk did not shut down cleanly:\n${stopped?.stderr}`);
+});
+
+/** A sandbox order created through the merchant API and paid on the wallet page. */
+async function paidOrder(amount) {
+  const res = await fetch(`${app.base}/api/v1/orders`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ channel: 'alipay-sandbox', amount, currency: 'CNY', subject: '乌龙茶 Oolong' }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const order = await res.json();
+  const pay = await fetch(`${order.qr_code}/pay`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { Origin: app.base, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
+  assert.equal(pay.status, 303, 'the wallet took the payment');
+  // Bounded polling: the sandbox notifies asynchronously.
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${app.base}/api/v1/orders/${order.out_trade_no}`, {
+      headers: { Authorization: `Bearer ${apiKey}` },
+    });
+    if ((await r.json()).status === 'paid') return order.out_trade_no;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`order ${order.out_trade_no} was not paid within 10 s`);
+}
+
+async function setLang(page, lang) {
+  await page.click(`button[data-lang=${lang}]`);
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang === 'zh' ? 'zh-CN' : 'en');
+}
+
+/** Screenshots the current page in English, then in Chinese, and comes back in English.
+ * The language switch returns to the path only, so the page is reopened with its query. */
+async function shots(page, name, mode, selector) {
+  const url = page.url();
+  await page.screenshot({ path: join(artifacts, `${name}-en-${mode}.png`), fullPage: true });
+  await setLang(page, 'zh');
+  await page.goto(url);
+  await page.waitForSelector(selector);
+  await page.screenshot({ path: join(artifacts, `${name}-zh-${mode}.png`), fullPage: true });
+  const zh = await page.textContent('main');
+  await setLang(page, 'en');
+  await page.goto(url);
+  await page.waitForSelector(selector);
+  return zh;
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'js' : 'nojs';
+
+  test(`support finds a paid order, refunds part of it and sees it everywhere (${mode})`, async () => {
+    const no = await paidOrder(1000);
+    const context = await browser.newContext({ javaScriptEnabled, locale: 'en-US', viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await signIn(page, app.base, 's1', 's1-password-123', '/orders');
+    if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+
+    // Find it by number with the GET filter form.
+    await page.waitForSelector('#orders-filters');
+    await page.fill('#f-q', no);
+    await page.click('#orders-search');
+    await page.waitForURL((u) => u.searchParams.get('q') === no);
+    await page.waitForSelector('#orders-table');
+    const rows = await page.$$('#orders-table tbody tr');
+    assert.equal(rows.length, 1, 'exactly the order searched for');
+    assert.match(await page.textContent('#orders-table'), /Paid/);
+    assert.match(await page.textContent('#orders-table'), /¥10\.00 CNY/);
+    assert.match(await page.getAttribute('#orders-export', 'href'), new RegExp(`/export/orders\\.csv\\?q=${no}`));
+    assert.match(await shots(page, 'orders-list', mode, '#orders-table'), /已支付/);
+
+    // Open it.
+    await page.click(`#orders-table a[href="/orders/${no}"]`);
+    await page.waitForSelector('#order-number');
+    assert.equal((await page.textContent('#order-number')).trim(), no);
+    assert.match(await page.textContent('#amount-refundable'), /¥10\.00 CNY/);
+    assert.match(await page.textContent('#timeline'), /Paid/);
+    await shots(page, 'order-detail', mode, '#timeline');
+
+    // Step 1: amount and reason, then the confirmation with what will remain.
+    await page.fill('#refund-amount', '3.50');
+    await page.fill('#refund-reason', 'broken cup');
+    await page.click('#refund-review');
+    await page.waitForSelector('#refund-confirm');
+    assert.match(await page.textContent('#remaining-after'), /¥6\.50 CNY/);
+    assert.match(await shots(page, 'refund-confirm', mode, '#refund-confirm'), /剩余可退金额/);
+
+    // Step 2: refund; back on the order with the outcome.
+    await page.waitForSelector('#refund-confirm-button');
+    await page.click('#refund-confirm-button');
+    await page.waitForURL((u) => u.searchParams.has('ok') || u.searchParams.has('error'));
+    await page.waitForSelector('#outcome-ok');
+    assert.equal(new URL(page.url()).searchParams.get('ok'), 'refund_succeeded');
+    await page.waitForSelector('#order-refunds');
+    assert.match(await page.textContent('#order-refunds'), /¥3\.50 CNY/);
+    assert.match(await page.textContent('#order-refunds'), /broken cup/);
+    assert.match(await page.textContent('#amount-refundable'), /¥6\.50 CNY/);
+    assert.match(await page.textContent('#order-status'), /Partially refunded/);
+    const timeline = await page.textContent('#timeline');
+    assert.match(timeline, /Refund requested/);
+    assert.match(timeline, /user s1/);
+    assert.match(await shots(page, 'order-refunded', mode, '#timeline'), /申请退款/);
+
+    // An over-refund is explained, not attempted.
+    await page.fill('#refund-amount', '7.00');
+    await page.click('#refund-review');
+    await page.waitForSelector('#refund-problem');
+    assert.match(await page.textContent('#refund-problem'), /more than is left to refund/);
+
+    // The refunds list.
+    await page.goto(`${app.base}/refunds`);
+    await page.waitForSelector('#refunds-table');
+    assert.match(await page.textContent('#refunds-table'), new RegExp(no));
+    assert.match(await page.textContent('#refunds-table'), /Succeeded/);
+    await page.click('#refund-tabs a[data-status=failed]');
+    await page.waitForURL((u) => u.searchParams.get('status') === 'failed');
+    await page.waitForSelector('#refunds-empty');
+    await page.click('#refund-tabs a[data-status=""]');
+    await page.waitForSelector('#refunds-table');
+    assert.match(await shots(page, 'refunds-list', mode, '#refunds-table'), /退款成功/);
+
+    assert.deepEqual(problems.filter((p) => !p.includes('favicon')), [], 'no console errors or hydration warnings');
+    await context.close();
+  });
+}
