@@ -265,6 +265,15 @@ async fn merchants_see_and_close_only_their_own_orders_and_never_refund() {
         assert_eq!(r.status, 403, "{}", r.body);
         let r = rpc(&app, "list_refunds", "status=&before=", Some(cookie), false).await;
         assert_eq!(r.status, 403, "{}", r.body);
+        let r = rpc(
+            &app,
+            "retry_refund",
+            "out_refund_no=RF-1",
+            Some(cookie),
+            false,
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.body);
     }
     assert!(
         store
@@ -369,6 +378,56 @@ async fn support_refunds_part_of_a_paid_order_through_the_confirmation_step() {
     assert_eq!(
         r.location.as_deref(),
         Some(format!("/orders/{no}?error=bad_amount").as_str())
+    );
+
+    // A failed refund is retried as a new one of the same amount.
+    store
+        .request_refund(
+            &no,
+            "RF-FAILED-0001",
+            cny(100),
+            "retry me",
+            &Cause::User("s1".into()),
+        )
+        .await
+        .expect("reserve");
+    store
+        .fail_refund("RF-FAILED-0001", "provider said no", &Cause::Query)
+        .await
+        .expect("fail");
+    let r = rpc(
+        &app,
+        "retry_refund",
+        "out_refund_no=RF-FAILED-0001",
+        Some(&s1),
+        true,
+    )
+    .await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    let location = r.location.expect("location");
+    assert!(
+        location.starts_with(&format!("/orders/{no}?ok=refund_")),
+        "{location}"
+    );
+    let refunds = store.refunds_of(&order.id).await.expect("refunds");
+    assert_eq!(refunds.len(), 3);
+    assert!(
+        refunds
+            .iter()
+            .any(|r| r.amount == cny(100) && r.status != RefundStatus::Failed)
+    );
+    let r = rpc(
+        &app,
+        "retry_refund",
+        "out_refund_no=RF-UI-TEST-0001",
+        Some(&s1),
+        true,
+    )
+    .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/orders/{no}?error=not_allowed").as_str()),
+        "only failed refunds are retried"
     );
 
     // The refunds list and the order's timeline show it.
