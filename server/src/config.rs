@@ -33,6 +33,9 @@ pub struct Settings {
     /// only (`PAYDESK_MERCHANT_NOTIFY_ALLOW_LOOPBACK`). Link-local and reserved addresses
     /// are refused regardless.
     pub merchant_notify_allow_loopback: bool,
+    /// A bearer token for `GET /metrics` (`PAYDESK_METRICS_TOKEN`); without it, only
+    /// direct connections from this machine may read metrics.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +57,7 @@ impl Default for Settings {
             session_idle_minutes: 8 * 60,
             order_expiry_minutes: 15,
             merchant_notify_allow_loopback: false,
+            metrics_token: None,
         }
     }
 }
@@ -73,6 +77,10 @@ impl std::fmt::Debug for Settings {
             .field(
                 "merchant_notify_allow_loopback",
                 &self.merchant_notify_allow_loopback,
+            )
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
             )
             .finish()
     }

@@ -107,6 +107,15 @@ pub fn spawn(
         Err(e) => tracing::error!(error = %e, "merchant notifications are disabled"),
     }
 
+    // Folds recorded histogram samples into their buckets, so memory stays flat even
+    // when nobody scrapes /metrics.
+    let mut st = stop.clone();
+    handles.push(tokio::spawn(async move {
+        while tick(&mut st, std::time::Duration::from_secs(5)).await {
+            crate::metrics::handle().run_upkeep();
+        }
+    }));
+
     let mut st = stop;
     handles.push(tokio::spawn(async move {
         while tick(&mut st, settings.sweep_sessions_every).await {

@@ -7,6 +7,7 @@ pub mod channel_cli;
 pub mod cli;
 pub mod config;
 pub mod jobs;
+pub mod metrics;
 pub mod routes;
 pub mod sandbox;
 pub mod security;

@@ -598,9 +598,7 @@ async fn merchant_receiver() -> (
 
 #[tokio::test]
 async fn api_orders_forward_signed_events_and_failed_refunds_can_be_retried() {
-    use paydesk_core::jobs::merchant_notify::{
-        MerchantNotifier, NotifierSettings, verify_signature,
-    };
+    use paydesk_core::jobs::merchant_notify::{MerchantNotifier, verify_signature};
     let dir = tempfile::tempdir().expect("dir");
     let server = start(dir.path()).await;
     let p = &server.state.payments;

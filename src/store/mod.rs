@@ -11,6 +11,7 @@ mod audit;
 pub mod backup;
 mod channels;
 mod error;
+mod gauges;
 mod idempotency;
 mod inbox;
 mod merchant_notifications;
@@ -26,6 +27,7 @@ pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
+pub use gauges::Gauges;
 pub use idempotency::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
 pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
 pub use merchant_notifications::{
