@@ -15,6 +15,8 @@ pub mod channel;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod payments;
 #[cfg(feature = "server")]
 pub mod provider;

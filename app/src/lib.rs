@@ -6,7 +6,7 @@
 
 pub mod api;
 mod app;
-mod components;
+pub mod components;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod i18n;

@@ -37,6 +37,15 @@ impl Default for JobSettings {
     }
 }
 
+impl JobSettings {
+    /// The defaults, with what the operator configured.
+    pub fn for_config(config: &crate::config::Config) -> JobSettings {
+        let mut settings = JobSettings::default();
+        settings.merchant_notify.allow_loopback = config.settings.merchant_notify_allow_loopback;
+        settings
+    }
+}
+
 /// Sleeps `every`, or returns false when told to stop.
 async fn tick(stop: &mut watch::Receiver<bool>, every: Duration) -> bool {
     if *stop.borrow() {
@@ -97,6 +106,15 @@ pub fn spawn(
         Ok(n) => handles.push(tokio::spawn(n.run(stop.clone()))),
         Err(e) => tracing::error!(error = %e, "merchant notifications are disabled"),
     }
+
+    // Folds recorded histogram samples into their buckets, so memory stays flat even
+    // when nobody scrapes /metrics.
+    let mut st = stop.clone();
+    handles.push(tokio::spawn(async move {
+        while tick(&mut st, std::time::Duration::from_secs(5)).await {
+            crate::metrics::handle().run_upkeep();
+        }
+    }));
 
     let mut st = stop;
     handles.push(tokio::spawn(async move {

@@ -96,7 +96,7 @@ impl AppState {
             leptos,
             sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
             payments: Payments::new(Arc::new(channels), payment_settings),
-            jobs: JobSettings::default(),
+            jobs: JobSettings::for_config(&config),
             call_log: Arc::new(std::sync::Mutex::new(Some(writer))),
             store,
             config: Arc::new(config),
@@ -125,6 +125,8 @@ impl AppState {
 
 /// The whole HTTP surface. Tests call this with `oneshot`.
 pub fn app(state: AppState) -> Router {
+    // Installed before the first request, so nothing recorded is lost.
+    crate::metrics::handle();
     let config = &state.config;
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
         .with_name(SESSION_COOKIE)
@@ -180,7 +182,11 @@ pub fn app(state: AppState) -> Router {
         // The merchant API: bearer keys, no session or CSRF layer (see `api`).
         .merge(crate::api::routes(state.clone()))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::serve))
         .merge(pages)
+        // Wraps every route registered above (not the fallback), where the matched
+        // pattern is known.
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state)
         .layer(
             TraceLayer::new_for_http()

@@ -254,6 +254,17 @@ impl HttpClient {
                     req.retry == Retry::Idempotent
                 }
             };
+            crate::metrics::provider_call(
+                self.provider.as_str(),
+                req.operation,
+                match (&record.status, &record.provider_code) {
+                    (None, _) => "transport",
+                    (Some(s), _) if *s >= 400 => "http_error",
+                    (Some(_), Some(_)) => "provider_error",
+                    (Some(_), None) => "ok",
+                },
+                start.elapsed(),
+            );
             self.sink.record(record);
             if !retry || attempt >= max {
                 return match result {

@@ -8,8 +8,10 @@
 
 mod api_keys;
 mod audit;
+pub mod backup;
 mod channels;
 mod error;
+mod gauges;
 mod idempotency;
 mod inbox;
 mod merchant_notifications;
@@ -26,6 +28,7 @@ pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
+pub use gauges::Gauges;
 pub use idempotency::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
 pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
 pub use merchant_notifications::{
@@ -112,6 +115,12 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The newest migration this build knows; a database (or backup) beyond it was
+    /// written by a newer paydesk.
+    pub fn latest_schema_version() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     pub fn backend(&self) -> Backend {

@@ -201,6 +201,7 @@ pub(super) async fn record_event(
     .bind(detail)
     .execute(&mut **tx)
     .await?;
+    crate::metrics::order_transition(kind);
     Ok(())
 }
 

@@ -22,6 +22,9 @@ pub async fn receive(
     else {
         return (StatusCode::NOT_FOUND, "unknown provider").into_response();
     };
+    if let Some(kind) = paydesk_core::channel::parse_provider(&provider) {
+        paydesk_core::metrics::notification(kind.as_str(), out.verdict.as_str());
+    }
     let status = StatusCode::from_u16(out.ack.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, out.ack.body).into_response();
     if let Ok(v) = HeaderValue::from_str(out.ack.content_type)
