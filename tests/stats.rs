@@ -213,7 +213,10 @@ async fn pending_and_failed_refunds_are_scoped_to_the_creator(store: &Store) {
         .expect("pending");
     assert_eq!(all.count, 2);
     let oldest = all.oldest_created_at.expect("oldest");
-    assert!(now_ms() - oldest >= 3_500_000, "the backdated one is oldest");
+    assert!(
+        now_ms() - oldest >= 3_500_000,
+        "the backdated one is oldest"
+    );
     let bob = StatsScope {
         creator: Some("bob"),
     };

@@ -192,7 +192,11 @@ async fn checkout_server_functions_check_the_role() {
         StatusCode::FORBIDDEN
     );
     let overview = c.rpc("overview", "", Some(&support)).await;
-    assert_eq!(overview.status, StatusCode::OK, "every role has an overview");
+    assert_eq!(
+        overview.status,
+        StatusCode::OK,
+        "every role has an overview"
+    );
 
     let merchant = c.login("m1").await;
     let r = c.rpc("checkout_channels", "", Some(&merchant)).await;
@@ -246,7 +250,10 @@ async fn a_merchant_takes_a_wechat_payment_in_the_sandbox() {
     let page = c.get(&format!("/checkout/{no}"), Some(&m1)).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
-    assert!(html.contains("<svg") && html.contains("crispEdges"), "{html}");
+    assert!(
+        html.contains("<svg") && html.contains("crispEdges"),
+        "{html}"
+    );
     assert!(html.contains("¥12.34 CNY"));
     assert!(html.contains("Latte 拿铁"));
     assert!(html.contains("http-equiv"), "meta refresh inside noscript");
@@ -261,13 +268,13 @@ async fn a_merchant_takes_a_wechat_payment_in_the_sandbox() {
     let code = qr.rsplit('/').next().expect("code");
     let wallet = c.get(&format!("/sandbox/pay/{code}"), None).await;
     assert_eq!(wallet.status, StatusCode::OK);
-    let paid = c
-        .form(&format!("/sandbox/pay/{code}/pay"), "", None)
-        .await;
+    let paid = c.form(&format!("/sandbox/pay/{code}/pay"), "", None).await;
     assert!(paid.status.is_redirection() || paid.status.is_success());
     let mut status = String::new();
     for _ in 0..100 {
-        let r = c.rpc("checkout_state", &format!("no={no}"), Some(&m1)).await;
+        let r = c
+            .rpc("checkout_state", &format!("no={no}"), Some(&m1))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
         status = v["status"].as_str().unwrap_or_default().to_string();
@@ -301,7 +308,9 @@ async fn other_merchants_cannot_see_a_checkout_but_admins_can() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
         assert!(!r.text().contains("<svg"), "{path}");
     }
-    let r = c.rpc("checkout_status", &format!("no={no}"), Some(&m2)).await;
+    let r = c
+        .rpc("checkout_status", &format!("no={no}"), Some(&m2))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = c
         .form("/rpc/close_checkout", &format!("no={no}"), Some(&m2))

@@ -253,7 +253,13 @@ pub mod ssr {
     }
 
     /// `/checkout?error=…` with the user's input, so the form shows it again.
-    pub fn form_url(code: &str, channel: &str, amount: &str, currency: &str, subject: &str) -> String {
+    pub fn form_url(
+        code: &str,
+        channel: &str,
+        amount: &str,
+        currency: &str,
+        subject: &str,
+    ) -> String {
         format!(
             "/checkout?error={}&channel={}&amount={}&currency={}&subject={}",
             encode(code),
@@ -323,7 +329,13 @@ pub mod ssr {
         #[test]
         fn form_urls_keep_the_input() {
             assert_eq!(
-                form_url("amount_decimals", "wechatpay-sandbox", "1.234", "CNY", "咖啡 & tea"),
+                form_url(
+                    "amount_decimals",
+                    "wechatpay-sandbox",
+                    "1.234",
+                    "CNY",
+                    "咖啡 & tea"
+                ),
                 "/checkout?error=amount_decimals&channel=wechatpay-sandbox&amount=1.234&currency=CNY&subject=%E5%92%96%E5%95%A1%20%26%20tea"
             );
         }

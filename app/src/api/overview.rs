@@ -176,7 +176,7 @@ pub async fn overview() -> Result<OverviewData, ServerFnError> {
                 }
             }
         }
-        found.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+        found.sort_by_key(|n| std::cmp::Reverse(n.received_at));
         found.truncate(10);
         Some(found)
     } else {

@@ -59,7 +59,9 @@ pub static EN: OverviewText = OverviewText {
     no_volume: "No payments yet",
     success_hint: "Paid orders out of created ones, not counting orders still waiting for payment. Days are calendar days in UTC+8.",
     chart_heading: |c| format!("Daily paid volume, {c}"),
-    chart_label: |c| format!("Bar chart: paid volume in {c} per day for the last 30 days, by channel"),
+    chart_label: |c| {
+        format!("Bar chart: paid volume in {c} per day for the last 30 days, by channel")
+    },
     chart_empty: "No payments in the last 30 days. Once customers pay, their daily volume appears here.",
     by_channel: "By channel, last 30 days",
     col_channel: "Channel",

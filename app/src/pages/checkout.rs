@@ -6,8 +6,8 @@
 //! JavaScript the same page polls `checkout_state` every 1.5 s and counts down to expiry.
 
 use crate::api::checkout::{
-    ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels,
-    checkout_state, checkout_status,
+    ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels, checkout_state,
+    checkout_status,
 };
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
@@ -173,10 +173,16 @@ fn CheckoutStatus() -> impl IntoView {
     let outcome = move || {
         query.with(|q| {
             if q.get("ok").as_deref() == Some("closed") {
-                Some(view! { <p class="notice ok" role="status">{t.checkout.closed_ok}</p> }.into_any())
+                Some(
+                    view! { <p class="notice ok" role="status">{t.checkout.closed_ok}</p> }
+                        .into_any(),
+                )
             } else {
                 q.get("error").map(|code| {
-                    let text = t.checkout.error(&code, "").unwrap_or_else(|| t.error(&code));
+                    let text = t
+                        .checkout
+                        .error(&code, "")
+                        .unwrap_or_else(|| t.error(&code));
                     view! { <p class="notice error" role="alert">{text}</p> }.into_any()
                 })
             }
@@ -237,7 +243,7 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
                 }
                 return;
             }
-            if n == 0 || n % POLL_EVERY_TICKS != 0 || polling.get_value() {
+            if n == 0 || !n.is_multiple_of(POLL_EVERY_TICKS) || polling.get_value() {
                 return;
             }
             polling.set_value(true);
