@@ -222,14 +222,17 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
     Effect::new(move |_| {
         started.set(true);
         if let Ok(h) = set_interval_with_handle(
-            move || ticks.update(|n| *n += 1),
+            // `try_`: a tick racing the page's disposal must not panic.
+            move || {
+                ticks.try_update(|n| *n += 1);
+            },
             std::time::Duration::from_millis(TICK_MS),
         ) {
             interval.set_value(Some(h));
         }
     });
     on_cleanup(move || {
-        if let Some(h) = interval.get_value() {
+        if let Some(h) = interval.try_get_value().flatten() {
             h.clear();
         }
     });
@@ -250,9 +253,9 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
             let no = no.clone();
             leptos::task::spawn_local(async move {
                 if let Ok(s) = checkout_state(no).await {
-                    status.set(s.status);
+                    status.try_set(s.status);
                 }
-                polling.set_value(false);
+                polling.try_set_value(false);
             });
         });
     }
