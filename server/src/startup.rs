@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{export, health, lang, login, notify};
+use crate::routes::{export, health, lang, login, notify, qr};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -147,6 +147,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(lang::switch))
         .route("/export/orders.csv", get(export::orders_csv))
+        .route("/checkout/{no}/qr.png", get(qr::png))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
         .leptos_routes_with_context(
             &state,

@@ -24,6 +24,8 @@ mod sessions;
 mod throttle;
 mod users;
 
+pub mod stats;
+
 pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::AuditEntry;
 pub use channels::{ChannelRow, NewChannel};

@@ -1,2 +1,343 @@
 //! Server functions: Checkout and the checkout status (merchant, admin).
 //! Each one starts with `crate::guard::require(Capability::…)`.
+//!
+//! Creating and closing are form posts that answer with a redirect (`leptos_axum::redirect`):
+//! a plain 302 without JavaScript, a client-side navigation with it. Validation problems
+//! go back to `/checkout?error=<code>&…` with the user's input, so the form can be shown
+//! again as it was typed, in both modes alike.
+
+use leptos::prelude::*;
+use paydesk_core::order::OrderStatus;
+use serde::{Deserialize, Serialize};
+
+/// A channel the checkout form offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelChoice {
+    pub name: String,
+    /// `alipay`, `wechatpay` or `stripe`.
+    pub provider: String,
+    pub sandbox: bool,
+}
+
+/// Everything the checkout status page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    pub out_trade_no: String,
+    pub channel: String,
+    pub provider: String,
+    pub sandbox: bool,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub subject: String,
+    pub status: OrderStatus,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub paid_at: Option<i64>,
+    /// What the QR code encodes (for sandbox channels, the sandbox wallet's URL).
+    pub qr_content: Option<String>,
+    /// The QR code as an SVG document, drawn on the server.
+    pub qr_svg: Option<String>,
+    /// The server's public URL, for the sandbox hint (phones must reach it).
+    pub public_url: String,
+    /// The server's clock when this was read: the countdown runs from it, so a browser
+    /// with a wrong clock still counts down correctly.
+    pub now: i64,
+}
+
+/// What the status page polls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub status: OrderStatus,
+    pub paid_at: Option<i64>,
+}
+
+/// Enabled channels, sandbox ones last.
+#[server(prefix = "/rpc", endpoint = "checkout_channels")]
+pub async fn checkout_channels() -> Result<Vec<ChannelChoice>, ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::Checkout).await?;
+    let rows = caller
+        .store
+        .channels()
+        .await
+        .map_err(crate::guard::internal)?;
+    let mut out: Vec<ChannelChoice> = rows
+        .into_iter()
+        .filter(|c| c.disabled_at.is_none())
+        .map(|c| ChannelChoice {
+            sandbox: c.mode == "sandbox",
+            name: c.name,
+            provider: c.provider,
+        })
+        .collect();
+    out.sort_by(|a, b| (a.sandbox, &a.name).cmp(&(b.sandbox, &b.name)));
+    Ok(out)
+}
+
+/// Creates a QR checkout and goes to its status page; on a problem, back to the form.
+#[server(prefix = "/rpc", endpoint = "create_checkout")]
+pub async fn create_checkout(
+    channel: String,
+    amount: String,
+    currency: String,
+    subject: String,
+) -> Result<(), ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::Checkout).await?;
+    let back = |code: &str| {
+        leptos_axum::redirect(&ssr::form_url(code, &channel, &amount, &currency, &subject));
+        Ok(())
+    };
+    let amount_money = match ssr::parse_amount(&amount, &currency) {
+        Ok(m) => m,
+        Err(code) => return back(code),
+    };
+    let req = paydesk_core::payments::CheckoutRequest {
+        channel: channel.clone(),
+        amount: amount_money,
+        subject: subject.clone(),
+        out_trade_no: None,
+        expires_in_secs: None,
+        merchant_notify_url: None,
+        api_key_id: None,
+        cause: paydesk_core::order::Cause::User(caller.user.username.clone()),
+    };
+    match caller.payments.create_checkout(req).await {
+        Ok(order) => {
+            leptos_axum::redirect(&format!("/checkout/{}", order.out_trade_no));
+            Ok(())
+        }
+        Err(e) => {
+            let code = ssr::payment_error_code(&e);
+            if code == "internal" {
+                tracing::error!(error = %e, "checkout failed");
+            } else {
+                tracing::info!(error = %e, user = %caller.user.username, "checkout refused");
+            }
+            back(code)
+        }
+    }
+}
+
+/// The order behind a checkout page. Merchants only see their own orders (404 otherwise,
+/// so order numbers of others cannot be probed).
+#[server(prefix = "/rpc", endpoint = "checkout_status")]
+pub async fn checkout_status(no: String) -> Result<CheckoutView, ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::Checkout).await?;
+    let order = ssr::visible_order(&caller, &no).await?;
+    let row = caller
+        .store
+        .channel(&order.channel)
+        .await
+        .map_err(crate::guard::internal)?;
+    let (provider, sandbox) = row
+        .map(|r| (r.provider, r.mode == "sandbox"))
+        .unwrap_or_default();
+    Ok(CheckoutView {
+        qr_svg: order.qr_code.as_deref().and_then(ssr::qr_svg),
+        qr_content: order.qr_code.clone(),
+        public_url: caller.payments.channels().public_url().to_string(),
+        out_trade_no: order.out_trade_no,
+        channel: order.channel,
+        provider,
+        sandbox,
+        amount_minor: order.amount.minor(),
+        currency: order.amount.currency().code().to_string(),
+        subject: order.subject,
+        status: order.status,
+        created_at: order.created_at,
+        expires_at: order.expires_at,
+        paid_at: order.paid_at,
+        now: paydesk_core::time::now_ms(),
+    })
+}
+
+/// The order's current state: what the status page polls every 1.5 s.
+#[server(prefix = "/rpc", endpoint = "checkout_state")]
+pub async fn checkout_state(no: String) -> Result<LiveState, ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::Checkout).await?;
+    let order = ssr::visible_order(&caller, &no).await?;
+    Ok(LiveState {
+        status: order.status,
+        paid_at: order.paid_at,
+    })
+}
+
+/// Closes a pending checkout (at the provider first), then back to its page.
+#[server(prefix = "/rpc", endpoint = "close_checkout")]
+pub async fn close_checkout(no: String) -> Result<(), ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::Checkout).await?;
+    let order = ssr::visible_order(&caller, &no).await?;
+    let cause = paydesk_core::order::Cause::User(caller.user.username.clone());
+    let outcome = match caller.payments.close(&order.out_trade_no, &cause).await {
+        Ok(_) => "ok=closed".to_string(),
+        Err(e) => {
+            let code = ssr::payment_error_code(&e);
+            if code == "internal" {
+                tracing::error!(error = %e, "close failed");
+            }
+            format!("error={code}")
+        }
+    };
+    leptos_axum::redirect(&format!("/checkout/{}?{outcome}", order.out_trade_no));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Server-side helpers of the checkout server functions.
+
+    use crate::guard::Caller;
+    use axum::http::StatusCode;
+    use leptos::prelude::ServerFnError;
+    use paydesk_core::money::{Currency, Money, MoneyError};
+    use paydesk_core::payments::PaymentError;
+    use paydesk_core::role::Role;
+    use paydesk_core::store::Order;
+
+    /// Admins see every order; everyone else only the orders they created.
+    pub fn may_see(role: Role, username: &str, order: &Order) -> bool {
+        role == Role::Admin || order.creator == username
+    }
+
+    pub async fn visible_order(caller: &Caller, no: &str) -> Result<Order, ServerFnError> {
+        let order = caller
+            .store
+            .order(no)
+            .await
+            .map_err(crate::guard::internal)?;
+        match order {
+            Some(o) if may_see(caller.user.role, &caller.user.username, &o) => Ok(o),
+            _ => Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found")),
+        }
+    }
+
+    /// The typed amount in the chosen currency, or the code of what is wrong with it.
+    pub fn parse_amount(amount: &str, currency: &str) -> Result<Money, &'static str> {
+        let currency = Currency::from_code(currency.trim()).map_err(|_| "currency_unknown")?;
+        let money = Money::parse_decimal(amount.trim(), currency).map_err(|e| match e {
+            MoneyError::Empty => "amount_empty",
+            MoneyError::Negative => "amount_positive",
+            MoneyError::TooManyDecimals => "amount_decimals",
+            MoneyError::Overflow => "amount_too_large",
+            _ => "amount_malformed",
+        })?;
+        if money.minor() <= 0 {
+            return Err("amount_positive");
+        }
+        Ok(money)
+    }
+
+    /// The code the form shows for a refused checkout.
+    pub fn payment_error_code(e: &PaymentError) -> &'static str {
+        match e {
+            PaymentError::Invalid { field, .. } => match *field {
+                "subject" => "subject_invalid",
+                "amount" => "amount_malformed",
+                "currency" => "currency_unsupported",
+                "expires_in" => "expiry_invalid",
+                _ => "invalid_request",
+            },
+            PaymentError::ChannelNotFound => "channel_not_found",
+            PaymentError::ChannelDisabled => "channel_disabled",
+            PaymentError::ChannelConfig(_) => "channel_misconfigured",
+            PaymentError::ProviderRefused(_) => "provider_refused",
+            PaymentError::ProviderUnavailable(_) => "provider_unavailable",
+            PaymentError::NotAllowed(_) => "not_allowed",
+            PaymentError::OrderNotFound => "not_found",
+            _ => "internal",
+        }
+    }
+
+    /// `/checkout?error=…` with the user's input, so the form shows it again.
+    pub fn form_url(
+        code: &str,
+        channel: &str,
+        amount: &str,
+        currency: &str,
+        subject: &str,
+    ) -> String {
+        format!(
+            "/checkout?error={}&channel={}&amount={}&currency={}&subject={}",
+            encode(code),
+            encode(channel),
+            encode(amount),
+            encode(currency),
+            encode(subject)
+        )
+    }
+
+    /// Percent-encodes everything but the unreserved characters (RFC 3986).
+    pub fn encode(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    /// The QR code of `content` as a standalone SVG: one path of unit squares on a white
+    /// field with the standard 4-module quiet zone, scaled by CSS (crisp at any size and
+    /// in print).
+    pub fn qr_svg(content: &str) -> Option<String> {
+        use qrcode::{Color, EcLevel, QrCode};
+        let code = QrCode::with_error_correction_level(content.as_bytes(), EcLevel::M).ok()?;
+        let width = code.width();
+        let size = width + 8;
+        let mut path = String::new();
+        for (i, c) in code.into_colors().into_iter().enumerate() {
+            if c == Color::Dark {
+                path.push_str(&format!("M{} {}h1v1h-1z", i % width + 4, i / width + 4));
+            }
+        }
+        Some(format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges" role="img" aria-label="QR"><rect width="{size}" height="{size}" fill="#fff"/><path fill="#000" d="{path}"/></svg>"##
+        ))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn amounts_follow_the_currency_rules() {
+            assert_eq!(parse_amount("12.34", "CNY").map(|m| m.minor()), Ok(1234));
+            assert_eq!(parse_amount(" 5 ", "USD").map(|m| m.minor()), Ok(500));
+            assert_eq!(parse_amount("1.234", "CNY"), Err("amount_decimals"));
+            assert_eq!(parse_amount("1.5", "JPY"), Err("amount_decimals"));
+            assert_eq!(parse_amount("0", "CNY"), Err("amount_positive"));
+            assert_eq!(parse_amount("-1", "CNY"), Err("amount_positive"));
+            assert_eq!(parse_amount("", "CNY"), Err("amount_empty"));
+            assert_eq!(parse_amount("1e3", "CNY"), Err("amount_malformed"));
+            assert_eq!(parse_amount("1", "XYZ"), Err("currency_unknown"));
+        }
+
+        #[test]
+        fn qr_svg_is_a_square_of_modules() {
+            let svg = qr_svg("http://192.168.1.5:3000/sandbox/pay/abc").expect("svg");
+            assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+            assert!(svg.contains("crispEdges") && svg.contains("h1v1h-1z"));
+        }
+
+        #[test]
+        fn form_urls_keep_the_input() {
+            assert_eq!(
+                form_url(
+                    "amount_decimals",
+                    "wechatpay-sandbox",
+                    "1.234",
+                    "CNY",
+                    "咖啡 & tea"
+                ),
+                "/checkout?error=amount_decimals&channel=wechatpay-sandbox&amount=1.234&currency=CNY&subject=%E5%92%96%E5%95%A1%20%26%20tea"
+            );
+        }
+    }
+}

@@ -1,2 +1,197 @@
 //! Server functions: Figures for the overview page (every signed-in role).
 //! Each one starts with `crate::guard::require(Capability::…)`.
+//!
+//! Every role holds `ViewOrders`, so that is the check. Merchants get the figures of the
+//! orders they created; admins and support everyone's. Notification problems are only
+//! sent to roles that may read the logs.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Days are calendar days in UTC+8, the providers' own clock.
+pub const OFFSET_MINUTES: i32 = 480;
+/// The chart's span.
+pub const DAYS: i64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelLine {
+    pub channel: String,
+    pub currency: String,
+    pub created: i64,
+    pub paid: i64,
+    pub pending: i64,
+    pub volume_minor: i64,
+    pub refund_count: i64,
+    pub refunded_minor: i64,
+}
+
+impl ChannelLine {
+    /// Paid share of decided (not pending) orders, in tenths of a percent.
+    pub fn success_permille(&self) -> Option<i64> {
+        let decided = self.created - self.pending;
+        (decided > 0).then(|| (self.paid * 1000 + decided / 2) / decided)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayBar {
+    /// Days since 1970-01-01 in UTC+8.
+    pub day: i64,
+    pub channel: String,
+    pub currency: String,
+    pub count: i64,
+    pub volume_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedRefundLine {
+    pub out_refund_no: String,
+    pub out_trade_no: String,
+    pub channel: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationLine {
+    pub received_at: i64,
+    pub provider: String,
+    pub channel: String,
+    /// `rejected` (signature or parsing failed) or `refused` (facts disagree).
+    pub verdict: String,
+    pub reason: Option<String>,
+    pub out_trade_no: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverviewData {
+    /// Day number of today (UTC+8); the chart covers `today - DAYS + 1 ..= today`.
+    pub today: i64,
+    /// True when the figures are the caller's own orders only.
+    pub own_only: bool,
+    pub today_lines: Vec<ChannelLine>,
+    pub month_lines: Vec<ChannelLine>,
+    pub daily: Vec<DayBar>,
+    pub pending_count: i64,
+    pub pending_oldest: Option<i64>,
+    pub failed_refunds: Vec<FailedRefundLine>,
+    /// `None` when the role may not read the logs.
+    pub notification_problems: Option<Vec<NotificationLine>>,
+}
+
+#[server(prefix = "/rpc", endpoint = "overview")]
+pub async fn overview() -> Result<OverviewData, ServerFnError> {
+    use paydesk_core::role::{Capability, Role};
+    use paydesk_core::store::stats::{DAY_MS, StatsScope, day_start};
+    use paydesk_core::store::{InboxFilter, Verdict};
+    let caller = crate::guard::require(Capability::ViewOrders).await?;
+    let own_only = caller.user.role == Role::Merchant;
+    let scope = StatsScope {
+        creator: own_only.then_some(caller.user.username.as_str()),
+    };
+    let offset = i64::from(OFFSET_MINUTES) * 60_000;
+    let now = paydesk_core::time::now_ms();
+    let today_start = day_start(now, offset);
+    let month_start = today_start - (DAYS - 1) * DAY_MS;
+    let tomorrow = today_start + DAY_MS;
+    let store = &caller.store;
+    let err = crate::guard::internal;
+
+    let lines = |v: Vec<paydesk_core::store::stats::ChannelFigures>| {
+        v.into_iter()
+            .map(|f| ChannelLine {
+                channel: f.channel,
+                currency: f.currency,
+                created: f.created,
+                paid: f.paid,
+                pending: f.pending,
+                volume_minor: f.volume_minor,
+                refund_count: f.refund_count,
+                refunded_minor: f.refunded_minor,
+            })
+            .collect::<Vec<_>>()
+    };
+    let today_lines = lines(
+        store
+            .channel_figures(today_start, tomorrow, scope)
+            .await
+            .map_err(err)?,
+    );
+    let month_lines = lines(
+        store
+            .channel_figures(month_start, tomorrow, scope)
+            .await
+            .map_err(err)?,
+    );
+    let daily = store
+        .daily_volume(month_start, tomorrow, offset, scope)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|d| DayBar {
+            day: d.day,
+            channel: d.channel,
+            currency: d.currency,
+            count: d.count,
+            volume_minor: d.volume_minor,
+        })
+        .collect();
+    let pending = store.pending_summary(scope).await.map_err(err)?;
+    let failed_refunds = store
+        .failed_refunds(month_start, 10, scope)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| FailedRefundLine {
+            out_refund_no: r.out_refund_no,
+            out_trade_no: r.out_trade_no,
+            channel: r.channel,
+            amount_minor: r.amount_minor,
+            currency: r.currency,
+            failure_reason: r.failure_reason,
+            created_at: r.created_at,
+        })
+        .collect();
+
+    let notification_problems = if caller.user.role.can(Capability::ReadLogs) {
+        let mut found = Vec::new();
+        for verdict in [Verdict::Rejected, Verdict::Refused] {
+            let filter = InboxFilter {
+                verdict: Some(verdict),
+                limit: 10,
+                ..InboxFilter::default()
+            };
+            for n in store.notifications(&filter).await.map_err(err)? {
+                if n.received_at >= month_start {
+                    found.push(NotificationLine {
+                        received_at: n.received_at,
+                        provider: n.provider,
+                        channel: n.channel,
+                        verdict: n.verdict.as_str().to_string(),
+                        reason: n.reason,
+                        out_trade_no: n.out_trade_no,
+                    });
+                }
+            }
+        }
+        found.sort_by_key(|n| std::cmp::Reverse(n.received_at));
+        found.truncate(10);
+        Some(found)
+    } else {
+        None
+    };
+
+    Ok(OverviewData {
+        today: (today_start + offset) / DAY_MS,
+        own_only,
+        today_lines,
+        month_lines,
+        daily,
+        pending_count: pending.count,
+        pending_oldest: pending.oldest_created_at,
+        failed_refunds,
+        notification_problems,
+    })
+}

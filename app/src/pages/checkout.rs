@@ -1,21 +1,372 @@
-use crate::pages::section::{ComingSoon, Section};
+//! Checkout: the form that creates a QR checkout, and the status page that shows the QR
+//! code and follows the order until it is paid or closed.
+//!
+//! Without JavaScript the form posts and the server redirects; the status page refreshes
+//! itself through a `<meta refresh>` inside `<noscript>` while the order is pending. With
+//! JavaScript the same page polls `checkout_state` every 1.5 s and counts down to expiry.
+
+use crate::api::checkout::{
+    ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels, checkout_state,
+    checkout_status,
+};
+use crate::components::format::{money, time_ms};
+use crate::components::layout::use_t;
+use crate::i18n::Messages;
+use crate::pages::section::{Section, error_code};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use paydesk_core::money::Currency;
+use paydesk_core::order::OrderStatus;
 use paydesk_core::role::Capability;
+
+/// UTC+8: the providers' clock, and the merchants'.
+const OFFSET: i32 = 480;
+/// Polling period of the status page, in ticks of [`TICK_MS`].
+const POLL_EVERY_TICKS: u32 = 3;
+const TICK_MS: u64 = 500;
+
+/// The provider's name as customers know it.
+pub fn provider_name(t: &Messages, provider: &str) -> &'static str {
+    match provider {
+        "alipay" => t.provider_alipay,
+        "wechatpay" => t.provider_wechatpay,
+        "stripe" => t.provider_stripe,
+        _ => t.common.none,
+    }
+}
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     view! {
         <Section title=|t| t.nav_checkout intro=|t| t.page_checkout_intro cap=Capability::Checkout>
-            <ComingSoon />
+            <CheckoutForm />
         </Section>
+    }
+}
+
+#[component]
+fn CheckoutForm() -> impl IntoView {
+    let t = use_t();
+    // Keyed on the query: a refused submit comes back to this same route with the error
+    // and the input in the query, and the form must be drawn again from it.
+    let query = use_query_map();
+    let channels = Resource::new(move || query.get(), |_| checkout_channels());
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match channels.await {
+                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">{t.checkout.no_channels}</p> }.into_any(),
+                    Ok(list) => view! { <FormFields channels=list /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn FormFields(channels: Vec<ChannelChoice>) -> impl IntoView {
+    let t = use_t();
+    let tc = t.checkout;
+    let query = use_query_map();
+    // What the user typed before a refused submit comes back in the query string.
+    let q = move |k: &str| query.with_untracked(|m| m.get(k).unwrap_or_default());
+    let currency = {
+        let c = q("currency");
+        if Currency::from_code(&c).is_ok() {
+            c.to_ascii_uppercase()
+        } else {
+            "CNY".to_string()
+        }
+    };
+    let chosen = {
+        let c = q("channel");
+        if channels.iter().any(|ch| ch.name == c) {
+            c
+        } else {
+            channels[0].name.clone()
+        }
+    };
+    let error = {
+        let code = q("error");
+        (!code.is_empty()).then(|| tc.error(&code, &currency).unwrap_or_else(|| t.error(&code)))
+    };
+    let action = ServerAction::<CreateCheckout>::new();
+    let choices = channels
+        .into_iter()
+        .map(|ch| {
+            let id = format!("channel-{}", ch.name);
+            let label_for = id.clone();
+            let checked = ch.name == chosen;
+            view! {
+                <label class="channel-choice" for=label_for>
+                    <input type="radio" name="channel" id=id value=ch.name.clone() checked=checked required />
+                    <span class="provider">{provider_name(t, &ch.provider)}</span>
+                    {ch.sandbox.then(|| view! { <span class="badge sandbox">{t.common.sandbox}</span> })}
+                    <span class="mono muted">{ch.name}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    let currencies = Currency::ALL
+        .into_iter()
+        .map(|c| {
+            let selected = c.code() == currency;
+            view! { <option value=c.code() selected=selected>{c.code()}</option> }
+        })
+        .collect_view();
+    view! {
+        <section class="card checkout-form">
+            <h2>{tc.form_heading}</h2>
+            {error.map(|e| view! { <p class="notice error" role="alert" id="checkout-error">{e}</p> })}
+            <ActionForm action=action attr:id="checkout-form">
+                <fieldset class="field channels">
+                    <legend>{tc.channel}</legend>
+                    {choices}
+                </fieldset>
+                <div class="row">
+                    <div class="field">
+                        <label for="amount">{tc.amount}</label>
+                        <input id="amount" name="amount" type="text" inputmode="decimal" autocomplete="off"
+                            required value=q("amount") aria-describedby="amount-hint" />
+                        <small id="amount-hint" class="muted">{tc.amount_hint}</small>
+                    </div>
+                    <div class="field">
+                        <label for="currency">{tc.currency}</label>
+                        <select id="currency" name="currency">{currencies}</select>
+                    </div>
+                </div>
+                <div class="field">
+                    <label for="subject">{tc.subject}</label>
+                    <input id="subject" name="subject" type="text" maxlength="128" required
+                        value=q("subject") aria-describedby="subject-hint" />
+                    <small id="subject-hint" class="muted">{tc.subject_hint}</small>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="primary">{tc.create}</button>
+                </div>
+            </ActionForm>
+        </section>
     }
 }
 
 #[component]
 pub fn CheckoutStatusPage() -> impl IntoView {
     view! {
-        <Section title=|t| t.nav_checkout intro=|t| t.page_checkout_intro cap=Capability::Checkout>
-            <ComingSoon />
+        <Section title=|t| t.checkout.title intro=|t| t.page_checkout_intro cap=Capability::Checkout>
+            <CheckoutStatus />
         </Section>
+    }
+}
+
+#[component]
+fn CheckoutStatus() -> impl IntoView {
+    let t = use_t();
+    let params = use_params_map();
+    let query = use_query_map();
+    let no = move || params.with(|p| p.get("no").unwrap_or_default());
+    // The query (`?ok=closed`, `?error=…`) is part of the key so that coming back from
+    // the close form reloads the order.
+    let key = move || (no(), query.with(|q| (q.get("ok"), q.get("error"))));
+    let order = Resource::new(key, |(no, _)| checkout_status(no));
+    let outcome = move || {
+        query.with(|q| {
+            if q.get("ok").as_deref() == Some("closed") {
+                Some(
+                    view! { <p class="notice ok" role="status">{t.checkout.closed_ok}</p> }
+                        .into_any(),
+                )
+            } else {
+                q.get("error").map(|code| {
+                    let text = t
+                        .checkout
+                        .error(&code, "")
+                        .unwrap_or_else(|| t.error(&code));
+                    view! { <p class="notice error" role="alert">{text}</p> }.into_any()
+                })
+            }
+        })
+    };
+    view! {
+        {outcome}
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match order.await {
+                    Err(e) => view! {
+                        <p class="notice error" role="alert">
+                            {t.checkout.error(&error_code(&e), "").unwrap_or_else(|| t.error(&error_code(&e)))}
+                        </p>
+                        <p><a class="button" href="/checkout">{t.checkout.new_checkout}</a></p>
+                    }.into_any(),
+                    Ok(view) => view! { <StatusCard view /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StatusCard(view: CheckoutView) -> impl IntoView {
+    let t = use_t();
+    let tc = t.checkout;
+    let status = RwSignal::new(view.status);
+    // Ticks since hydration; zero (and `started` false) while rendering on the server, so
+    // the first render in the browser matches the server's HTML.
+    let ticks = RwSignal::new(0u32);
+    let started = RwSignal::new(false);
+    let polling = StoredValue::new(false);
+    let interval = StoredValue::new(None::<IntervalHandle>);
+    let no = view.out_trade_no.clone();
+
+    Effect::new(move |_| {
+        started.set(true);
+        if let Ok(h) = set_interval_with_handle(
+            // `try_`: a tick racing the page's disposal must not panic.
+            move || {
+                ticks.try_update(|n| *n += 1);
+            },
+            std::time::Duration::from_millis(TICK_MS),
+        ) {
+            interval.set_value(Some(h));
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = interval.try_get_value().flatten() {
+            h.clear();
+        }
+    });
+    {
+        let no = no.clone();
+        Effect::new(move |_| {
+            let n = ticks.get();
+            if status.get_untracked() != OrderStatus::Pending {
+                if let Some(h) = interval.get_value() {
+                    h.clear();
+                }
+                return;
+            }
+            if n == 0 || !n.is_multiple_of(POLL_EVERY_TICKS) || polling.get_value() {
+                return;
+            }
+            polling.set_value(true);
+            let no = no.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(s) = checkout_state(no).await {
+                    status.try_set(s.status);
+                }
+                polling.try_set_value(false);
+            });
+        });
+    }
+
+    let expires_at = view.expires_at;
+    let server_now = view.now;
+    let countdown = move || {
+        if !started.get() || status.get() != OrderStatus::Pending {
+            return String::new();
+        }
+        let left = expires_at - server_now - i64::from(ticks.get()) * TICK_MS as i64;
+        if left > 0 {
+            (tc.expires_in)((left + 999) / 1000)
+        } else {
+            tc.expired.to_string()
+        }
+    };
+    let message = move || match status.get() {
+        OrderStatus::Pending => tc.waiting,
+        OrderStatus::Paid => tc.paid_message,
+        OrderStatus::Closed => tc.closed_message,
+        OrderStatus::PartiallyRefunded | OrderStatus::Refunded => tc.refunded_message,
+    };
+    let provider = provider_name(t, &view.provider);
+    let amount = money(view.amount_minor, &view.currency);
+    let png = format!("/checkout/{}/qr.png", view.out_trade_no);
+    let png_name = format!("{}.png", view.out_trade_no);
+    let sandbox_hint = view.sandbox.then(|| {
+        let wallet = view.qr_content.clone().unwrap_or_default();
+        view! {
+            <p class="notice warn sandbox-hint no-print">
+                {(tc.sandbox_hint)(&view.public_url)} " "
+                <a href=wallet rel="external" target="_blank" id="sandbox-wallet">{tc.sandbox_wallet_link}</a>
+            </p>
+        }
+    });
+    let qr = match view.qr_svg.clone() {
+        Some(svg) => view! {
+            <figure class="qr" class:done=move || status.get() != OrderStatus::Pending
+                data-qr-content=view.qr_content.clone().unwrap_or_default()>
+                <div class="qr-code" inner_html=svg></div>
+                <figcaption>{(tc.scan_with)(provider)}</figcaption>
+            </figure>
+        }
+        .into_any(),
+        None => view! { <p class="notice error">{tc.no_qr}</p> }.into_any(),
+    };
+    let close_action = ServerAction::<CloseCheckout>::new();
+    let close_form = {
+        let no = no.clone();
+        move || {
+            let no = no.clone();
+            (status.get() == OrderStatus::Pending).then(move || {
+                view! {
+                    <ActionForm action=close_action attr:class="close-form">
+                        <input type="hidden" name="no" value=no />
+                        <button type="submit" class="danger">{tc.close}</button>
+                    </ActionForm>
+                }
+            })
+        }
+    };
+
+    view! {
+        // No JavaScript: reload every 2 s while the order is pending. As inner HTML, so a
+        // browser with JavaScript (which sees it as text) has nothing to hydrate in it.
+        {(view.status == OrderStatus::Pending).then(|| view! {
+            <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript>
+        })}
+        <section class="card checkout-status" id="checkout-status">
+            <div class="checkout-amount">
+                <span class="num amount">{amount}</span>
+                <span class=move || format!("status {}", status.get().as_str()) id="checkout-state">
+                    {move || t.common.order_status(status.get())}
+                </span>
+            </div>
+            <p class="subject">{view.subject.clone()}</p>
+            <p class="checkout-message" role="status" aria-live="polite">{message}</p>
+            <p class="countdown muted" aria-live="off">{countdown}</p>
+            {qr}
+            <dl class="facts">
+                <dt>{tc.channel}</dt>
+                <dd>
+                    {provider} " "
+                    {view.sandbox.then(|| view! { <span class="badge sandbox">{t.common.sandbox}</span> })}
+                    " " <span class="mono muted">{view.channel.clone()}</span>
+                </dd>
+                <dt>{tc.order_no}</dt>
+                <dd class="mono">{view.out_trade_no.clone()}</dd>
+                <dt>{tc.created}</dt>
+                <dd>{time_ms(view.created_at, OFFSET)}</dd>
+                <dt>{tc.expires_at}</dt>
+                <dd>{time_ms(view.expires_at, OFFSET)}</dd>
+            </dl>
+            {sandbox_hint}
+            <div class="actions no-print">
+                {move || started.get().then(|| view! {
+                    <button type="button" on:click=move |_| print_page()>{tc.print}</button>
+                })}
+                <a class="button" href=png download=png_name rel="external">{tc.download_png}</a>
+                <a class="button" href="/checkout">{tc.new_checkout}</a>
+                {close_form}
+            </div>
+        </section>
+    }
+}
+
+/// Opens the browser's print dialog (the print stylesheet keeps only the checkout card).
+fn print_page() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = leptos::web_sys::window() {
+        let _ = w.print();
     }
 }

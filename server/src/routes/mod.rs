@@ -5,6 +5,7 @@ pub mod health;
 pub mod lang;
 pub mod login;
 pub mod notify;
+pub mod qr;
 
 /// Where to send the browser after a form post: only local paths, never another host
 /// (`//evil.example` and `/\evil.example` are protocol-relative in browsers).

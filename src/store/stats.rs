@@ -1,0 +1,271 @@
+//! Figures for the overview page: daily volume, per-channel counts and success rates,
+//! pending orders and failed refunds. Aggregated in SQL (portable between SQLite and
+//! Postgres), so the page never loads orders one by one.
+//!
+//! Postgres answers `SUM(bigint)` as NUMERIC, which the `Any` driver cannot decode, so
+//! every sum is cast back to BIGINT. Calendar days are computed as
+//! `(t + offset) / 86_400_000` on BIGINT milliseconds, integer division on both backends
+//! (timestamps are after 1970, so truncation and floor agree).
+
+use super::{Store, StoreError};
+use sqlx::Row;
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Order states that count as "the customer paid" (refunds come after paying).
+const PAID_STATES: &str = "('paid', 'partially_refunded', 'refunded')";
+
+/// Whose orders to count: everybody's, or one creator's (a merchant sees their own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatsScope<'a> {
+    pub creator: Option<&'a str>,
+}
+
+/// Paid volume of one channel and currency on one calendar day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyVolume {
+    /// Days since 1970-01-01 in the calendar of the requested offset.
+    pub day: i64,
+    pub channel: String,
+    pub currency: String,
+    pub count: i64,
+    pub volume_minor: i64,
+}
+
+/// What happened to the orders of one channel and currency created in a window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelFigures {
+    pub channel: String,
+    pub currency: String,
+    /// Orders created in the window.
+    pub created: i64,
+    /// Of those, paid (including later refunded ones).
+    pub paid: i64,
+    /// Of those, still pending.
+    pub pending: i64,
+    pub volume_minor: i64,
+    /// Succeeded refunds made in the window (of any order of this channel).
+    pub refund_count: i64,
+    pub refunded_minor: i64,
+}
+
+impl ChannelFigures {
+    /// Paid share of the decided orders (pending ones are not decided yet); `None` when
+    /// nothing is decided.
+    pub fn success_rate(&self) -> Option<f64> {
+        let decided = self.created - self.pending;
+        (decided > 0).then(|| self.paid as f64 / decided as f64)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingSummary {
+    pub count: i64,
+    pub oldest_created_at: Option<i64>,
+}
+
+/// A refund the provider refused, with its order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRefund {
+    pub out_refund_no: String,
+    pub out_trade_no: String,
+    pub channel: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// Start (inclusive, ms) of the calendar day containing `t` at `offset_ms` from UTC.
+pub fn day_start(t: i64, offset_ms: i64) -> i64 {
+    (t + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms
+}
+
+/// Appends `AND {col} = $n` for a creator scope, returning the bind if any.
+fn scope_clause(sql: &mut String, col: &str, scope: StatsScope<'_>, n: usize) {
+    if scope.creator.is_some() {
+        sql.push_str(&format!(" AND {col} = ${n}"));
+    }
+}
+
+impl Store {
+    /// Paid volume per day, channel and currency for orders paid in `[from_ms, to_ms)`.
+    pub async fn daily_volume(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        offset_ms: i64,
+        scope: StatsScope<'_>,
+    ) -> Result<Vec<DailyVolume>, StoreError> {
+        let mut sql = format!(
+            "SELECT (paid_at + $1) / $2 AS day, channel, currency, COUNT(*) AS n, \
+             CAST(SUM(amount_minor) AS BIGINT) AS volume FROM orders \
+             WHERE status IN {PAID_STATES} AND paid_at >= $3 AND paid_at < $4"
+        );
+        scope_clause(&mut sql, "creator", scope, 5);
+        sql.push_str(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+        let mut q = sqlx::query(&sql)
+            .bind(offset_ms)
+            .bind(DAY_MS)
+            .bind(from_ms)
+            .bind(to_ms);
+        if let Some(c) = scope.creator {
+            q = q.bind(c);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DailyVolume {
+                    day: r.try_get("day")?,
+                    channel: r.try_get("channel")?,
+                    currency: r.try_get("currency")?,
+                    count: r.try_get("n")?,
+                    volume_minor: r.try_get("volume")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Per channel and currency: orders created in `[from_ms, to_ms)` and how they ended,
+    /// plus the succeeded refunds made in that window.
+    pub async fn channel_figures(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        scope: StatsScope<'_>,
+    ) -> Result<Vec<ChannelFigures>, StoreError> {
+        let mut sql = format!(
+            "SELECT channel, currency, COUNT(*) AS created, \
+             CAST(SUM(CASE WHEN status IN {PAID_STATES} THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
+             CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+             CAST(SUM(CASE WHEN status IN {PAID_STATES} THEN amount_minor ELSE 0 END) AS BIGINT) AS volume \
+             FROM orders WHERE created_at >= $1 AND created_at < $2"
+        );
+        scope_clause(&mut sql, "creator", scope, 3);
+        sql.push_str(" GROUP BY channel, currency ORDER BY channel, currency");
+        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+        if let Some(c) = scope.creator {
+            q = q.bind(c);
+        }
+        let mut out: Vec<ChannelFigures> = Vec::new();
+        for r in q.fetch_all(&self.pool).await? {
+            out.push(ChannelFigures {
+                channel: r.try_get("channel")?,
+                currency: r.try_get("currency")?,
+                created: r.try_get("created")?,
+                paid: r.try_get("paid")?,
+                pending: r.try_get("pending")?,
+                volume_minor: r.try_get("volume")?,
+                ..ChannelFigures::default()
+            });
+        }
+
+        let mut sql = "SELECT o.channel AS channel, r.currency AS currency, COUNT(*) AS n, \
+             CAST(SUM(r.amount_minor) AS BIGINT) AS total FROM refunds r \
+             JOIN orders o ON o.id = r.order_id \
+             WHERE r.status = 'succeeded' AND r.created_at >= $1 AND r.created_at < $2"
+            .to_string();
+        scope_clause(&mut sql, "o.creator", scope, 3);
+        sql.push_str(" GROUP BY o.channel, r.currency");
+        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+        if let Some(c) = scope.creator {
+            q = q.bind(c);
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let channel: String = r.try_get("channel")?;
+            let currency: String = r.try_get("currency")?;
+            let i = match out
+                .iter()
+                .position(|f| f.channel == channel && f.currency == currency)
+            {
+                Some(i) => i,
+                // Refunds of orders created before the window.
+                None => {
+                    out.push(ChannelFigures {
+                        channel,
+                        currency,
+                        ..ChannelFigures::default()
+                    });
+                    out.len() - 1
+                }
+            };
+            out[i].refund_count = r.try_get("n")?;
+            out[i].refunded_minor = r.try_get("total")?;
+        }
+        out.sort_by(|a, b| (&a.channel, &a.currency).cmp(&(&b.channel, &b.currency)));
+        Ok(out)
+    }
+
+    /// How many orders are waiting to be paid, and since when.
+    pub async fn pending_summary(
+        &self,
+        scope: StatsScope<'_>,
+    ) -> Result<PendingSummary, StoreError> {
+        let mut sql = "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM orders \
+                       WHERE status = 'pending'"
+            .to_string();
+        scope_clause(&mut sql, "creator", scope, 1);
+        let mut q = sqlx::query(&sql);
+        if let Some(c) = scope.creator {
+            q = q.bind(c);
+        }
+        let r = q.fetch_one(&self.pool).await?;
+        Ok(PendingSummary {
+            count: r.try_get("n")?,
+            oldest_created_at: r.try_get("oldest")?,
+        })
+    }
+
+    /// The newest failed refunds created at or after `since_ms`.
+    pub async fn failed_refunds(
+        &self,
+        since_ms: i64,
+        limit: i64,
+        scope: StatsScope<'_>,
+    ) -> Result<Vec<FailedRefund>, StoreError> {
+        let mut sql = "SELECT r.out_refund_no AS out_refund_no, o.out_trade_no AS out_trade_no, \
+             o.channel AS channel, r.amount_minor AS amount_minor, r.currency AS currency, \
+             r.failure_reason AS failure_reason, r.created_at AS created_at \
+             FROM refunds r JOIN orders o ON o.id = r.order_id \
+             WHERE r.status = 'failed' AND r.created_at >= $1"
+            .to_string();
+        scope_clause(&mut sql, "o.creator", scope, 2);
+        let limit_at = 2 + usize::from(scope.creator.is_some());
+        sql.push_str(&format!(
+            " ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit_at}"
+        ));
+        let mut q = sqlx::query(&sql).bind(since_ms);
+        if let Some(c) = scope.creator {
+            q = q.bind(c);
+        }
+        let q = q.bind(limit.clamp(1, 100));
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FailedRefund {
+                    out_refund_no: r.try_get("out_refund_no")?,
+                    out_trade_no: r.try_get("out_trade_no")?,
+                    channel: r.try_get("channel")?,
+                    amount_minor: r.try_get("amount_minor")?,
+                    currency: r.try_get("currency")?,
+                    failure_reason: r.try_get("failure_reason")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_start_at_local_midnight() {
+        let h8 = 8 * 3_600_000;
+        // 2026-11-23 00:30 UTC+8 is 2026-11-22 16:30 UTC; the day began at 16:00 UTC.
+        let t = 1_795_365_000_000; // 2026-11-22T16:30:00Z
+        assert_eq!(day_start(t, h8), 1_795_363_200_000);
+        assert_eq!(day_start(t, 0), 1_795_305_600_000);
+    }
+}

@@ -1,0 +1,257 @@
+//! Overview figures on SQLite and Postgres: daily volume by UTC+8 calendar day, success
+//! rates that ignore still-pending orders, refunds per channel, pending orders and failed
+//! refunds, each optionally limited to one creator's orders.
+
+mod support;
+
+use paydesk_core::money::{Currency, Money};
+use paydesk_core::order::Cause;
+use paydesk_core::store::stats::{DAY_MS, StatsScope, day_start};
+use paydesk_core::store::{NewOrder, RefundRequest, Store};
+use paydesk_core::time::now_ms;
+
+on_both_backends!(
+    daily_volume_follows_utc8_calendar_days,
+    channel_figures_count_success_and_refunds,
+    pending_and_failed_refunds_are_scoped_to_the_creator,
+);
+
+const H8: i64 = 8 * 3_600_000;
+
+async fn order(store: &Store, no: &str, channel: &str, minor: i64, currency: Currency, by: &str) {
+    store
+        .create_order(
+            NewOrder {
+                out_trade_no: no,
+                channel,
+                amount: Money::new(minor, currency).expect("money"),
+                subject: "test",
+                creator: by,
+                expires_at: now_ms() + 60_000,
+                qr_code: None,
+                merchant_notify_url: None,
+                api_key_id: None,
+                next_query_at: None,
+            },
+            &Cause::User(by.into()),
+        )
+        .await
+        .expect("create");
+}
+
+async fn pay(store: &Store, no: &str, minor: i64, currency: Currency) {
+    store
+        .mark_paid(
+            no,
+            &format!("P{no}"),
+            Money::new(minor, currency).expect("money"),
+            &Cause::Query,
+        )
+        .await
+        .expect("pay");
+}
+
+/// Moves an order's creation and payment to `at` (the store stamps "now").
+async fn backdate(store: &Store, no: &str, at: i64) {
+    sqlx::query(
+        "UPDATE orders SET created_at = $1, paid_at = CASE WHEN paid_at IS NULL THEN NULL ELSE $1 END WHERE out_trade_no = $2",
+    )
+    .bind(at)
+    .bind(no)
+    .execute(store.pool())
+    .await
+    .expect("backdate");
+}
+
+async fn daily_volume_follows_utc8_calendar_days(store: &Store) {
+    let today = day_start(now_ms(), H8);
+    // 23:30 and 00:30 local time on either side of midnight: two different days.
+    order(store, "D1", "alipay-sandbox", 1000, Currency::Cny, "mia").await;
+    pay(store, "D1", 1000, Currency::Cny).await;
+    backdate(store, "D1", today - 30 * 60_000).await;
+    order(store, "D2", "alipay-sandbox", 250, Currency::Cny, "mia").await;
+    pay(store, "D2", 250, Currency::Cny).await;
+    backdate(store, "D2", today + 30 * 60_000).await;
+    order(store, "D3", "wechatpay-sandbox", 99, Currency::Cny, "bob").await;
+    pay(store, "D3", 99, Currency::Cny).await;
+    backdate(store, "D3", today + 60 * 60_000).await;
+    // Pending orders are no volume.
+    order(store, "D4", "alipay-sandbox", 5000, Currency::Cny, "mia").await;
+
+    let from = today - 29 * DAY_MS;
+    let rows = store
+        .daily_volume(from, today + DAY_MS, H8, StatsScope::default())
+        .await
+        .expect("volume");
+    let day = (today + H8) / DAY_MS;
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.day - day, r.channel.as_str(), r.count, r.volume_minor))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (-1, "alipay-sandbox", 1, 1000),
+            (0, "alipay-sandbox", 1, 250),
+            (0, "wechatpay-sandbox", 1, 99),
+        ]
+    );
+    assert!(rows.iter().all(|r| r.currency == "CNY"));
+
+    let mine = store
+        .daily_volume(
+            from,
+            today + DAY_MS,
+            H8,
+            StatsScope {
+                creator: Some("bob"),
+            },
+        )
+        .await
+        .expect("volume");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].volume_minor, 99);
+}
+
+async fn channel_figures_count_success_and_refunds(store: &Store) {
+    let start = day_start(now_ms(), H8);
+    for (no, minor) in [("C1", 1000), ("C2", 2000), ("C3", 3000), ("C4", 4000)] {
+        order(store, no, "alipay-sandbox", minor, Currency::Cny, "mia").await;
+    }
+    pay(store, "C1", 1000, Currency::Cny).await;
+    pay(store, "C2", 2000, Currency::Cny).await;
+    store
+        .close_order("C3", &Cause::System("expired".into()))
+        .await
+        .expect("close");
+    // C4 stays pending: not counted in the success rate.
+    let refund = store
+        .request_refund(
+            "C2",
+            "R1",
+            Money::new(500, Currency::Cny).expect("money"),
+            "",
+            &Cause::User("mia".into()),
+        )
+        .await
+        .expect("refund");
+    assert!(matches!(refund, RefundRequest::Created(_)));
+    store
+        .complete_refund("R1", Some("pr1"), &Cause::Query)
+        .await
+        .expect("complete");
+    order(store, "S1", "stripe-sandbox", 700, Currency::Usd, "mia").await;
+    pay(store, "S1", 700, Currency::Usd).await;
+
+    let figures = store
+        .channel_figures(start, start + DAY_MS, StatsScope::default())
+        .await
+        .expect("figures");
+    assert_eq!(figures.len(), 2, "{figures:?}");
+    let alipay = &figures[0];
+    assert_eq!(
+        (
+            alipay.channel.as_str(),
+            alipay.currency.as_str(),
+            alipay.created,
+            alipay.paid,
+            alipay.pending,
+            alipay.volume_minor,
+            alipay.refund_count,
+            alipay.refunded_minor,
+        ),
+        ("alipay-sandbox", "CNY", 4, 2, 1, 3000, 1, 500)
+    );
+    // 2 paid of 3 decided (the pending one is not decided yet).
+    let rate = alipay.success_rate().expect("rate");
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
+    let stripe = &figures[1];
+    assert_eq!(
+        (stripe.currency.as_str(), stripe.paid, stripe.volume_minor),
+        ("USD", 1, 700)
+    );
+    assert_eq!(stripe.success_rate(), Some(1.0));
+
+    // Yesterday's window is empty.
+    let before = store
+        .channel_figures(start - DAY_MS, start, StatsScope::default())
+        .await
+        .expect("figures");
+    assert!(before.is_empty(), "{before:?}");
+}
+
+async fn pending_and_failed_refunds_are_scoped_to_the_creator(store: &Store) {
+    let none = store
+        .pending_summary(StatsScope::default())
+        .await
+        .expect("pending");
+    assert_eq!((none.count, none.oldest_created_at), (0, None));
+
+    order(store, "P1", "wechatpay-sandbox", 100, Currency::Cny, "mia").await;
+    backdate(store, "P1", now_ms() - 3_600_000).await;
+    order(store, "P2", "wechatpay-sandbox", 100, Currency::Cny, "bob").await;
+    order(store, "F1", "wechatpay-sandbox", 800, Currency::Cny, "bob").await;
+    pay(store, "F1", 800, Currency::Cny).await;
+    store
+        .request_refund(
+            "F1",
+            "RF1",
+            Money::new(800, Currency::Cny).expect("money"),
+            "",
+            &Cause::User("bob".into()),
+        )
+        .await
+        .expect("refund");
+    store
+        .fail_refund("RF1", "NOT_ENOUGH", &Cause::Query)
+        .await
+        .expect("fail");
+
+    let all = store
+        .pending_summary(StatsScope::default())
+        .await
+        .expect("pending");
+    assert_eq!(all.count, 2);
+    let oldest = all.oldest_created_at.expect("oldest");
+    assert!(
+        now_ms() - oldest >= 3_500_000,
+        "the backdated one is oldest"
+    );
+    let bob = StatsScope {
+        creator: Some("bob"),
+    };
+    assert_eq!(store.pending_summary(bob).await.expect("pending").count, 1);
+
+    let failed = store
+        .failed_refunds(now_ms() - DAY_MS, 10, StatsScope::default())
+        .await
+        .expect("failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (
+            failed[0].out_refund_no.as_str(),
+            failed[0].out_trade_no.as_str(),
+            failed[0].amount_minor,
+            failed[0].failure_reason.as_deref(),
+        ),
+        ("RF1", "F1", 800, Some("NOT_ENOUGH"))
+    );
+    assert_eq!(
+        store
+            .failed_refunds(now_ms() - DAY_MS, 10, bob)
+            .await
+            .expect("failed")
+            .len(),
+        1
+    );
+    let mia = StatsScope {
+        creator: Some("mia"),
+    };
+    assert!(
+        store
+            .failed_refunds(now_ms() - DAY_MS, 10, mia)
+            .await
+            .expect("failed")
+            .is_empty()
+    );
+}
