@@ -9,7 +9,7 @@ use paydesk_core::channel::config::{
     AlipaySecrets, AlipaySettings, StripeSecrets, StripeSettings, WechatPaySecrets,
     WechatPaySettings,
 };
-use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel};
+use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel, RotateError, Rotation};
 use paydesk_core::provider::alipay::PRODUCTION_GATEWAY;
 use paydesk_core::provider::http::HttpSettings;
 use paydesk_core::provider::stripe::PRODUCTION_API_BASE;
@@ -32,6 +32,74 @@ pub enum ChannelCommand {
     Disable { name: String },
     /// Enable a disabled channel.
     Enable { name: String },
+    /// One key-rotation step on a live channel (exactly one option); keys from files.
+    Rotate(RotateChannel),
+}
+
+#[derive(Args, Debug)]
+pub struct RotateChannel {
+    pub name: String,
+    /// Stripe: accept a new webhook signing secret (newest) next to the old ones.
+    #[arg(long)]
+    pub add_webhook_secret_file: Option<PathBuf>,
+    /// Stripe: stop accepting the webhook secret with this fingerprint.
+    #[arg(long)]
+    pub retire_webhook_secret: Option<String>,
+    /// WeChat Pay: accept another platform certificate (PEM file).
+    #[arg(long)]
+    pub add_platform_cert: Option<PathBuf>,
+    /// WeChat Pay: drop the platform certificate with this serial.
+    #[arg(long)]
+    pub retire_platform_cert: Option<String>,
+    /// WeChat Pay public-key mode: PUB_KEY_ID_… (with --public-key).
+    #[arg(long, requires = "public_key")]
+    pub public_key_id: Option<String>,
+    #[arg(long, requires = "public_key_id")]
+    pub public_key: Option<PathBuf>,
+    /// WeChat Pay: sign with this new merchant private key (PEM file, with --serial).
+    #[arg(long, requires = "serial")]
+    pub merchant_key: Option<PathBuf>,
+    #[arg(long, requires = "merchant_key")]
+    pub serial: Option<String>,
+    /// WeChat Pay: forget the replaced merchant key with this serial.
+    #[arg(long)]
+    pub retire_merchant_key: Option<String>,
+}
+
+fn rotation(r: &RotateChannel) -> Result<Rotation, CliError> {
+    let mut steps = Vec::new();
+    if let Some(p) = &r.add_webhook_secret_file {
+        steps.push(Rotation::AddWebhookSecret(read(p)?));
+    }
+    if let Some(fp) = &r.retire_webhook_secret {
+        steps.push(Rotation::RetireWebhookSecret(fp.clone()));
+    }
+    if let Some(p) = &r.add_platform_cert {
+        steps.push(Rotation::AddPlatformCertificate(read(p)?));
+    }
+    if let Some(s) = &r.retire_platform_cert {
+        steps.push(Rotation::RetirePlatformCertificate(s.clone()));
+    }
+    if let (Some(id), Some(p)) = (&r.public_key_id, &r.public_key) {
+        steps.push(Rotation::SetPublicKey {
+            id: id.clone(),
+            pem: read(p)?,
+        });
+    }
+    if let (Some(p), Some(serial)) = (&r.merchant_key, &r.serial) {
+        steps.push(Rotation::RotateMerchantKey {
+            serial: serial.clone(),
+            private_key: read(p)?,
+        });
+    }
+    if let Some(s) = &r.retire_merchant_key {
+        steps.push(Rotation::RetireMerchantKey(s.clone()));
+    }
+    match steps.len() {
+        1 => Ok(steps.remove(0)),
+        0 => Err(failed("say what to rotate (see --help)")),
+        _ => Err(failed("one rotation step at a time")),
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -151,6 +219,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
                     .map(|p| read(p))
                     .collect::<Result<_, _>>()?,
                 download_certificates: a.download_certificates,
+                previous_merchant_keys: Vec::new(),
             },
             WechatPaySecrets {
                 merchant_private_key: read(need(&a.private_key, "private-key")?)?,
@@ -171,6 +240,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
             StripeSecrets {
                 secret_key: read(need(&a.secret_key_file, "secret-key-file")?)?,
                 webhook_secret: read(need(&a.webhook_secret_file, "webhook-secret-file")?)?,
+                previous_webhook_secrets: Vec::new(),
             },
         ),
     })
@@ -239,6 +309,24 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
                     row.name, row.provider, row.mode
                 );
             }
+            Ok(())
+        }
+        ChannelCommand::Rotate(r) => {
+            let step = rotation(&r)?;
+            let action = step.action();
+            let detail = match registry.rotate(&r.name, step).await {
+                Ok(d) => d,
+                Err(RotateError::Problem(p)) => return Err(failed(p)),
+                Err(RotateError::Channel(ChannelError::NotFound(_))) => {
+                    return Err(failed(format!("no live channel named `{}`", r.name)));
+                }
+                Err(e) => return Err(failed(e)),
+            };
+            store
+                .audit("cli", action, &r.name, &detail)
+                .await
+                .map_err(failed)?;
+            println!("channel `{}`: {} ({detail})", r.name, action.replace('_', " "));
             Ok(())
         }
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{health, lang, login, notify};
+use crate::routes::{credentials, health, lang, login, notify};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -144,6 +144,10 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(lang::switch))
+        .route("/credentials/save", post(credentials::save))
+        .route("/credentials/rotate", post(credentials::rotate))
+        .route("/credentials/toggle", post(credentials::toggle))
+        .route("/credentials/test", post(credentials::test))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
         .leptos_routes_with_context(
             &state,

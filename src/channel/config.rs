@@ -56,6 +56,18 @@ pub struct WechatPaySettings {
     /// Download `/v3/certificates` when a serial is unknown.
     #[serde(default)]
     pub download_certificates: bool,
+    /// Merchant keys replaced by a rotation: listed (serial and fingerprint, never the
+    /// key) until an admin retires them, so nobody forgets to revoke them at WeChat Pay.
+    /// Requests are always signed with the current key.
+    #[serde(default)]
+    pub previous_merchant_keys: Vec<PreviousKey>,
+}
+
+/// A replaced key, kept as a reminder: its serial and fingerprint only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PreviousKey {
+    pub serial: String,
+    pub fingerprint: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -75,7 +87,24 @@ pub struct StripeSettings {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StripeSecrets {
     pub secret_key: String,
+    /// The newest webhook signing secret.
     pub webhook_secret: String,
+    /// Older signing secrets still accepted during a rotation's overlap, newest first.
+    #[serde(default)]
+    pub previous_webhook_secrets: Vec<String>,
+}
+
+impl StripeSecrets {
+    /// Every accepted webhook secret, newest first.
+    pub fn webhook_secrets(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.webhook_secret.as_str())
+            .chain(self.previous_webhook_secrets.iter().map(String::as_str))
+    }
+}
+
+/// How a webhook secret is named in lists: SHA-256 prefix, useless for recovering it.
+pub fn secret_fingerprint(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))[..16].to_string()
 }
 
 /// A live channel's whole configuration. `Debug` shows settings only.
@@ -106,14 +135,14 @@ pub struct ConfigProblem {
     pub problem: String,
 }
 
-fn problem(field: &'static str, p: impl Into<String>) -> ConfigProblem {
+pub(crate) fn problem(field: &'static str, p: impl Into<String>) -> ConfigProblem {
     ConfigProblem {
         field,
         problem: p.into(),
     }
 }
 
-fn signer(field: &'static str, pem: &str) -> Result<RsaSigner, ConfigProblem> {
+pub(crate) fn signer(field: &'static str, pem: &str) -> Result<RsaSigner, ConfigProblem> {
     RsaSigner::from_pem_or_base64(pem).map_err(|_| problem(field, "not an RSA private key"))
 }
 
@@ -267,9 +296,18 @@ impl LiveChannel {
                 }
                 let mut summary = ChannelSummary {
                     account: s.mchid.clone(),
-                    fingerprints: vec![("merchant key".into(), fingerprint(&key.verifier()))],
+                    fingerprints: vec![(
+                        format!("merchant key {}", s.merchant_serial),
+                        fingerprint(&key.verifier()),
+                    )],
                     ..ChannelSummary::default()
                 };
+                for old in &s.previous_merchant_keys {
+                    summary.fingerprints.push((
+                        format!("previous merchant key {}", old.serial),
+                        old.fingerprint.clone(),
+                    ));
+                }
                 let mut modes = Vec::new();
                 if let Some(p) = &public {
                     modes.push("public key");
@@ -294,23 +332,27 @@ impl LiveChannel {
                 if !(k.secret_key.starts_with("sk_") || k.secret_key.starts_with("rk_")) {
                     return Err(problem("secret_key", "must start with sk_ or rk_"));
                 }
-                if !k.webhook_secret.starts_with("whsec_") {
-                    return Err(problem("webhook_secret", "must start with whsec_"));
+                for w in k.webhook_secrets() {
+                    if !w.starts_with("whsec_") {
+                        return Err(problem("webhook_secret", "must start with whsec_"));
+                    }
+                }
+                let mut fingerprints = vec![(
+                    "secret key".to_string(),
+                    crate::provider::secret::mask_tail(&k.secret_key, 8),
+                )];
+                for (i, w) in k.webhook_secrets().enumerate() {
+                    let label = if i == 0 {
+                        "webhook secret"
+                    } else {
+                        "previous webhook secret"
+                    };
+                    fingerprints.push((label.to_string(), secret_fingerprint(w)));
                 }
                 Ok(ChannelSummary {
                     key_mode: "secret key".into(),
                     account: String::new(),
-                    fingerprints: vec![
-                        (
-                            "secret key".into(),
-                            crate::provider::secret::mask_tail(&k.secret_key, 8),
-                        ),
-                        (
-                            "webhook secret".into(),
-                            hex::encode(Sha256::digest(k.webhook_secret.as_bytes()))[..16]
-                                .to_string(),
-                        ),
-                    ],
+                    fingerprints,
                     certificates: Vec::new(),
                 })
             }
@@ -397,6 +439,11 @@ pub(crate) fn stripe_config(channel: &str, s: &StripeSettings, k: &StripeSecrets
         channel: channel.to_string(),
         secret_key: SecretString::new(k.secret_key.clone()),
         webhook_secret: SecretString::new(k.webhook_secret.clone()),
+        previous_webhook_secrets: k
+            .previous_webhook_secrets
+            .iter()
+            .map(|w| SecretString::new(w.clone()))
+            .collect(),
         api_base: s.api_base.clone(),
         success_url: s.success_url.clone(),
         cancel_url: None,

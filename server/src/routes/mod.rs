@@ -1,5 +1,6 @@
 //! Plain HTTP routes next to the Leptos pages: health probes, sign-in/out, language.
 
+pub mod credentials;
 pub mod health;
 pub mod lang;
 pub mod login;

@@ -312,10 +312,14 @@ impl Provider for StripeClient {
     ) -> Result<NotifyEvent, ProviderError> {
         let sig = header_str(headers, webhook::HEADER)
             .ok_or(VerifyError::MissingHeader("Stripe-Signature"))?;
-        webhook::verify(
+        let secrets: Vec<&str> = std::iter::once(&self.cfg.webhook_secret)
+            .chain(&self.cfg.previous_webhook_secrets)
+            .map(|s| s.expose())
+            .collect();
+        webhook::verify_any(
             sig,
             body,
-            self.cfg.webhook_secret.expose(),
+            &secrets,
             now,
             webhook::DEFAULT_TOLERANCE_SECS,
         )?;
