@@ -98,7 +98,14 @@ pub async fn load_channel_form(provider: String, name: String) -> Result<Channel
     let auth = crate::guard::auth_session().await?;
     let draft: Option<ChannelForm> = auth.session.remove(DRAFT_KEY).await.unwrap_or_default();
     // The draft of a failed save of this same form wins over the stored settings.
-    if let Some(d) = draft.filter(|d| d.name == name && (provider.is_empty() || d.provider == provider)) {
+    let same_form = |d: &ChannelForm| {
+        if name.is_empty() {
+            d.provider == provider
+        } else {
+            d.name == name
+        }
+    };
+    if let Some(d) = draft.filter(same_form) {
         return Ok(d);
     }
     if name.is_empty() {
