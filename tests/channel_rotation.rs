@@ -189,7 +189,11 @@ fn wechat_verify(keys_of: &LiveChannel) -> Result<(), VerifyError> {
 fn wechat_platform_certificates_overlap_by_serial_then_retire() {
     let v = vectors();
     let signing = pem(&v, "wechatpay_notify_signature", "platform_certificate_pem");
-    let other = pem(&v, "wechatpay_certificates_download", "decrypted_certificate_pem");
+    let other = pem(
+        &v,
+        "wechatpay_certificates_download",
+        "decrypted_certificate_pem",
+    );
     let mut ch = wechat(vec![other.clone()]);
     assert!(matches!(
         wechat_verify(&ch),
@@ -204,7 +208,10 @@ fn wechat_platform_certificates_overlap_by_serial_then_retire() {
     assert_eq!(ch.validate().expect("summary").certificates.len(), 2);
 
     // Adding the same serial twice is refused.
-    assert!(ch.rotate(Rotation::AddPlatformCertificate(signing)).is_err());
+    assert!(
+        ch.rotate(Rotation::AddPlatformCertificate(signing))
+            .is_err()
+    );
 
     ch.rotate(Rotation::RetirePlatformCertificate(serial))
         .expect("retire");
@@ -237,8 +244,10 @@ fn wechat_migrates_from_certificates_to_the_public_key() {
         "public key + platform certificates"
     );
     wechat_verify(&ch).expect("certificate still verifies during the overlap");
-    ch.rotate(Rotation::RetirePlatformCertificate("D7CE59D1F522D701".into()))
-        .expect("retire certificates");
+    ch.rotate(Rotation::RetirePlatformCertificate(
+        "D7CE59D1F522D701".into(),
+    ))
+    .expect("retire certificates");
     assert_eq!(ch.validate().expect("ok").key_mode, "public key");
 }
 
@@ -285,7 +294,10 @@ fn wechat_merchant_key_rotation_switches_signing_and_lists_the_old_key() {
         .expect("retire");
     let summary = ch.validate().expect("ok");
     assert!(!summary.fingerprints.iter().any(|(_, f)| *f == old_fp));
-    assert!(ch.rotate(Rotation::RetireMerchantKey("AAAA0001".into())).is_err());
+    assert!(
+        ch.rotate(Rotation::RetireMerchantKey("AAAA0001".into()))
+            .is_err()
+    );
 }
 
 #[test]

@@ -326,7 +326,11 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
                 .audit("cli", action, &r.name, &detail)
                 .await
                 .map_err(failed)?;
-            println!("channel `{}`: {} ({detail})", r.name, action.replace('_', " "));
+            println!(
+                "channel `{}`: {} ({detail})",
+                r.name,
+                action.replace('_', " ")
+            );
             Ok(())
         }
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,

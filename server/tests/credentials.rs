@@ -71,7 +71,12 @@ impl Client {
             .to_string()
     }
 
-    async fn form(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> (StatusCode, String) {
+    async fn form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> (StatusCode, String) {
         let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
         if let Some(c) = cookie {
             req = req.header(COOKIE, c);
@@ -79,11 +84,19 @@ impl Client {
         reply(req.send().await.expect("post")).await
     }
 
-    async fn multipart(&self, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> (StatusCode, String) {
+    async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> (StatusCode, String) {
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
             .body(multipart(fields));
         if let Some(c) = cookie {
             req = req.header(COOKIE, c);
@@ -146,7 +159,9 @@ async fn only_admins_reach_credentials() {
         let (s, _) = c.form(path, &[("name", "stripe-sandbox")], None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let (s, _) = c.multipart("/credentials/save", &[("provider", "stripe")], None).await;
+    let (s, _) = c
+        .multipart("/credentials/save", &[("provider", "stripe")], None)
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = c.rpc("list_channels", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -154,14 +169,28 @@ async fn only_admins_reach_credentials() {
     for (user, role) in [("mara", Role::Merchant), ("sam", Role::Support)] {
         add_user(&app, user, role).await;
         let cookie = c.login(user, "pw-123456789").await;
-        let (s, _) = c.form("/credentials/test", &[("name", "stripe-sandbox")], Some(&cookie)).await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
         let (s, _) = c
-            .form("/credentials/toggle", &[("name", "stripe-sandbox"), ("enable", "0")], Some(&cookie))
+            .form(
+                "/credentials/test",
+                &[("name", "stripe-sandbox")],
+                Some(&cookie),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
         let (s, _) = c
-            .multipart("/credentials/rotate", &[("name", "x"), ("step", "retire_webhook_secret")], Some(&cookie))
+            .form(
+                "/credentials/toggle",
+                &[("name", "stripe-sandbox"), ("enable", "0")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
+        let (s, _) = c
+            .multipart(
+                "/credentials/rotate",
+                &[("name", "x"), ("step", "retire_webhook_secret")],
+                Some(&cookie),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
         let (s, _) = c.rpc("list_channels", Some(&cookie)).await;
@@ -170,7 +199,13 @@ async fn only_admins_reach_credentials() {
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
         assert!(!body.contains("channels-table"));
     }
-    let row = app.state.store.channel("stripe-sandbox").await.expect("row").expect("exists");
+    let row = app
+        .state
+        .store
+        .channel("stripe-sandbox")
+        .await
+        .expect("row")
+        .expect("exists");
     assert!(row.disabled_at.is_none(), "nothing changed");
 }
 
@@ -185,7 +220,13 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
     let app = spawn_app(dir.path(), None).await;
     let c = Client::new(&app);
     let cookie = admin(&app, &c).await;
-    let keys = app.state.payments.channels().sandbox_keys().await.expect("keys");
+    let keys = app
+        .state
+        .payments
+        .channels()
+        .sandbox_keys()
+        .await
+        .expect("keys");
     let sk = keys.stripe.secret_key.expose().to_string();
     let gateway = format!("{}/sandbox/stripe", app.base);
     let (s, to) = c
@@ -208,14 +249,23 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
     let (s, list) = c.rpc("list_channels", Some(&cookie)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("shop-stripe"), "{list}");
-    assert!(list.contains("webhook secret"), "fingerprints listed: {list}");
+    assert!(
+        list.contains("webhook secret"),
+        "fingerprints listed: {list}"
+    );
     for secret in [sk.as_str(), "whsec_first_secret_value"] {
         assert!(!list.contains(secret), "secret in the list");
     }
     let (_, page) = c.get("/credentials", &cookie).await;
     assert!(page.contains("shop-stripe") && !page.contains(&sk));
 
-    let (s, to) = c.form("/credentials/test", &[("name", "shop-stripe")], Some(&cookie)).await;
+    let (s, to) = c
+        .form(
+            "/credentials/test",
+            &[("name", "shop-stripe")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(to, "/credentials?channel=shop-stripe&tested=ok");
 
@@ -235,14 +285,24 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
         )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let (_, to) = c.form("/credentials/test", &[("name", "shop-stripe")], Some(&cookie)).await;
+    let (_, to) = c
+        .form(
+            "/credentials/test",
+            &[("name", "shop-stripe")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(to, "/credentials?channel=shop-stripe&tested=bad_key");
 
     // Rotation: add a new webhook secret, retire the old one.
     let (_, to) = c
         .multipart(
             "/credentials/rotate",
-            &[("name", "shop-stripe"), ("step", "add_webhook_secret"), ("value", "whsec_second_secret_value")],
+            &[
+                ("name", "shop-stripe"),
+                ("step", "add_webhook_secret"),
+                ("value", "whsec_second_secret_value"),
+            ],
             Some(&cookie),
         )
         .await;
@@ -251,11 +311,18 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
     let (_, to) = c
         .multipart(
             "/credentials/rotate",
-            &[("name", "shop-stripe"), ("step", "retire_webhook_secret"), ("value", &old)],
+            &[
+                ("name", "shop-stripe"),
+                ("step", "retire_webhook_secret"),
+                ("value", &old),
+            ],
             Some(&cookie),
         )
         .await;
-    assert_eq!(to, "/credentials?edit=shop-stripe&ok=webhook_secret_retired");
+    assert_eq!(
+        to,
+        "/credentials?edit=shop-stripe&ok=webhook_secret_retired"
+    );
     let (_, list) = c.rpc("list_channels", Some(&cookie)).await;
     assert!(!list.contains(&old), "retired secret gone");
 
@@ -265,12 +332,21 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
         .filter(|e| e.actor == "root")
         .map(|e| e.action.as_str())
         .collect();
-    for a in ["channel_created", "channel_updated", "channel_tested", "webhook_secret_added", "webhook_secret_retired"] {
+    for a in [
+        "channel_created",
+        "channel_updated",
+        "channel_tested",
+        "webhook_secret_added",
+        "webhook_secret_retired",
+    ] {
         assert!(actions.contains(&a), "{a} audited: {actions:?}");
     }
     for e in &audit {
         for secret in [sk.as_str(), "whsec_first", "whsec_second", "sk_test_wrong"] {
-            assert!(!e.detail.contains(secret) && !e.target.contains(secret), "secret in audit");
+            assert!(
+                !e.detail.contains(secret) && !e.target.contains(secret),
+                "secret in audit"
+            );
         }
     }
 }
@@ -281,9 +357,20 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
     let app = spawn_app(dir.path(), None).await;
     let c = Client::new(&app);
     let cookie = admin(&app, &c).await;
-    let keys = app.state.payments.channels().sandbox_keys().await.expect("keys");
+    let keys = app
+        .state
+        .payments
+        .channels()
+        .sandbox_keys()
+        .await
+        .expect("keys");
     let w = keys.wechatpay.clone();
-    let merchant_key = w.merchant_private_key.to_pkcs1_pem().expect("pem").expose().to_string();
+    let merchant_key = w
+        .merchant_private_key
+        .to_pkcs1_pem()
+        .expect("pem")
+        .expose()
+        .to_string();
     let public = w.platform_public_key_pem().expect("public");
     let gateway = format!("{}/sandbox/wechatpay", app.base);
     let fields = |key: &'static str, private: String| {
@@ -303,12 +390,26 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
     let as_refs = |v: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { v.clone() };
 
     // A bad private key: refused with the field named, nothing stored, input kept.
-    let bad = as_refs(&fields("merchant_private_key", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----".into()));
+    let bad = as_refs(&fields(
+        "merchant_private_key",
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----".into(),
+    ));
     let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (s, to) = c.multipart("/credentials/save", &bad, Some(&cookie)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(to, "/credentials?add=wechatpay&error=invalid&field=merchant_private_key");
-    assert!(app.state.store.channel("shop-wx").await.expect("read").is_none(), "nothing stored");
+    assert_eq!(
+        to,
+        "/credentials?add=wechatpay&error=invalid&field=merchant_private_key"
+    );
+    assert!(
+        app.state
+            .store
+            .channel("shop-wx")
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing stored"
+    );
     let (_, page) = c.get(&to, &cookie).await;
     assert!(page.contains(&w.mchid), "non-secret input kept");
     assert!(page.contains("Merchant API private key"), "field named");
@@ -319,37 +420,79 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (_, to) = c.multipart("/credentials/save", &good, Some(&cookie)).await;
     assert_eq!(to, "/credentials?ok=channel_created&channel=shop-wx");
-    let (_, to) = c.form("/credentials/test", &[("name", "shop-wx")], Some(&cookie)).await;
+    let (_, to) = c
+        .form("/credentials/test", &[("name", "shop-wx")], Some(&cookie))
+        .await;
     assert_eq!(to, "/credentials?channel=shop-wx&tested=ok");
 
     // Rotating the merchant key: requests are now signed with the new key, which this
     // sandbox merchant does not know, so the gateway refuses it ("bad key").
-    let new_key = RsaSigner::generate().expect("key").to_pkcs1_pem().expect("pem").expose().to_string();
+    let new_key = RsaSigner::generate()
+        .expect("key")
+        .to_pkcs1_pem()
+        .expect("pem")
+        .expose()
+        .to_string();
     let (_, to) = c
         .multipart(
             "/credentials/rotate",
-            &[("name", "shop-wx"), ("step", "rotate_merchant_key"), ("serial", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"), ("value_file", &new_key)],
+            &[
+                ("name", "shop-wx"),
+                ("step", "rotate_merchant_key"),
+                ("serial", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"),
+                ("value_file", &new_key),
+            ],
             Some(&cookie),
         )
         .await;
     assert_eq!(to, "/credentials?edit=shop-wx&ok=merchant_key_rotated");
-    let (_, to) = c.form("/credentials/test", &[("name", "shop-wx")], Some(&cookie)).await;
+    let (_, to) = c
+        .form("/credentials/test", &[("name", "shop-wx")], Some(&cookie))
+        .await;
     assert_eq!(to, "/credentials?channel=shop-wx&tested=bad_key");
     let (_, list) = c.rpc("list_channels", Some(&cookie)).await;
-    assert!(list.contains(&w.merchant_serial), "old key still listed: {list}");
+    assert!(
+        list.contains(&w.merchant_serial),
+        "old key still listed: {list}"
+    );
     let (_, to) = c
         .multipart(
             "/credentials/rotate",
-            &[("name", "shop-wx"), ("step", "retire_merchant_key"), ("value", &w.merchant_serial)],
+            &[
+                ("name", "shop-wx"),
+                ("step", "retire_merchant_key"),
+                ("value", &w.merchant_serial),
+            ],
             Some(&cookie),
         )
         .await;
     assert_eq!(to, "/credentials?edit=shop-wx&ok=merchant_key_retired");
 
     // Disable and enable.
-    let (_, to) = c.form("/credentials/toggle", &[("name", "shop-wx"), ("enable", "0")], Some(&cookie)).await;
+    let (_, to) = c
+        .form(
+            "/credentials/toggle",
+            &[("name", "shop-wx"), ("enable", "0")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(to, "/credentials?ok=channel_disabled&channel=shop-wx");
-    assert!(app.state.store.channel("shop-wx").await.expect("r").expect("e").disabled_at.is_some());
-    let (_, to) = c.form("/credentials/toggle", &[("name", "shop-wx"), ("enable", "1")], Some(&cookie)).await;
+    assert!(
+        app.state
+            .store
+            .channel("shop-wx")
+            .await
+            .expect("r")
+            .expect("e")
+            .disabled_at
+            .is_some()
+    );
+    let (_, to) = c
+        .form(
+            "/credentials/toggle",
+            &[("name", "shop-wx"), ("enable", "1")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(to, "/credentials?ok=channel_enabled&channel=shop-wx");
 }

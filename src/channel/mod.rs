@@ -11,13 +11,13 @@
 
 pub mod check;
 pub mod config;
-pub mod rotation;
 pub mod registry;
+pub mod rotation;
 
 pub use check::ConnectionCheck;
 pub use config::{ChannelSummary, LiveChannel};
-pub use rotation::Rotation;
 pub use registry::{ChannelError, ChannelRegistry, ResolvedChannel, RotateError};
+pub use rotation::Rotation;
 
 use crate::provider::ProviderKind;
 

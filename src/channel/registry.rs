@@ -225,7 +225,10 @@ impl ChannelRegistry {
 
     /// "Test connection": asks the gateway about an order that cannot exist and reads the
     /// answer. Failures are logged by kind (never with secrets) and summarised.
-    pub async fn test_connection(&self, name: &str) -> Result<super::ConnectionCheck, ChannelError> {
+    pub async fn test_connection(
+        &self,
+        name: &str,
+    ) -> Result<super::ConnectionCheck, ChannelError> {
         use super::ConnectionCheck;
         let channel = match self.resolve(name).await {
             Ok(c) => c,

@@ -4,8 +4,8 @@
 //! Each step is a pure change of a [`LiveChannel`]; the caller validates and stores the
 //! result (so a rotation that would leave a channel unusable is refused like any edit).
 
-use super::config::{LiveChannel, PreviousKey, fingerprint, problem, secret_fingerprint, signer};
 use super::config::ConfigProblem;
+use super::config::{LiveChannel, PreviousKey, fingerprint, problem, secret_fingerprint, signer};
 use crate::provider::wechatpay::verify::PlatformCert;
 
 /// One rotation step. Secrets inside are moved into the sealed document, never logged.
@@ -127,7 +127,13 @@ impl LiveChannel {
                 s.public_key = Some(pem.trim().to_string());
                 Ok(id)
             }
-            (LiveChannel::Wechatpay(s, k), Rotation::RotateMerchantKey { serial, private_key }) => {
+            (
+                LiveChannel::Wechatpay(s, k),
+                Rotation::RotateMerchantKey {
+                    serial,
+                    private_key,
+                },
+            ) => {
                 let serial = serial.trim().to_string();
                 if serial.is_empty() {
                     return Err(problem("merchant_serial", "is required"));

@@ -91,7 +91,10 @@ pub async fn list_channels() -> Result<Vec<ChannelView>, ServerFnError> {
 /// The edit form of a live channel, pre-filled with its non-secret settings (or with the
 /// draft of a failed save). `name` empty: a new channel of `provider`.
 #[server(prefix = "/rpc", endpoint = "load_channel_form")]
-pub async fn load_channel_form(provider: String, name: String) -> Result<ChannelForm, ServerFnError> {
+pub async fn load_channel_form(
+    provider: String,
+    name: String,
+) -> Result<ChannelForm, ServerFnError> {
     use axum::http::StatusCode;
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
@@ -109,7 +112,10 @@ pub async fn load_channel_form(provider: String, name: String) -> Result<Channel
         return Ok(d);
     }
     if name.is_empty() {
-        return Ok(ssr::blank(&provider, caller.payments.channels().public_url()));
+        return Ok(ssr::blank(
+            &provider,
+            caller.payments.channels().public_url(),
+        ));
     }
     match caller.payments.channels().live_config(&name).await {
         Ok(Some(live)) => Ok(ssr::form_of(&name, &live)),

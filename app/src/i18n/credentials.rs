@@ -157,14 +157,18 @@ pub static EN: CredentialsText = CredentialsText {
     alipay_mode_hint: "Give either the Alipay public key, or all three certificates.",
     wechat_mode_hint: "Give the WeChat Pay public key with its ID, or platform certificates, or both during a migration.",
     err_invalid: |f| {
-        format!("“{f}” is missing or not valid. Check it (PEM keys start with -----BEGIN) and save again; nothing was stored.")
+        format!(
+            "“{f}” is missing or not valid. Check it (PEM keys start with -----BEGIN) and save again; nothing was stored."
+        )
     },
     err_name_taken: "A channel with this name exists. Choose another name; nothing was stored.",
     err_bad_form: "The form could not be read. Reload the page and try again.",
     ok_created: |n| format!("Channel {n} was added."),
     ok_updated: |n| format!("Channel {n} was saved."),
     ok_enabled: |n| format!("Channel {n} is enabled."),
-    ok_disabled: |n| format!("Channel {n} is disabled: no new checkouts; existing orders still settle."),
+    ok_disabled: |n| {
+        format!("Channel {n} is disabled: no new checkouts; existing orders still settle.")
+    },
     ok_rotated: "Done. The change is active now and was recorded in the audit log.",
     tested: |n| format!("Connection test of {n}:"),
     test_ok: "OK — the gateway answered “no such order” and its answer verified.",
@@ -253,7 +257,9 @@ pub static ZH: CredentialsText = CredentialsText {
     alipay_mode_hint: "填写支付宝公钥，或者同时填写三个证书。",
     wechat_mode_hint: "填写微信支付公钥及其 ID，或平台证书；迁移期间可同时填写。",
     err_invalid: |f| {
-        format!("「{f}」缺失或无效。请检查（PEM 格式的密钥以 -----BEGIN 开头）后重新保存；本次未保存任何内容。")
+        format!(
+            "「{f}」缺失或无效。请检查（PEM 格式的密钥以 -----BEGIN 开头）后重新保存；本次未保存任何内容。"
+        )
     },
     err_name_taken: "已有同名渠道。请换一个名称；本次未保存任何内容。",
     err_bad_form: "无法读取表单。请刷新页面后重试。",

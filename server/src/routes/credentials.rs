@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use paydesk_app::api::credentials::{ChannelForm, DRAFT_KEY};
 use paydesk_core::auth::AuthSession;
 use paydesk_core::channel::config::{
-    AlipaySecrets, AlipaySettings, ConfigProblem, StripeSecrets, StripeSettings,
-    WechatPaySecrets, WechatPaySettings,
+    AlipaySecrets, AlipaySettings, ConfigProblem, StripeSecrets, StripeSettings, WechatPaySecrets,
+    WechatPaySettings,
 };
 use paydesk_core::channel::{ChannelError, LiveChannel, RotateError, Rotation, valid_name};
 use paydesk_core::role::Capability;

@@ -316,13 +316,7 @@ impl Provider for StripeClient {
             .chain(&self.cfg.previous_webhook_secrets)
             .map(|s| s.expose())
             .collect();
-        webhook::verify_any(
-            sig,
-            body,
-            &secrets,
-            now,
-            webhook::DEFAULT_TOLERANCE_SECS,
-        )?;
+        webhook::verify_any(sig, body, &secrets, now, webhook::DEFAULT_TOLERANCE_SECS)?;
         webhook::parse_event(body)
     }
 

@@ -34,7 +34,11 @@ fn Fields(f: ChannelForm, editing: bool) -> impl IntoView {
     let t = use_t();
     let c = t.credentials;
     let pname = provider_name(t, &f.provider);
-    let title = if editing { (c.edit_title)(&f.name) } else { (c.add_title)(pname) };
+    let title = if editing {
+        (c.edit_title)(&f.name)
+    } else {
+        (c.add_title)(pname)
+    };
     let specific = match f.provider.as_str() {
         "alipay" => view! {
             <Text name="app_id" label=c.f_app_id value=f.app_id.clone() />

@@ -85,7 +85,11 @@ fn Row(r: ChannelView) -> impl IntoView {
     let t = use_t();
     let c = t.credentials;
     let live = r.mode == "live";
-    let mode = if live { t.common.live } else { t.common.sandbox };
+    let mode = if live {
+        t.common.live
+    } else {
+        t.common.sandbox
+    };
     let keys = if !live {
         view! { <span class="muted">{c.sandbox_keys}</span> }.into_any()
     } else if let Some(field) = &r.problem {
@@ -101,9 +105,17 @@ fn Row(r: ChannelView) -> impl IntoView {
         }
         .into_any()
     };
-    let certs = r.certificates.into_iter().map(|cert| view! { <Cert cert /> }).collect_view();
+    let certs = r
+        .certificates
+        .into_iter()
+        .map(|cert| view! { <Cert cert /> })
+        .collect_view();
     let name = r.name.clone();
-    let (toggle_label, enable) = if r.disabled { (c.enable, "1") } else { (c.disable, "0") };
+    let (toggle_label, enable) = if r.disabled {
+        (c.enable, "1")
+    } else {
+        (c.disable, "0")
+    };
     view! {
         <tr data-channel=r.name.clone()>
             <td>

@@ -33,7 +33,13 @@ pub fn RotationPanels(name: String) -> impl IntoView {
 
 /// A one-button rotation form (retire steps).
 #[component]
-fn StepButton(name: String, step: &'static str, value: String, label: &'static str, enabled: bool) -> impl IntoView {
+fn StepButton(
+    name: String,
+    step: &'static str,
+    value: String,
+    label: &'static str,
+    enabled: bool,
+) -> impl IntoView {
     view! {
         <form method="post" action="/credentials/rotate" enctype="multipart/form-data" class="inline">
             <input type="hidden" name="name" value=name />
