@@ -34,6 +34,15 @@ pub enum ChannelCommand {
     Enable { name: String },
     /// One key-rotation step on a live channel (exactly one option); keys from files.
     Rotate(RotateChannel),
+    /// Write the built-in sandbox merchant's keys into a directory (0600 files), to add a
+    /// live channel whose gateway is this server's sandbox and try adding, editing,
+    /// rotating and testing channels without a real provider account.
+    SandboxKeys {
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -333,9 +342,80 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
             );
             Ok(())
         }
+        ChannelCommand::SandboxKeys { provider, out } => {
+            let keys = registry.sandbox_keys().await.map_err(failed)?;
+            let pem = |k: &paydesk_core::provider::crypto::RsaSigner| {
+                k.to_pkcs1_pem()
+                    .map(|p| p.expose().to_string())
+                    .map_err(failed)
+            };
+            let files: Vec<(&str, String)> = match provider {
+                ProviderArg::Alipay => vec![
+                    ("app_id.txt", keys.alipay.app_id.clone()),
+                    ("app_private_key.pem", pem(&keys.alipay.app_private_key)?),
+                    (
+                        "alipay_public_key.pem",
+                        keys.alipay.alipay_public_key_pem().map_err(failed)?,
+                    ),
+                ],
+                ProviderArg::Wechatpay => {
+                    let w = &keys.wechatpay;
+                    vec![
+                        ("mchid.txt", w.mchid.clone()),
+                        ("appid.txt", w.appid.clone()),
+                        ("merchant_serial.txt", w.merchant_serial.clone()),
+                        ("merchant_private_key.pem", pem(&w.merchant_private_key)?),
+                        ("apiv3_key.txt", w.apiv3_key.expose().to_string()),
+                        ("public_key_id.txt", w.public_key_id.clone()),
+                        (
+                            "public_key.pem",
+                            w.platform_public_key_pem().map_err(failed)?,
+                        ),
+                    ]
+                }
+                ProviderArg::Stripe => vec![
+                    ("secret_key.txt", keys.stripe.secret_key.expose().to_string()),
+                    (
+                        "webhook_secret.txt",
+                        keys.stripe.webhook_secret.expose().to_string(),
+                    ),
+                ],
+            };
+            std::fs::create_dir_all(&out).map_err(failed)?;
+            for (file, content) in files {
+                write_private(&out.join(file), &content)?;
+            }
+            let gateway = match provider {
+                ProviderArg::Alipay => "alipay/gateway.do",
+                ProviderArg::Wechatpay => "wechatpay",
+                ProviderArg::Stripe => "stripe",
+            };
+            println!(
+                "sandbox keys written to {}; gateway: {public_url}/sandbox/{gateway}",
+                out.display()
+            );
+            Ok(())
+        }
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,
         ChannelCommand::Enable { name } => toggle(&store, &name, false).await,
     }
+}
+
+/// Writes a key file readable by its owner only.
+fn write_private(path: &Path, content: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+    f.write_all(content.as_bytes())
+        .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))
 }
 
 async fn toggle(
