@@ -33,7 +33,7 @@ pub enum ChannelCommand {
     /// Enable a disabled channel.
     Enable { name: String },
     /// One key-rotation step on a live channel (exactly one option); keys from files.
-    Rotate(RotateChannel),
+    Rotate(Box<RotateChannel>),
     /// Write the built-in sandbox merchant's keys into a directory (0600 files), to add a
     /// live channel whose gateway is this server's sandbox and try adding, editing,
     /// rotating and testing channels without a real provider account.
@@ -374,7 +374,10 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
                     ]
                 }
                 ProviderArg::Stripe => vec![
-                    ("secret_key.txt", keys.stripe.secret_key.expose().to_string()),
+                    (
+                        "secret_key.txt",
+                        keys.stripe.secret_key.expose().to_string(),
+                    ),
                     (
                         "webhook_secret.txt",
                         keys.stripe.webhook_secret.expose().to_string(),

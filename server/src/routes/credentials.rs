@@ -25,14 +25,23 @@ use serde::Deserialize;
 use crate::startup::AppState;
 
 /// The signed-in admin, or the refusal (401 nobody signed in, 403 wrong role).
-fn admin(auth: &AuthSession) -> Result<User, Response> {
+fn admin(auth: &AuthSession) -> Result<User, Refused> {
     match &auth.user {
-        None => Err((StatusCode::UNAUTHORIZED, "sign in first").into_response()),
+        None => Err(Refused(StatusCode::UNAUTHORIZED, "sign in first")),
         Some(u) if !u.role.can(Capability::ManageCredentials) => {
             tracing::warn!(user = %u.username, "refused: credentials need an admin");
-            Err((StatusCode::FORBIDDEN, "admins only").into_response())
+            Err(Refused(StatusCode::FORBIDDEN, "admins only"))
         }
         Some(u) => Ok(u.clone()),
+    }
+}
+
+/// A refused request: status and a short plain-text reason.
+struct Refused(StatusCode, &'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
     }
 }
 
@@ -69,7 +78,7 @@ pub async fn toggle(
 ) -> Response {
     let user = match admin(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let disable = form.enable != "1";
     match state.store.set_channel_disabled(&form.name, disable).await {
@@ -97,7 +106,7 @@ pub async fn test(
 ) -> Response {
     let user = match admin(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match state.payments.channels().test_connection(&form.name).await {
         Ok(verdict) => {
@@ -128,7 +137,8 @@ pub async fn test(
 struct Fields(HashMap<String, String>);
 
 impl Fields {
-    async fn read(mut m: Multipart) -> Result<Fields, Response> {
+    /// On failure, the query string to send the browser back with.
+    async fn read(mut m: Multipart) -> Result<Fields, String> {
         let mut map = HashMap::new();
         loop {
             let field = match m.next_field().await {
@@ -136,7 +146,7 @@ impl Fields {
                 Ok(None) => break,
                 Err(e) => {
                     tracing::info!(error = %e, "unreadable credentials form");
-                    return Err(back("error=bad_form"));
+                    return Err("error=bad_form".into());
                 }
             };
             let Some(name) = field.name().map(str::to_string) else {
@@ -146,12 +156,12 @@ impl Fields {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::info!(error = %e, "unreadable credentials form");
-                    return Err(back("error=bad_form"));
+                    return Err("error=bad_form".into());
                 }
             };
             // Key files are text (PEM); anything else cannot be a key we accept.
             let Ok(text) = String::from_utf8(bytes.to_vec()) else {
-                return Err(back(&format!("error=invalid&field={}", enc(&name))));
+                return Err(format!("error=invalid&field={}", enc(&name)));
             };
             map.insert(name, text);
         }
@@ -327,11 +337,11 @@ async fn refuse(auth: &AuthSession, form: &ChannelForm, editing: bool, field: &s
 pub async fn save(State(state): State<AppState>, auth: AuthSession, m: Multipart) -> Response {
     let user = match admin(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let fields = match Fields::read(m).await {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(query) => return back(&query),
     };
     let editing = fields.get("editing") == "1";
     let form = fields.form();
@@ -417,11 +427,11 @@ fn step_of(fields: &Fields) -> Option<Rotation> {
 pub async fn rotate(State(state): State<AppState>, auth: AuthSession, m: Multipart) -> Response {
     let user = match admin(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let fields = match Fields::read(m).await {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(query) => return back(&query),
     };
     let name = fields.get("name");
     let Some(step) = step_of(&fields) else {
