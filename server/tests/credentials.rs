@@ -496,3 +496,65 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
         .await;
     assert_eq!(to, "/credentials?ok=channel_enabled&channel=shop-wx");
 }
+
+fn paydesk(data_dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paydesk"));
+    cmd.env_clear()
+        .env("PAYDESK_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn run(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `paydesk channel rotate` does what the page does, keys read from files.
+#[test]
+fn cli_rotates_a_stripe_webhook_secret_from_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.display().to_string()
+    };
+    let sk = file("sk.txt", "sk_test_cli_rotation_secret");
+    let first = file("wh1.txt", "whsec_cli_first_secret");
+    let second = file("wh2.txt", "whsec_cli_second_secret");
+    run(paydesk(dir.path())
+        .args(["channel", "add", "shop", "--provider", "stripe"])
+        .args(["--secret-key-file", &sk, "--webhook-secret-file", &first]));
+    let out = run(paydesk(dir.path()).args([
+        "channel",
+        "rotate",
+        "shop",
+        "--add-webhook-secret-file",
+        &second,
+    ]));
+    assert!(!out.contains("whsec_cli"), "{out}");
+    let list = run(paydesk(dir.path()).args(["channel", "list"]));
+    assert!(list.contains("previous webhook secret"), "{list}");
+    let old = paydesk_core::channel::config::secret_fingerprint("whsec_cli_first_secret");
+    assert!(list.contains(&old), "{list}");
+    run(paydesk(dir.path()).args(["channel", "rotate", "shop", "--retire-webhook-secret", &old]));
+    let list = run(paydesk(dir.path()).args(["channel", "list"]));
+    assert!(!list.contains(&old), "{list}");
+    // The last secret cannot be retired: one line naming the field.
+    let new = paydesk_core::channel::config::secret_fingerprint("whsec_cli_second_secret");
+    let out = paydesk(dir.path())
+        .args(["channel", "rotate", "shop", "--retire-webhook-secret", &new])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("webhook_secret"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
