@@ -334,3 +334,70 @@ fn secrets_never_show_in_debug_or_summary() {
         }
     }
 }
+
+#[test]
+fn alipay_certificates_overlap_then_retire() {
+    use paydesk_core::channel::config::{AlipaySecrets, AlipaySettings};
+    let v = vectors();
+    let app_key = RsaSigner::generate().expect("key");
+    let mut ch = LiveChannel::Alipay(
+        AlipaySettings {
+            app_id: "2021000000000001".into(),
+            gateway_url: "http://127.0.0.1:9/sandbox/alipay/gateway.do".into(),
+            alipay_public_key: None,
+            app_cert: Some(pem(&v, "alipay_cert_sn_fzlee", "app_cert_pem")),
+            alipay_cert: Some(pem(&v, "alipay_cert_sn_fzlee", "alipay_cert_pem")),
+            alipay_root_cert: Some(pem(&v, "alipay_cert_sn_fzlee", "root_cert_chain_pem")),
+            previous_alipay_certs: Vec::new(),
+        },
+        AlipaySecrets {
+            app_private_key: app_key.to_pkcs1_pem().expect("pem").expose().to_string(),
+        },
+    );
+    let before = ch.validate().expect("certificate mode");
+    assert_eq!(before.key_mode, "certificate");
+    let old_serial = before
+        .certificates
+        .iter()
+        .find(|c| c.0 == "Alipay certificate")
+        .map(|c| c.1.clone())
+        .expect("alipay cert listed");
+    // Any RSA certificate stands in for Alipay's next one.
+    let next = pem(&v, "wechatpay_notify_signature", "platform_certificate_pem");
+    let serial = ch
+        .rotate(Rotation::AddAlipayCertificate {
+            cert: next.clone(),
+            root: None,
+        })
+        .expect("add");
+    let during = ch.validate().expect("both accepted");
+    let labels: Vec<(&str, &str)> = during
+        .certificates
+        .iter()
+        .map(|c| (c.0.as_str(), c.1.as_str()))
+        .collect();
+    assert!(
+        labels.contains(&("Alipay certificate", serial.as_str())),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&("previous Alipay certificate", old_serial.as_str())),
+        "{labels:?}"
+    );
+    assert!(
+        ch.rotate(Rotation::AddAlipayCertificate {
+            cert: next,
+            root: None
+        })
+        .is_err(),
+        "already current"
+    );
+    ch.rotate(Rotation::RetireAlipayCertificate(old_serial.clone()))
+        .expect("retire");
+    let after = ch.validate().expect("ok");
+    assert!(!after.certificates.iter().any(|c| c.1 == old_serial));
+    assert!(
+        ch.rotate(Rotation::RetireAlipayCertificate(old_serial))
+            .is_err()
+    );
+}

@@ -73,6 +73,15 @@ pub struct RotateChannel {
     /// WeChat Pay: forget the replaced merchant key with this serial.
     #[arg(long)]
     pub retire_merchant_key: Option<String>,
+    /// Alipay certificate mode: the new Alipay public certificate (PEM file), and with
+    /// --root-cert the new root chain; the old certificate stays accepted until retired.
+    #[arg(long)]
+    pub add_alipay_cert: Option<PathBuf>,
+    #[arg(long, requires = "add_alipay_cert")]
+    pub root_cert: Option<PathBuf>,
+    /// Alipay: stop accepting the previous Alipay certificate with this serial.
+    #[arg(long)]
+    pub retire_alipay_cert: Option<String>,
 }
 
 fn rotation(r: &RotateChannel) -> Result<Rotation, CliError> {
@@ -103,6 +112,15 @@ fn rotation(r: &RotateChannel) -> Result<Rotation, CliError> {
     }
     if let Some(s) = &r.retire_merchant_key {
         steps.push(Rotation::RetireMerchantKey(s.clone()));
+    }
+    if let Some(p) = &r.add_alipay_cert {
+        steps.push(Rotation::AddAlipayCertificate {
+            cert: read(p)?,
+            root: read_opt(&r.root_cert)?,
+        });
+    }
+    if let Some(s) = &r.retire_alipay_cert {
+        steps.push(Rotation::RetireAlipayCertificate(s.clone()));
     }
     match steps.len() {
         1 => Ok(steps.remove(0)),
@@ -206,6 +224,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
                 app_cert: read_opt(&a.app_cert)?,
                 alipay_cert: read_opt(&a.alipay_cert)?,
                 alipay_root_cert: read_opt(&a.root_cert)?,
+                previous_alipay_certs: Vec::new(),
             },
             AlipaySecrets {
                 app_private_key: read(need(&a.private_key, "private-key")?)?,

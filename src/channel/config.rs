@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::provider::ProviderKind;
+use crate::provider::alipay::cert::AlipayCert;
 use crate::provider::alipay::{AlipayConfig, AlipayKeys, CertMode};
 use crate::provider::crypto::{RsaSigner, RsaVerifier};
 use crate::provider::secret::SecretString;
@@ -30,6 +31,11 @@ pub struct AlipaySettings {
     pub alipay_cert: Option<String>,
     #[serde(default)]
     pub alipay_root_cert: Option<String>,
+    /// Certificate mode, during a rotation: Alipay certificates replaced by a newer one but
+    /// still accepted (responses name theirs by `alipay_cert_sn`; notifications are tried
+    /// against each) until retired.
+    #[serde(default)]
+    pub previous_alipay_certs: Vec<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -271,6 +277,11 @@ impl LiveChannel {
                                 summary.certificates.push(f);
                             }
                         }
+                        for pem in &s.previous_alipay_certs {
+                            if let Some(f) = cert_facts("previous Alipay certificate", pem) {
+                                summary.certificates.push(f);
+                            }
+                        }
                     }
                 }
                 Ok(summary)
@@ -370,10 +381,17 @@ fn alipay_keys(s: &AlipaySettings) -> Result<AlipayKeys, ConfigProblem> {
         (Some(pk), None, None, None) => {
             Ok(AlipayKeys::PublicKey(verifier("alipay_public_key", pk)?))
         }
-        (None, Some(app), Some(alipay), Some(root)) => Ok(AlipayKeys::Certificate(
-            CertMode::from_pems(app, alipay, root)
-                .map_err(|e| problem("certificates", e.to_string()))?,
-        )),
+        (None, Some(app), Some(alipay), Some(root)) => {
+            let mut mode = CertMode::from_pems(app, alipay, root)
+                .map_err(|e| problem("certificates", e.to_string()))?;
+            for pem in &s.previous_alipay_certs {
+                mode.alipay_certs.push(
+                    AlipayCert::from_pem(pem)
+                        .map_err(|_| problem("alipay_cert", "not a certificate"))?,
+                );
+            }
+            Ok(AlipayKeys::Certificate(mode))
+        }
         _ => Err(problem(
             "alipay_public_key",
             "give either the Alipay public key, or all three certificates (app, Alipay, root)",

@@ -25,6 +25,11 @@ pub enum Rotation {
     RotateMerchantKey { serial: String, private_key: String },
     /// WeChat Pay: forget a replaced merchant key (by serial).
     RetireMerchantKey(String),
+    /// Alipay certificate mode: a new Alipay public certificate (and optionally the new
+    /// root chain) becomes current; the old certificate is still accepted.
+    AddAlipayCertificate { cert: String, root: Option<String> },
+    /// Alipay: stop accepting the previous certificate with this serial (hex, upper case).
+    RetireAlipayCertificate(String),
 }
 
 impl std::fmt::Debug for Rotation {
@@ -44,6 +49,8 @@ impl Rotation {
             Rotation::SetPublicKey { .. } => "public_key_set",
             Rotation::RotateMerchantKey { .. } => "merchant_key_rotated",
             Rotation::RetireMerchantKey(_) => "merchant_key_retired",
+            Rotation::AddAlipayCertificate { .. } => "alipay_certificate_added",
+            Rotation::RetireAlipayCertificate(_) => "alipay_certificate_retired",
         }
     }
 }
@@ -54,6 +61,15 @@ fn wrong_provider() -> ConfigProblem {
 
 fn not_found(field: &'static str) -> ConfigProblem {
     problem(field, "no such key on this channel")
+}
+
+/// The serial (upper-case hex) of the first certificate in `pem`.
+fn cert_serial(pem: &str) -> Option<String> {
+    let blocks = crate::provider::crypto::pem_blocks(pem).ok()?;
+    let der = &blocks.iter().find(|b| b.label == "CERTIFICATE")?.der;
+    crate::provider::crypto::CertInfo::from_der(der)
+        .ok()
+        .map(|i| i.serial_hex_upper())
 }
 
 impl LiveChannel {
@@ -161,6 +177,38 @@ impl LiveChannel {
                 s.previous_merchant_keys.retain(|p| p.serial != serial);
                 if s.previous_merchant_keys.len() == before {
                     return Err(not_found("merchant_serial"));
+                }
+                Ok(serial)
+            }
+            (LiveChannel::Alipay(s, _), Rotation::AddAlipayCertificate { cert, root }) => {
+                let serial = cert_serial(&cert)
+                    .ok_or_else(|| problem("alipay_cert", "not a certificate"))?;
+                let Some(current) = s.alipay_cert.take() else {
+                    return Err(problem(
+                        "alipay_cert",
+                        "rotation needs certificate mode; save the three certificates first",
+                    ));
+                };
+                if cert_serial(&current).as_deref() == Some(serial.as_str()) {
+                    s.alipay_cert = Some(current);
+                    return Err(problem(
+                        "alipay_cert",
+                        "this certificate is already current",
+                    ));
+                }
+                s.previous_alipay_certs.insert(0, current);
+                s.alipay_cert = Some(cert.trim().to_string());
+                if let Some(root) = root.filter(|r| !r.trim().is_empty()) {
+                    s.alipay_root_cert = Some(root.trim().to_string());
+                }
+                Ok(serial)
+            }
+            (LiveChannel::Alipay(s, _), Rotation::RetireAlipayCertificate(serial)) => {
+                let before = s.previous_alipay_certs.len();
+                s.previous_alipay_certs
+                    .retain(|p| cert_serial(p).as_deref() != Some(serial.as_str()));
+                if s.previous_alipay_certs.len() == before {
+                    return Err(not_found("alipay_cert"));
                 }
                 Ok(serial)
             }

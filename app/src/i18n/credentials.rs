@@ -97,6 +97,9 @@ pub struct CredentialsText {
     pub set_public_key: &'static str,
     pub platform_overlap_hint: &'static str,
     pub none_yet: &'static str,
+    pub alipay_certificates: &'static str,
+    pub alipay_overlap_hint: &'static str,
+    pub add_alipay_certificate: &'static str,
 }
 
 pub static EN: CredentialsText = CredentialsText {
@@ -197,6 +200,9 @@ pub static EN: CredentialsText = CredentialsText {
     set_public_key: "Set WeChat Pay public key",
     platform_overlap_hint: "Answers are verified by the Wechatpay-Serial header: every listed certificate and the public key are accepted at the same time.",
     none_yet: "None yet.",
+    alipay_certificates: "Alipay certificates",
+    alipay_overlap_hint: "Add the new Alipay public certificate (and the new root certificate if Alipay issued one). Answers are verified by the certificate they name; notifications with any listed certificate.",
+    add_alipay_certificate: "Add new Alipay certificate",
 };
 
 pub static ZH: CredentialsText = CredentialsText {
@@ -295,6 +301,9 @@ pub static ZH: CredentialsText = CredentialsText {
     set_public_key: "设置微信支付公钥",
     platform_overlap_hint: "按 Wechatpay-Serial 头选择验签密钥：列表中的所有证书和公钥同时有效。",
     none_yet: "暂无。",
+    alipay_certificates: "支付宝证书",
+    alipay_overlap_hint: "添加新的支付宝公钥证书（如支付宝同时更换了根证书，也一并添加）。应答按其声明的证书验签，异步通知可用列表中任一证书验签。",
+    add_alipay_certificate: "添加新的支付宝证书",
 };
 
 impl CredentialsText {

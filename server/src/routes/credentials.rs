@@ -249,9 +249,12 @@ fn live_of(
 ) -> Result<LiveChannel, ConfigProblem> {
     Ok(match (f.provider.as_str(), existing) {
         ("alipay", old) => {
-            let old = match old {
-                Some(LiveChannel::Alipay(_, k)) => Some(k.app_private_key.as_str()),
-                _ => None,
+            let (old, previous_alipay_certs) = match old {
+                Some(LiveChannel::Alipay(s, k)) => (
+                    Some(k.app_private_key.as_str()),
+                    s.previous_alipay_certs.clone(),
+                ),
+                _ => (None, Vec::new()),
             };
             LiveChannel::Alipay(
                 AlipaySettings {
@@ -261,6 +264,7 @@ fn live_of(
                     app_cert: opt(&f.app_cert),
                     alipay_cert: opt(&f.alipay_cert),
                     alipay_root_cert: opt(&f.alipay_root_cert),
+                    previous_alipay_certs,
                 },
                 AlipaySecrets {
                     app_private_key: secret(fields, "app_private_key", old)?,
@@ -419,6 +423,11 @@ fn step_of(fields: &Fields) -> Option<Rotation> {
             private_key: value,
         },
         "retire_merchant_key" => Rotation::RetireMerchantKey(value),
+        "add_alipay_certificate" => Rotation::AddAlipayCertificate {
+            cert: value,
+            root: Some(fields.get("root")),
+        },
+        "retire_alipay_certificate" => Rotation::RetireAlipayCertificate(value),
         _ => return None,
     })
 }

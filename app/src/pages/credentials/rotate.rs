@@ -167,6 +167,38 @@ fn Panels(ch: ChannelView) -> impl IntoView {
             }
             .into_any()
         }
+        "alipay" if !ch.certificates.is_empty() => {
+            let certs = ch
+                .certificates
+                .iter()
+                .map(|cert| {
+                    let previous = cert.label.starts_with("previous");
+                    view! {
+                        <div class="row cred-cert-row">
+                            <ul class="cred-certs"><Cert cert=cert.clone() /></ul>
+                            {previous.then(|| view! {
+                                <StepButton name=name.clone() step="retire_alipay_certificate" value=cert.serial.clone() label=c.retire enabled=true />
+                            })}
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <section class="card" id="rotate-alipay">
+                    <h3>{c.alipay_certificates}</h3>
+                    <p class="hint">{c.alipay_overlap_hint}</p>
+                    {certs}
+                    <form method="post" action="/credentials/rotate" enctype="multipart/form-data">
+                        <input type="hidden" name="name" value=name.clone() />
+                        <input type="hidden" name="step" value="add_alipay_certificate" />
+                        <Pem name="value" label=c.f_alipay_cert value=String::new() secret=false editing=false prefix="rot-alipay" />
+                        <Pem name="root" label=c.f_alipay_root_cert value=String::new() secret=false editing=false prefix="rot-alipay" />
+                        <button type="submit" id="add-alipay-cert">{c.add_alipay_certificate}</button>
+                    </form>
+                </section>
+            }
+            .into_any()
+        }
         _ => ().into_any(),
     };
     view! {
