@@ -60,6 +60,8 @@ fn settings(schedule_ms: &[u64]) -> NotifierSettings {
         batch: 10,
         concurrency: 4,
         poll_interval: Duration::from_millis(10),
+        // The receiver listens on 127.0.0.1.
+        allow_loopback: true,
     }
 }
 
@@ -839,6 +841,40 @@ async fn unsendable_notifications_fail_with_a_clear_record(store: &Store) {
             .all(|a| a.status.is_none() && a.error.is_some()),
         "{attempts:?}"
     );
+
+    // Loopback is refused unless the deployment allows it: by IP literal and by a name
+    // that resolves to it, once, as a permanent failure, and nothing reaches the receiver.
+    let strict = MerchantNotifier::new(
+        store.clone(),
+        master(),
+        NotifierSettings {
+            allow_loopback: false,
+            ..settings(&[5, 5, 5])
+        },
+    )
+    .expect("notifier");
+    let by_name = url.replace("127.0.0.1", "localhost");
+    for (no, target) in [("U5", url.as_str()), ("U6", by_name.as_str())] {
+        let order = paid_order(store, no, target).await;
+        let id = enqueue_paid(store, &order, &key, target).await;
+        drive_until_settled(store, &strict, &id).await;
+        let n = store
+            .merchant_notification(&id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(
+            (n.status, n.attempts),
+            (MerchantNotificationStatus::Failed, 1),
+            "{target}: {n:?}"
+        );
+        assert!(
+            n.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("does not send to")),
+            "{n:?}"
+        );
+    }
 
     // A different master key: the secret cannot be opened; retried (a configuration fix
     // away), and the error says nothing secret.

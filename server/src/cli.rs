@@ -1,5 +1,6 @@
 //! The command line: `paydesk [serve]`, `paydesk migrate`, `paydesk user add|passwd`,
-//! `paydesk apikey …`, `paydesk channel …` ([`crate::channel_cli`]).
+//! `paydesk apikey …`, `paydesk channel …` ([`crate::channel_cli`]), `paydesk backup|restore`
+//! ([`crate::backup_cli`]).
 
 use crate::config::Config;
 use crate::startup::{Application, open_store, shutdown_signal};
@@ -44,6 +45,11 @@ pub enum Command {
     /// Manage payment channels (provider accounts).
     #[command(subcommand)]
     Channel(crate::channel_cli::ChannelCommand),
+    /// Write a consistent copy of the SQLite database to FILE while paydesk keeps running.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with a backup. Stop paydesk first; the current
+    /// database is kept beside it.
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,7 +93,7 @@ impl CliError {
     }
 }
 
-fn failed(e: impl std::fmt::Display) -> CliError {
+pub(crate) fn failed(e: impl std::fmt::Display) -> CliError {
     CliError::Failed(e.to_string())
 }
 
@@ -135,6 +141,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Apikey(cmd) => apikey(&config, cmd).await,
         Command::Channel(cmd) => crate::channel_cli::run(&config, cmd).await,
+        Command::Backup { file } => crate::backup_cli::backup(&config, &file).await,
+        Command::Restore { file } => crate::backup_cli::restore(&config, &file).await,
         Command::User(UserCommand::Passwd { name }) => {
             let store = open_store(&config).await.map_err(failed)?;
             let hash = hash_password(read_new_password()?).await.map_err(failed)?;

@@ -29,6 +29,10 @@ pub struct Settings {
     /// How long a new checkout can be paid unless the request says otherwise
     /// (`PAYDESK_ORDER_EXPIRY_MINUTES`).
     pub order_expiry_minutes: u32,
+    /// Let merchant notifications go to loopback addresses (`localhost`): for development
+    /// only (`PAYDESK_MERCHANT_NOTIFY_ALLOW_LOOPBACK`). Link-local and reserved addresses
+    /// are refused regardless.
+    pub merchant_notify_allow_loopback: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             session_idle_minutes: 8 * 60,
             order_expiry_minutes: 15,
+            merchant_notify_allow_loopback: false,
         }
     }
 }
@@ -65,6 +70,10 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("order_expiry_minutes", &self.order_expiry_minutes)
+            .field(
+                "merchant_notify_allow_loopback",
+                &self.merchant_notify_allow_loopback,
+            )
             .finish()
     }
 }

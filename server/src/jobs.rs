@@ -37,6 +37,15 @@ impl Default for JobSettings {
     }
 }
 
+impl JobSettings {
+    /// The defaults, with what the operator configured.
+    pub fn for_config(config: &crate::config::Config) -> JobSettings {
+        let mut settings = JobSettings::default();
+        settings.merchant_notify.allow_loopback = config.settings.merchant_notify_allow_loopback;
+        settings
+    }
+}
+
 /// Sleeps `every`, or returns false when told to stop.
 async fn tick(stop: &mut watch::Receiver<bool>, every: Duration) -> bool {
     if *stop.borrow() {

@@ -2,6 +2,7 @@
 //! `main.rs` only parses the command line and calls in here, so tests drive the same code.
 
 pub mod api;
+pub mod backup_cli;
 pub mod channel_cli;
 pub mod cli;
 pub mod config;

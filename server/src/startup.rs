@@ -96,7 +96,7 @@ impl AppState {
             leptos,
             sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
             payments: Payments::new(Arc::new(channels), payment_settings),
-            jobs: JobSettings::default(),
+            jobs: JobSettings::for_config(&config),
             call_log: Arc::new(std::sync::Mutex::new(Some(writer))),
             store,
             config: Arc::new(config),

@@ -648,3 +648,43 @@ async fn list_pages_with_an_opaque_cursor() {
         assert_error(status, &v, StatusCode::BAD_REQUEST, "invalid_request");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_disabled_channels_are_refused_with_their_codes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start(dir.path()).await;
+    let key = server.api_key("pos").await;
+    let order = |channel: &str| json!({"channel": channel, "amount": 100, "currency": "CNY", "subject": "tea"});
+
+    let (s, v) = server
+        .post("/api/v1/orders", &key, &order("no-such-channel"))
+        .await;
+    assert_error(s, &v, StatusCode::NOT_FOUND, "channel_not_found");
+
+    server
+        .state
+        .store
+        .set_channel_disabled("alipay-sandbox", true)
+        .await
+        .expect("disable");
+    let (s, v) = server
+        .post("/api/v1/orders", &key, &order("alipay-sandbox"))
+        .await;
+    assert_error(s, &v, StatusCode::CONFLICT, "channel_disabled");
+    // Nothing was created for either refusal.
+    let (s, v) = server.get("/api/v1/orders", &key).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(0), "{v}");
+
+    // Enabled again, the same request goes through.
+    server
+        .state
+        .store
+        .set_channel_disabled("alipay-sandbox", false)
+        .await
+        .expect("enable");
+    let (s, v) = server
+        .post("/api/v1/orders", &key, &order("alipay-sandbox"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}

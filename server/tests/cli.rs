@@ -382,3 +382,78 @@ async fn channel_add_reads_keys_from_files_seals_them_and_list_never_shows_them(
         .expect("row");
     assert!(row.sealed_secrets.starts_with("v1:") && !row.sealed_secrets.contains("sk_live"));
 }
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Backup while the database is in use (a writer keeps writing), then restore into place:
+/// the restored database holds exactly what the backup saw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_is_online_and_restore_round_trips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut add = paydesk(dir.path());
+    add.args(["user", "add", "before", "--role", "support"]);
+    ok(&run_with_stdin(add, "first password 1\n"));
+
+    // Another process holds the database open and writes, as the server would.
+    let store = open(dir.path()).await;
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 0..200 {
+                store
+                    .audit("test", "busy", &format!("{i}"), "")
+                    .await
+                    .expect("audit");
+            }
+        })
+    };
+    let file = dir.path().join("backup.db");
+    let mut backup = paydesk(dir.path());
+    backup.arg("backup").arg(&file);
+    let out = ok(&run_with_stdin(backup, ""));
+    assert!(out.contains("1 users"), "{out}");
+    writer.await.expect("writer");
+
+    // The same name again is refused rather than overwritten.
+    let mut again = paydesk(dir.path());
+    again.arg("backup").arg(&file);
+    let out = run_with_stdin(again, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    // Changes after the backup ...
+    let mut later = paydesk(dir.path());
+    later.args(["user", "add", "after", "--role", "support"]);
+    ok(&run_with_stdin(later, "second password 2\n"));
+    store.close().await;
+
+    // ... are gone after the restore; the replaced database is kept beside it.
+    let mut restore = paydesk(dir.path());
+    restore.arg("restore").arg(&file);
+    let out = ok(&run_with_stdin(restore, ""));
+    assert!(out.contains("kept as"), "{out}");
+    let store = open(dir.path()).await;
+    assert!(store.user_by_name("before").await.expect("get").is_some());
+    assert!(store.user_by_name("after").await.expect("get").is_none());
+    let kept = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains("before-restore"));
+    assert!(kept, "the previous database is kept");
+
+    // Not a database: refused, nothing replaced.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not sqlite").expect("write");
+    let mut bad = paydesk(dir.path());
+    bad.arg("restore").arg(&junk);
+    let out = run_with_stdin(bad, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(store.user_by_name("before").await.expect("get").is_some());
+}

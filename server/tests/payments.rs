@@ -671,8 +671,12 @@ async fn api_orders_forward_signed_events_and_failed_refunds_can_be_retried() {
     );
 
     // The worker forwards paid, refund failed, refund succeeded — signed with the key's secret.
-    let notifier = MerchantNotifier::new(store.clone(), master, NotifierSettings::default())
-        .expect("notifier");
+    let notifier = MerchantNotifier::new(
+        store.clone(),
+        master,
+        server.state.jobs.merchant_notify.clone(),
+    )
+    .expect("notifier");
     assert_eq!(notifier.run_once().await, 3);
     let mut events = Vec::new();
     for _ in 0..3 {
@@ -694,4 +698,85 @@ async fn api_orders_forward_signed_events_and_failed_refunds_can_be_retried() {
     }
     events.sort();
     assert_eq!(events, ["order.paid", "refund.failed", "refund.succeeded"]);
+}
+
+/// A Stripe refund whose create call lost its answer has no `re_…` id: the query job finds
+/// it by our number, and sends it again when Stripe never got it.
+#[tokio::test]
+async fn stripe_refunds_with_a_lost_answer_are_found_or_sent_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start(dir.path()).await;
+    let p = &server.state.payments;
+    let store = &server.state.store;
+    let order = p
+        .create_checkout(checkout(
+            "stripe-sandbox",
+            Money::new(1000, Currency::Usd).expect("usd"),
+        ))
+        .await
+        .expect("checkout");
+    pay_in_wallet(&server, order.qr_code.as_deref().expect("qr")).await;
+    let order = wait_for(store, &order.out_trade_no, OrderStatus::Paid).await;
+    let usd = |minor| Money::new(minor, Currency::Usd).expect("usd");
+    let who = Cause::User("sam".into());
+    // Reserved here but never sent (the request died before reaching Stripe) ...
+    store
+        .request_refund(&order.out_trade_no, "lost-never-sent", usd(200), "", &who)
+        .await
+        .expect("reserve");
+    // ... and reserved here, done at Stripe, but the answer never came back.
+    store
+        .request_refund(&order.out_trade_no, "lost-answer", usd(300), "", &who)
+        .await
+        .expect("reserve");
+    let set = server.state.sandbox.get().await.expect("sandbox");
+    let (_, done) = set
+        .ledger(ProviderKind::Stripe)
+        .refund(&order.out_trade_no, "lost-answer", usd(300))
+        .expect("refund at stripe");
+    sqlx::query("UPDATE refunds SET next_query_at = $1")
+        .bind(now_ms() - 1)
+        .execute(store.pool())
+        .await
+        .expect("due");
+
+    let report = p.run_due_queries(10).await;
+    assert_eq!(
+        (report.refunds_settled, report.refunds_resubmitted),
+        (1, 1),
+        "{report:?}"
+    );
+    let found = store
+        .refund("lost-answer")
+        .await
+        .expect("r")
+        .expect("refund");
+    assert_eq!(found.status, RefundStatus::Succeeded);
+    assert_eq!(
+        found.provider_refund_id.as_deref(),
+        Some(done.refund_id.as_str())
+    );
+    let resent = store
+        .refund("lost-never-sent")
+        .await
+        .expect("r")
+        .expect("refund");
+    assert_eq!(resent.status, RefundStatus::Succeeded, "{resent:?}");
+    assert!(resent.provider_refund_id.is_some(), "{resent:?}");
+    // Stripe refunded each exactly once.
+    let at_stripe = set
+        .ledger(ProviderKind::Stripe)
+        .find_refund("lost-never-sent")
+        .expect("at stripe")
+        .0;
+    assert_eq!(at_stripe.refunded().expect("sum"), usd(500));
+    let now = store
+        .order(&order.out_trade_no)
+        .await
+        .expect("r")
+        .expect("o");
+    assert_eq!(
+        (now.status, now.refunded_minor),
+        (OrderStatus::PartiallyRefunded, 500)
+    );
 }

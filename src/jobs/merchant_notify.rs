@@ -35,6 +35,7 @@ use serde_json::json;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::address_guard::{self, GuardedResolver};
 use crate::provider::crypto::{ct_eq, hmac_sha256};
 use crate::provider::secret::{SecretString, mask_url};
 use crate::store::{
@@ -104,6 +105,9 @@ pub struct NotifierSettings {
     pub concurrency: usize,
     /// How often [`MerchantNotifier::run`] looks for due notifications.
     pub poll_interval: Duration,
+    /// Deliver to loopback addresses (`127.0.0.1`, `localhost`): development and tests
+    /// only. Link-local and reserved addresses are never allowed (see `address_guard`).
+    pub allow_loopback: bool,
 }
 
 impl Default for NotifierSettings {
@@ -117,6 +121,7 @@ impl Default for NotifierSettings {
             batch: 32,
             concurrency: 16,
             poll_interval: Duration::from_secs(1),
+            allow_loopback: false,
         }
     }
 }
@@ -136,6 +141,8 @@ pub enum NotifyUrlError {
     Scheme,
     #[error("the notify URL is longer than {MAX_URL_LEN} characters")]
     TooLong,
+    #[error("the notify URL points at a link-local or reserved address")]
+    Forbidden,
 }
 
 /// Checks a merchant's notify URL: an absolute `http` or `https` URL with a host. Call it
@@ -152,7 +159,23 @@ pub fn validate_notify_url(raw: &str) -> Result<(), NotifyUrlError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(NotifyUrlError::Invalid);
     }
+    // Metadata services and reserved addresses are never a shop backend. (Loopback
+    // depends on the deployment and is checked when sending.)
+    if let Some(ip) = literal_ip(raw)
+        && !address_guard::allowed(ip, true)
+    {
+        return Err(NotifyUrlError::Forbidden);
+    }
     Ok(())
+}
+
+/// The host of `url` when it is an IP address literal (`http://10.0.0.2/`, `http://[::1]/`).
+fn literal_ip(url: &str) -> Option<std::net::IpAddr> {
+    match url::Url::parse(url).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
 }
 
 /// The JSON body of an event, as the merchant receives it:
@@ -298,6 +321,18 @@ impl Sent {
     }
 }
 
+/// Whether the address guard caused this error (somewhere down its source chain).
+fn is_forbidden(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<address_guard::ForbiddenAddress>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// A reqwest error as one line: what failed and why, without the URL (which may carry a
 /// token in its query).
 fn describe(e: reqwest::Error) -> String {
@@ -341,6 +376,10 @@ impl MerchantNotifier {
             // A redirect could send the signed event to another host: never followed, a 3xx
             // is a failed attempt the merchant sees in the record.
             .redirect(reqwest::redirect::Policy::none())
+            // Every name is resolved through the guard, on every attempt.
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_loopback: settings.allow_loopback,
+            }))
             .user_agent(concat!("paydesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| NotifierError::Client)?;
@@ -492,6 +531,12 @@ impl Inner {
         if let Err(e) = validate_notify_url(&n.url) {
             return Sent::permanent(e.to_string());
         }
+        // An IP literal never goes through the resolver: check it here.
+        if let Some(ip) = literal_ip(&n.url)
+            && !address_guard::allowed(ip, self.settings.allow_loopback)
+        {
+            return Sent::permanent(address_guard::ForbiddenAddress.to_string());
+        }
         let secret = match self.secret(&n.api_key_id).await {
             Ok(s) => s,
             Err(sent) => return sent,
@@ -511,6 +556,10 @@ impl Inner {
             .await;
         let mut resp = match result {
             Ok(r) => r,
+            // The guard refused every address: retrying cannot help.
+            Err(e) if is_forbidden(&e) => {
+                return Sent::permanent(address_guard::ForbiddenAddress.to_string());
+            }
             Err(e) => return Sent::transient(describe(e)),
         };
         let status = resp.status().as_u16();
@@ -620,6 +669,14 @@ mod tests {
             Err(NotifyUrlError::Invalid)
         );
         assert_eq!(validate_notify_url(""), Err(NotifyUrlError::Invalid));
+        assert_eq!(
+            validate_notify_url("http://169.254.169.254/latest/meta-data"),
+            Err(NotifyUrlError::Forbidden)
+        );
+        assert_eq!(
+            validate_notify_url("http://[fe80::1]/n"),
+            Err(NotifyUrlError::Forbidden)
+        );
         let long = format!("https://shop.example/{}", "a".repeat(MAX_URL_LEN));
         assert_eq!(validate_notify_url(&long), Err(NotifyUrlError::TooLong));
     }

@@ -2,5 +2,7 @@
 //! so that any instance sharing the database can pick it up (and none picks it twice).
 //!
 //! * [`merchant_notify`]: forwarding order events to the merchant's system.
+//! * [`address_guard`]: where those events may be sent (no loopback or metadata hosts).
 
+pub mod address_guard;
 pub mod merchant_notify;

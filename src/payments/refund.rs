@@ -178,7 +178,7 @@ impl Payments {
                     )
                     .await
                     .map(drop),
-                RefundState::Processing | RefundState::Other(_) => {
+                RefundState::Processing | RefundState::NotFound | RefundState::Other(_) => {
                     self.requery(out_refund_no, 0).await
                 }
             },
@@ -228,6 +228,20 @@ impl Payments {
                     self.settle(&out, Ok(s), &Cause::Query).await;
                     report.refunds_settled += 1;
                 }
+                // The first request never arrived: send it again under the same number
+                // (idempotent at every provider), which settles or reschedules it.
+                Ok(s) if s.state == RefundState::NotFound => match self.order_of(&refund).await {
+                    Ok(order) => {
+                        tracing::info!(out_refund_no = %out, "provider has no such refund; sending it again");
+                        self.submit(&order, &refund, &Cause::Query).await;
+                        report.refunds_resubmitted += 1;
+                    }
+                    Err(e) => {
+                        report.errors += 1;
+                        tracing::warn!(error = %e, out_refund_no = %out, "cannot resubmit refund");
+                        let _ = self.requery(&out, now - refund.created_at).await;
+                    }
+                },
                 Ok(_) => {
                     let _ = self.requery(&out, now - refund.created_at).await;
                 }
@@ -240,8 +254,12 @@ impl Payments {
         }
     }
 
+    async fn order_of(&self, refund: &Refund) -> Result<Order, PaymentError> {
+        Ok(self.store.order_by_id(&refund.order_id).await?)
+    }
+
     async fn query_refund(&self, refund: &Refund) -> Result<ProviderRefund, PaymentError> {
-        let order = self.store.order_by_id(&refund.order_id).await?;
+        let order = self.order_of(refund).await?;
         let channel = self.channels.resolve(&order.channel).await?;
         let r = RefundRef {
             trade: TradeRef {

@@ -24,6 +24,8 @@ pub struct SyncReport {
     pub closed: usize,
     pub errors: usize,
     pub refunds_settled: usize,
+    /// Refunds the provider had no record of, sent again under the same number.
+    pub refunds_resubmitted: usize,
 }
 
 fn trade(order: &Order) -> TradeRef {

@@ -196,6 +196,9 @@ pub enum RefundState {
     Processing,
     Succeeded,
     Failed,
+    /// The provider has no refund under our number: the request never reached it (a
+    /// timeout before it arrived). Safe to send again with the same number.
+    NotFound,
     Other(String),
 }
 

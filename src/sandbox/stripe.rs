@@ -244,6 +244,18 @@ impl StripeSandbox {
                 }
             }
             ("POST", ["v1", "refunds"]) => self.refund(p),
+            ("GET", ["v1", "refunds"]) => {
+                let pi = p.get("payment_intent").map(String::as_str).unwrap_or("");
+                let data: Vec<Value> = self
+                    .ledger
+                    .with_trade_no(pi)
+                    .map(|o| o.refunds.iter().map(|r| refund_json(&o, r)).collect())
+                    .unwrap_or_default();
+                (
+                    StatusCode::OK,
+                    json!({ "object": "list", "data": data, "has_more": false }),
+                )
+            }
             ("GET", ["v1", "refunds", id]) => match self.ledger.find_refund(id) {
                 Some((o, r)) => (StatusCode::OK, refund_json(&o, &r)),
                 None => ledger_err(&LedgerError::NotFound),

@@ -22,6 +22,9 @@ pub enum StoreError {
     SecretUnreadable,
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
+    /// An operation this database or this state does not allow; the text says what to do.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {

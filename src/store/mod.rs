@@ -8,6 +8,7 @@
 
 mod api_keys;
 mod audit;
+pub mod backup;
 mod channels;
 mod error;
 mod idempotency;
@@ -110,6 +111,12 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The newest migration this build knows; a database (or backup) beyond it was
+    /// written by a newer paydesk.
+    pub fn latest_schema_version() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     pub fn backend(&self) -> Backend {

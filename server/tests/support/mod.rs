@@ -30,6 +30,8 @@ pub async fn spawn_app(dir: &Path, stripe_webhook_url: Option<String>) -> TestAp
     let settings = Settings {
         data_dir: dir.to_path_buf(),
         public_url: Some(base.clone()),
+        // Merchant notification receivers in these tests listen on 127.0.0.1.
+        merchant_notify_allow_loopback: true,
         ..Settings::default()
     };
     let config = Config::from_settings(settings).expect("config");

@@ -288,20 +288,50 @@ impl Provider for StripeClient {
     }
 
     async fn query_refund(&self, refund: &RefundRef) -> Result<RefundStatus, ProviderError> {
-        let id = refund
-            .refund_id
-            .as_deref()
-            .ok_or(ProviderError::Config("stripe needs the refund id".into()))?;
-        let v = self
+        if let Some(id) = refund.refund_id.as_deref() {
+            let v = self
+                .call(
+                    "refund_get",
+                    reqwest::Method::GET,
+                    &format!("/v1/refunds/{}", id_segment(id)?),
+                    &[],
+                    None,
+                )
+                .await?;
+            return refund_status(&v, &refund.out_refund_no);
+        }
+        // The create call's answer was lost (timeout, 5xx), so the `re_…` id is unknown:
+        // find the refund by our number among the payment's refunds.
+        let session = self.session(&refund.trade).await?;
+        let pi = json_str(&session, "payment_intent")
+            .ok_or(ProviderError::Protocol("session has no payment yet".into()))?;
+        let list = self
             .call(
-                "refund_get",
+                "refund_list",
                 reqwest::Method::GET,
-                &format!("/v1/refunds/{}", id_segment(id)?),
-                &[],
+                "/v1/refunds",
+                &[p("payment_intent", pi), p("limit", "100")],
                 None,
             )
             .await?;
-        refund_status(&v, &refund.out_refund_no)
+        let found = list
+            .get("data")
+            .and_then(Value::as_array)
+            .and_then(|items| {
+                items.iter().find(|r| {
+                    r.get("metadata").and_then(|m| json_str(m, "out_refund_no"))
+                        == Some(refund.out_refund_no.as_str())
+                })
+            });
+        match found {
+            Some(r) => refund_status(r, &refund.out_refund_no),
+            None => Ok(RefundStatus {
+                out_refund_no: refund.out_refund_no.clone(),
+                refund_id: None,
+                state: RefundState::NotFound,
+                amount: None,
+            }),
+        }
     }
 
     async fn parse_notify(
