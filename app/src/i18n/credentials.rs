@@ -100,6 +100,8 @@ pub struct CredentialsText {
     pub alipay_certificates: &'static str,
     pub alipay_overlap_hint: &'static str,
     pub add_alipay_certificate: &'static str,
+    /// Key and certificate labels come from the core in English: `(English prefix, local)`.
+    pub labels: &'static [(&'static str, &'static str)],
 }
 
 pub static EN: CredentialsText = CredentialsText {
@@ -203,6 +205,7 @@ pub static EN: CredentialsText = CredentialsText {
     alipay_certificates: "Alipay certificates",
     alipay_overlap_hint: "Add the new Alipay public certificate (and the new root certificate if Alipay issued one). Answers are verified by the certificate they name; notifications with any listed certificate.",
     add_alipay_certificate: "Add new Alipay certificate",
+    labels: &[],
 };
 
 pub static ZH: CredentialsText = CredentialsText {
@@ -304,6 +307,19 @@ pub static ZH: CredentialsText = CredentialsText {
     alipay_certificates: "支付宝证书",
     alipay_overlap_hint: "添加新的支付宝公钥证书（如支付宝同时更换了根证书，也一并添加）。应答按其声明的证书验签，异步通知可用列表中任一证书验签。",
     add_alipay_certificate: "添加新的支付宝证书",
+    labels: &[
+        ("previous webhook secret", "旧 Webhook 签名密钥"),
+        ("webhook secret", "Webhook 签名密钥"),
+        ("secret key", "密钥"),
+        ("previous merchant key", "旧商户密钥"),
+        ("merchant key", "商户密钥"),
+        ("previous Alipay certificate", "旧支付宝公钥证书"),
+        ("Alipay certificate", "支付宝公钥证书"),
+        ("Alipay public key", "支付宝公钥"),
+        ("app certificate", "应用公钥证书"),
+        ("app key", "应用私钥"),
+        ("platform certificate", "平台证书"),
+    ],
 };
 
 impl CredentialsText {
@@ -332,6 +348,16 @@ impl CredentialsText {
             "success_url" => self.f_success_url,
             _ => self.f_provider,
         }
+    }
+
+    /// A key or certificate label in this language (the serial after it is kept).
+    pub fn label(&self, label: &str) -> String {
+        for (en, local) in self.labels {
+            if let Some(rest) = label.strip_prefix(en) {
+                return format!("{local}{rest}");
+            }
+        }
+        label.to_string()
     }
 
     /// The plain-words explanation of a connection test verdict.

@@ -99,7 +99,7 @@ fn Row(r: ChannelView) -> impl IntoView {
             <ul class="cred-keys">
                 {r.fingerprints
                     .iter()
-                    .map(|(label, fp)| view! { <li>{label.clone()} ": " <span class="mono">{fp.clone()}</span></li> })
+                    .map(|(label, fp)| view! { <li>{c.label(label)} ": " <span class="mono">{fp.clone()}</span></li> })
                     .collect_view()}
             </ul>
         }
@@ -161,7 +161,7 @@ pub fn Cert(cert: CertView) -> impl IntoView {
     };
     view! {
         <li>
-            {cert.label} " " <span class="mono">{cert.serial}</span> " "
+            {c.label(&cert.label)} " " <span class="mono">{cert.serial}</span> " "
             <span class="muted">{(c.expires)(&date(cert.not_after))}</span> " " {badge}
         </li>
     }
