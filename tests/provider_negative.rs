@@ -745,6 +745,7 @@ async fn stripe_notify_end_to_end() {
             channel: "neg".into(),
             secret_key: "sk_test_x".into(),
             webhook_secret: "whsec_test_secret".into(),
+            previous_webhook_secrets: Vec::new(),
             api_base: "http://127.0.0.1:9".into(),
             success_url: "https://example.com/ok".into(),
             cancel_url: None,

@@ -509,6 +509,7 @@ async fn stripe(secret: &str) -> (Arc<StripeSandbox>, StripeClient, Arc<MemorySi
             channel: "main".into(),
             secret_key: secret.into(),
             webhook_secret: "whsec_sandbox".into(),
+            previous_webhook_secrets: Vec::new(),
             api_base: base,
             success_url: "https://merchant.test/thanks".into(),
             cancel_url: None,

@@ -9,7 +9,7 @@ use paydesk_core::channel::config::{
     AlipaySecrets, AlipaySettings, StripeSecrets, StripeSettings, WechatPaySecrets,
     WechatPaySettings,
 };
-use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel};
+use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel, RotateError, Rotation};
 use paydesk_core::provider::alipay::PRODUCTION_GATEWAY;
 use paydesk_core::provider::http::HttpSettings;
 use paydesk_core::provider::stripe::PRODUCTION_API_BASE;
@@ -32,6 +32,101 @@ pub enum ChannelCommand {
     Disable { name: String },
     /// Enable a disabled channel.
     Enable { name: String },
+    /// One key-rotation step on a live channel (exactly one option); keys from files.
+    Rotate(Box<RotateChannel>),
+    /// Write the built-in sandbox merchant's keys into a directory (0600 files), to add a
+    /// live channel whose gateway is this server's sandbox and try adding, editing,
+    /// rotating and testing channels without a real provider account.
+    SandboxKeys {
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RotateChannel {
+    pub name: String,
+    /// Stripe: accept a new webhook signing secret (newest) next to the old ones.
+    #[arg(long)]
+    pub add_webhook_secret_file: Option<PathBuf>,
+    /// Stripe: stop accepting the webhook secret with this fingerprint.
+    #[arg(long)]
+    pub retire_webhook_secret: Option<String>,
+    /// WeChat Pay: accept another platform certificate (PEM file).
+    #[arg(long)]
+    pub add_platform_cert: Option<PathBuf>,
+    /// WeChat Pay: drop the platform certificate with this serial.
+    #[arg(long)]
+    pub retire_platform_cert: Option<String>,
+    /// WeChat Pay public-key mode: PUB_KEY_ID_… (with --public-key).
+    #[arg(long, requires = "public_key")]
+    pub public_key_id: Option<String>,
+    #[arg(long, requires = "public_key_id")]
+    pub public_key: Option<PathBuf>,
+    /// WeChat Pay: sign with this new merchant private key (PEM file, with --serial).
+    #[arg(long, requires = "serial")]
+    pub merchant_key: Option<PathBuf>,
+    #[arg(long, requires = "merchant_key")]
+    pub serial: Option<String>,
+    /// WeChat Pay: forget the replaced merchant key with this serial.
+    #[arg(long)]
+    pub retire_merchant_key: Option<String>,
+    /// Alipay certificate mode: the new Alipay public certificate (PEM file), and with
+    /// --root-cert the new root chain; the old certificate stays accepted until retired.
+    #[arg(long)]
+    pub add_alipay_cert: Option<PathBuf>,
+    #[arg(long, requires = "add_alipay_cert")]
+    pub root_cert: Option<PathBuf>,
+    /// Alipay: stop accepting the previous Alipay certificate with this serial.
+    #[arg(long)]
+    pub retire_alipay_cert: Option<String>,
+}
+
+fn rotation(r: &RotateChannel) -> Result<Rotation, CliError> {
+    let mut steps = Vec::new();
+    if let Some(p) = &r.add_webhook_secret_file {
+        steps.push(Rotation::AddWebhookSecret(read(p)?));
+    }
+    if let Some(fp) = &r.retire_webhook_secret {
+        steps.push(Rotation::RetireWebhookSecret(fp.clone()));
+    }
+    if let Some(p) = &r.add_platform_cert {
+        steps.push(Rotation::AddPlatformCertificate(read(p)?));
+    }
+    if let Some(s) = &r.retire_platform_cert {
+        steps.push(Rotation::RetirePlatformCertificate(s.clone()));
+    }
+    if let (Some(id), Some(p)) = (&r.public_key_id, &r.public_key) {
+        steps.push(Rotation::SetPublicKey {
+            id: id.clone(),
+            pem: read(p)?,
+        });
+    }
+    if let (Some(p), Some(serial)) = (&r.merchant_key, &r.serial) {
+        steps.push(Rotation::RotateMerchantKey {
+            serial: serial.clone(),
+            private_key: read(p)?,
+        });
+    }
+    if let Some(s) = &r.retire_merchant_key {
+        steps.push(Rotation::RetireMerchantKey(s.clone()));
+    }
+    if let Some(p) = &r.add_alipay_cert {
+        steps.push(Rotation::AddAlipayCertificate {
+            cert: read(p)?,
+            root: read_opt(&r.root_cert)?,
+        });
+    }
+    if let Some(s) = &r.retire_alipay_cert {
+        steps.push(Rotation::RetireAlipayCertificate(s.clone()));
+    }
+    match steps.len() {
+        1 => Ok(steps.remove(0)),
+        0 => Err(failed("say what to rotate (see --help)")),
+        _ => Err(failed("one rotation step at a time")),
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -129,6 +224,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
                 app_cert: read_opt(&a.app_cert)?,
                 alipay_cert: read_opt(&a.alipay_cert)?,
                 alipay_root_cert: read_opt(&a.root_cert)?,
+                previous_alipay_certs: Vec::new(),
             },
             AlipaySecrets {
                 app_private_key: read(need(&a.private_key, "private-key")?)?,
@@ -151,6 +247,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
                     .map(|p| read(p))
                     .collect::<Result<_, _>>()?,
                 download_certificates: a.download_certificates,
+                previous_merchant_keys: Vec::new(),
             },
             WechatPaySecrets {
                 merchant_private_key: read(need(&a.private_key, "private-key")?)?,
@@ -171,6 +268,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
             StripeSecrets {
                 secret_key: read(need(&a.secret_key_file, "secret-key-file")?)?,
                 webhook_secret: read(need(&a.webhook_secret_file, "webhook-secret-file")?)?,
+                previous_webhook_secrets: Vec::new(),
             },
         ),
     })
@@ -241,9 +339,105 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
             }
             Ok(())
         }
+        ChannelCommand::Rotate(r) => {
+            let step = rotation(&r)?;
+            let action = step.action();
+            let detail = match registry.rotate(&r.name, step).await {
+                Ok(d) => d,
+                Err(RotateError::Problem(p)) => return Err(failed(p)),
+                Err(RotateError::Channel(ChannelError::NotFound(_))) => {
+                    return Err(failed(format!("no live channel named `{}`", r.name)));
+                }
+                Err(e) => return Err(failed(e)),
+            };
+            store
+                .audit("cli", action, &r.name, &detail)
+                .await
+                .map_err(failed)?;
+            println!(
+                "channel `{}`: {} ({detail})",
+                r.name,
+                action.replace('_', " ")
+            );
+            Ok(())
+        }
+        ChannelCommand::SandboxKeys { provider, out } => {
+            let keys = registry.sandbox_keys().await.map_err(failed)?;
+            let pem = |k: &paydesk_core::provider::crypto::RsaSigner| {
+                k.to_pkcs1_pem()
+                    .map(|p| p.expose().to_string())
+                    .map_err(failed)
+            };
+            let files: Vec<(&str, String)> = match provider {
+                ProviderArg::Alipay => vec![
+                    ("app_id.txt", keys.alipay.app_id.clone()),
+                    ("app_private_key.pem", pem(&keys.alipay.app_private_key)?),
+                    (
+                        "alipay_public_key.pem",
+                        keys.alipay.alipay_public_key_pem().map_err(failed)?,
+                    ),
+                ],
+                ProviderArg::Wechatpay => {
+                    let w = &keys.wechatpay;
+                    vec![
+                        ("mchid.txt", w.mchid.clone()),
+                        ("appid.txt", w.appid.clone()),
+                        ("merchant_serial.txt", w.merchant_serial.clone()),
+                        ("merchant_private_key.pem", pem(&w.merchant_private_key)?),
+                        ("apiv3_key.txt", w.apiv3_key.expose().to_string()),
+                        ("public_key_id.txt", w.public_key_id.clone()),
+                        (
+                            "public_key.pem",
+                            w.platform_public_key_pem().map_err(failed)?,
+                        ),
+                    ]
+                }
+                ProviderArg::Stripe => vec![
+                    (
+                        "secret_key.txt",
+                        keys.stripe.secret_key.expose().to_string(),
+                    ),
+                    (
+                        "webhook_secret.txt",
+                        keys.stripe.webhook_secret.expose().to_string(),
+                    ),
+                ],
+            };
+            std::fs::create_dir_all(&out).map_err(failed)?;
+            for (file, content) in files {
+                write_private(&out.join(file), &content)?;
+            }
+            let gateway = match provider {
+                ProviderArg::Alipay => "alipay/gateway.do",
+                ProviderArg::Wechatpay => "wechatpay",
+                ProviderArg::Stripe => "stripe",
+            };
+            println!(
+                "sandbox keys written to {}; gateway: {public_url}/sandbox/{gateway}",
+                out.display()
+            );
+            Ok(())
+        }
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,
         ChannelCommand::Enable { name } => toggle(&store, &name, false).await,
     }
+}
+
+/// Writes a key file readable by its owner only.
+fn write_private(path: &Path, content: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+    f.write_all(content.as_bytes())
+        .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))
 }
 
 async fn toggle(

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{export, health, lang, login, notify, qr};
+use crate::routes::{credentials, export, health, lang, login, notify, qr};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -148,6 +148,10 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/lang", post(lang::switch))
         .route("/export/orders.csv", get(export::orders_csv))
         .route("/checkout/{no}/qr.png", get(qr::png))
+        .route("/credentials/save", post(credentials::save))
+        .route("/credentials/rotate", post(credentials::rotate))
+        .route("/credentials/toggle", post(credentials::toggle))
+        .route("/credentials/test", post(credentials::test))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
         .leptos_routes_with_context(
             &state,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::provider::ProviderKind;
+use crate::provider::alipay::cert::AlipayCert;
 use crate::provider::alipay::{AlipayConfig, AlipayKeys, CertMode};
 use crate::provider::crypto::{RsaSigner, RsaVerifier};
 use crate::provider::secret::SecretString;
@@ -30,6 +31,11 @@ pub struct AlipaySettings {
     pub alipay_cert: Option<String>,
     #[serde(default)]
     pub alipay_root_cert: Option<String>,
+    /// Certificate mode, during a rotation: Alipay certificates replaced by a newer one but
+    /// still accepted (responses name theirs by `alipay_cert_sn`; notifications are tried
+    /// against each) until retired.
+    #[serde(default)]
+    pub previous_alipay_certs: Vec<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -56,6 +62,18 @@ pub struct WechatPaySettings {
     /// Download `/v3/certificates` when a serial is unknown.
     #[serde(default)]
     pub download_certificates: bool,
+    /// Merchant keys replaced by a rotation: listed (serial and fingerprint, never the
+    /// key) until an admin retires them, so nobody forgets to revoke them at WeChat Pay.
+    /// Requests are always signed with the current key.
+    #[serde(default)]
+    pub previous_merchant_keys: Vec<PreviousKey>,
+}
+
+/// A replaced key, kept as a reminder: its serial and fingerprint only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PreviousKey {
+    pub serial: String,
+    pub fingerprint: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -75,7 +93,24 @@ pub struct StripeSettings {
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StripeSecrets {
     pub secret_key: String,
+    /// The newest webhook signing secret.
     pub webhook_secret: String,
+    /// Older signing secrets still accepted during a rotation's overlap, newest first.
+    #[serde(default)]
+    pub previous_webhook_secrets: Vec<String>,
+}
+
+impl StripeSecrets {
+    /// Every accepted webhook secret, newest first.
+    pub fn webhook_secrets(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.webhook_secret.as_str())
+            .chain(self.previous_webhook_secrets.iter().map(String::as_str))
+    }
+}
+
+/// How a webhook secret is named in lists: SHA-256 prefix, useless for recovering it.
+pub fn secret_fingerprint(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))[..16].to_string()
 }
 
 /// A live channel's whole configuration. `Debug` shows settings only.
@@ -106,14 +141,14 @@ pub struct ConfigProblem {
     pub problem: String,
 }
 
-fn problem(field: &'static str, p: impl Into<String>) -> ConfigProblem {
+pub(crate) fn problem(field: &'static str, p: impl Into<String>) -> ConfigProblem {
     ConfigProblem {
         field,
         problem: p.into(),
     }
 }
 
-fn signer(field: &'static str, pem: &str) -> Result<RsaSigner, ConfigProblem> {
+pub(crate) fn signer(field: &'static str, pem: &str) -> Result<RsaSigner, ConfigProblem> {
     RsaSigner::from_pem_or_base64(pem).map_err(|_| problem(field, "not an RSA private key"))
 }
 
@@ -242,6 +277,11 @@ impl LiveChannel {
                                 summary.certificates.push(f);
                             }
                         }
+                        for pem in &s.previous_alipay_certs {
+                            if let Some(f) = cert_facts("previous Alipay certificate", pem) {
+                                summary.certificates.push(f);
+                            }
+                        }
                     }
                 }
                 Ok(summary)
@@ -267,9 +307,18 @@ impl LiveChannel {
                 }
                 let mut summary = ChannelSummary {
                     account: s.mchid.clone(),
-                    fingerprints: vec![("merchant key".into(), fingerprint(&key.verifier()))],
+                    fingerprints: vec![(
+                        format!("merchant key {}", s.merchant_serial),
+                        fingerprint(&key.verifier()),
+                    )],
                     ..ChannelSummary::default()
                 };
+                for old in &s.previous_merchant_keys {
+                    summary.fingerprints.push((
+                        format!("previous merchant key {}", old.serial),
+                        old.fingerprint.clone(),
+                    ));
+                }
                 let mut modes = Vec::new();
                 if let Some(p) = &public {
                     modes.push("public key");
@@ -294,23 +343,27 @@ impl LiveChannel {
                 if !(k.secret_key.starts_with("sk_") || k.secret_key.starts_with("rk_")) {
                     return Err(problem("secret_key", "must start with sk_ or rk_"));
                 }
-                if !k.webhook_secret.starts_with("whsec_") {
-                    return Err(problem("webhook_secret", "must start with whsec_"));
+                for w in k.webhook_secrets() {
+                    if !w.starts_with("whsec_") {
+                        return Err(problem("webhook_secret", "must start with whsec_"));
+                    }
+                }
+                let mut fingerprints = vec![(
+                    "secret key".to_string(),
+                    crate::provider::secret::mask_tail(&k.secret_key, 8),
+                )];
+                for (i, w) in k.webhook_secrets().enumerate() {
+                    let label = if i == 0 {
+                        "webhook secret"
+                    } else {
+                        "previous webhook secret"
+                    };
+                    fingerprints.push((label.to_string(), secret_fingerprint(w)));
                 }
                 Ok(ChannelSummary {
                     key_mode: "secret key".into(),
                     account: String::new(),
-                    fingerprints: vec![
-                        (
-                            "secret key".into(),
-                            crate::provider::secret::mask_tail(&k.secret_key, 8),
-                        ),
-                        (
-                            "webhook secret".into(),
-                            hex::encode(Sha256::digest(k.webhook_secret.as_bytes()))[..16]
-                                .to_string(),
-                        ),
-                    ],
+                    fingerprints,
                     certificates: Vec::new(),
                 })
             }
@@ -328,10 +381,17 @@ fn alipay_keys(s: &AlipaySettings) -> Result<AlipayKeys, ConfigProblem> {
         (Some(pk), None, None, None) => {
             Ok(AlipayKeys::PublicKey(verifier("alipay_public_key", pk)?))
         }
-        (None, Some(app), Some(alipay), Some(root)) => Ok(AlipayKeys::Certificate(
-            CertMode::from_pems(app, alipay, root)
-                .map_err(|e| problem("certificates", e.to_string()))?,
-        )),
+        (None, Some(app), Some(alipay), Some(root)) => {
+            let mut mode = CertMode::from_pems(app, alipay, root)
+                .map_err(|e| problem("certificates", e.to_string()))?;
+            for pem in &s.previous_alipay_certs {
+                mode.alipay_certs.push(
+                    AlipayCert::from_pem(pem)
+                        .map_err(|_| problem("alipay_cert", "not a certificate"))?,
+                );
+            }
+            Ok(AlipayKeys::Certificate(mode))
+        }
         _ => Err(problem(
             "alipay_public_key",
             "give either the Alipay public key, or all three certificates (app, Alipay, root)",
@@ -397,6 +457,11 @@ pub(crate) fn stripe_config(channel: &str, s: &StripeSettings, k: &StripeSecrets
         channel: channel.to_string(),
         secret_key: SecretString::new(k.secret_key.clone()),
         webhook_secret: SecretString::new(k.webhook_secret.clone()),
+        previous_webhook_secrets: k
+            .previous_webhook_secrets
+            .iter()
+            .map(|w| SecretString::new(w.clone()))
+            .collect(),
         api_base: s.api_base.clone(),
         success_url: s.success_url.clone(),
         cancel_url: None,

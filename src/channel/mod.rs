@@ -9,11 +9,15 @@
 //! - [`config`]: the typed settings and secrets of live channels, and their validation
 //! - [`registry`]: looks channels up by name and builds (and caches) their provider clients
 
+pub mod check;
 pub mod config;
 pub mod registry;
+pub mod rotation;
 
+pub use check::ConnectionCheck;
 pub use config::{ChannelSummary, LiveChannel};
-pub use registry::{ChannelError, ChannelRegistry, ResolvedChannel};
+pub use registry::{ChannelError, ChannelRegistry, ResolvedChannel, RotateError};
+pub use rotation::Rotation;
 
 use crate::provider::ProviderKind;
 

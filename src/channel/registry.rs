@@ -33,6 +33,15 @@ pub enum ChannelError {
     SandboxKeys(#[from] KeyError),
 }
 
+/// Why a rotation was refused: a problem with the input (names the field), or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Problem(super::config::ConfigProblem),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+}
+
 /// A channel and its ready client.
 #[derive(Clone)]
 pub struct ResolvedChannel {
@@ -195,6 +204,46 @@ impl ChannelRegistry {
         let sealed = self.master.seal(&secrets_aad(&row.id), &secrets);
         self.store.update_channel(name, &settings, &sealed).await?;
         Ok(())
+    }
+
+    /// Applies one rotation step to a live channel, validates the result and stores it.
+    /// Returns the non-secret detail for the audit log (fingerprint or serial).
+    pub async fn rotate(
+        &self,
+        name: &str,
+        rotation: super::Rotation,
+    ) -> Result<String, RotateError> {
+        let mut live = self
+            .live_config(name)
+            .await?
+            .ok_or_else(|| ChannelError::NotFound(name.to_string()))?;
+        let detail = live.rotate(rotation).map_err(RotateError::Problem)?;
+        live.validate().map_err(RotateError::Problem)?;
+        self.update_live(name, &live).await?;
+        Ok(detail)
+    }
+
+    /// "Test connection": asks the gateway about an order that cannot exist and reads the
+    /// answer. Failures are logged by kind (never with secrets) and summarised.
+    pub async fn test_connection(
+        &self,
+        name: &str,
+    ) -> Result<super::ConnectionCheck, ChannelError> {
+        use super::ConnectionCheck;
+        let channel = match self.resolve(name).await {
+            Ok(c) => c,
+            Err(ChannelError::Config { problem, .. }) => {
+                tracing::warn!(channel = name, %problem, "connection test: channel unusable");
+                return Ok(ConnectionCheck::BadKey);
+            }
+            Err(e) => return Err(e),
+        };
+        let result = channel.provider.query(&super::check::probe_trade()).await;
+        let verdict = ConnectionCheck::from_result(&result);
+        if let Err(e) = &result {
+            tracing::info!(channel = name, error = %e, verdict = verdict.as_str(), "connection test");
+        }
+        Ok(verdict)
     }
 
     /// The decrypted configuration of a live channel (for editing; never displayed whole).

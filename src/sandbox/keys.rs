@@ -341,6 +341,7 @@ impl StripeSandboxKeys {
             channel: channel.to_string(),
             secret_key: self.secret_key.clone(),
             webhook_secret: self.webhook_secret.clone(),
+            previous_webhook_secrets: Vec::new(),
             api_base: api_base.to_string(),
             success_url: success_url.to_string(),
             cancel_url: None,

@@ -1,2 +1,259 @@
-//! Server functions: Channels and their keys (admin).
-//! Each one starts with `crate::guard::require(Capability::…)`.
+//! Server functions: channels and their keys (admin only). Reading only: every change is a
+//! plain form post to `/credentials/…` (server/src/routes/credentials.rs), because key
+//! files are uploaded as `multipart/form-data`, which must work without JavaScript.
+//!
+//! Nothing here ever carries a secret: fingerprints, serials and expiry dates only.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Days before a certificate's expiry when the list starts warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// A certificate as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertView {
+    pub label: String,
+    pub serial: String,
+    /// Unix seconds.
+    pub not_after: i64,
+    /// `ok`, `soon` (< 30 days) or `expired`, decided on the server so the page renders the
+    /// same before and after hydration.
+    pub expiry: String,
+}
+
+/// One channel row of the list. `problem` is set when a live channel cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub name: String,
+    pub provider: String,
+    pub mode: String,
+    pub disabled: bool,
+    pub key_mode: String,
+    pub account: String,
+    pub fingerprints: Vec<(String, String)>,
+    pub certificates: Vec<CertView>,
+    pub problem: Option<String>,
+    pub notify_url: String,
+    /// Stripe: fingerprints of the accepted webhook secrets, newest first.
+    pub webhook_secrets: Vec<String>,
+    /// WeChat Pay: `(serial, fingerprint)` of merchant keys replaced by a rotation.
+    pub previous_merchant_keys: Vec<(String, String)>,
+    /// WeChat Pay: the current merchant key's serial.
+    pub merchant_serial: String,
+}
+
+/// The non-secret fields of the add/edit form. Also what survives a failed save (kept in
+/// the session for one page view), so the admin does not retype them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelForm {
+    pub provider: String,
+    pub name: String,
+    /// Alipay gateway URL, WeChat Pay base URL or Stripe API base.
+    pub gateway: String,
+    pub app_id: String,
+    pub alipay_public_key: String,
+    pub app_cert: String,
+    pub alipay_cert: String,
+    pub alipay_root_cert: String,
+    pub mchid: String,
+    pub appid: String,
+    pub merchant_serial: String,
+    pub public_key_id: String,
+    pub public_key: String,
+    /// WeChat Pay platform certificates, as PEM blocks one after the other.
+    pub platform_certificates: String,
+    pub download_certificates: bool,
+    pub success_url: String,
+}
+
+/// Session key of the form kept after a failed save.
+pub const DRAFT_KEY: &str = "credentials_draft";
+
+#[server(prefix = "/rpc", endpoint = "list_channels")]
+pub async fn list_channels() -> Result<Vec<ChannelView>, ServerFnError> {
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::ManageCredentials).await?;
+    let registry = caller.payments.channels().clone();
+    let rows = caller
+        .store
+        .channels()
+        .await
+        .map_err(crate::guard::internal)?;
+    let now = paydesk_core::time::now_ms() / 1000;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(ssr::view(&registry, row, now).await);
+    }
+    Ok(out)
+}
+
+/// The edit form of a live channel, pre-filled with its non-secret settings (or with the
+/// draft of a failed save). `name` empty: a new channel of `provider`.
+#[server(prefix = "/rpc", endpoint = "load_channel_form")]
+pub async fn load_channel_form(
+    provider: String,
+    name: String,
+) -> Result<ChannelForm, ServerFnError> {
+    use axum::http::StatusCode;
+    use paydesk_core::role::Capability;
+    let caller = crate::guard::require(Capability::ManageCredentials).await?;
+    let auth = crate::guard::auth_session().await?;
+    let draft: Option<ChannelForm> = auth.session.remove(DRAFT_KEY).await.unwrap_or_default();
+    // The draft of a failed save of this same form wins over the stored settings.
+    let same_form = |d: &ChannelForm| {
+        if name.is_empty() {
+            d.provider == provider
+        } else {
+            d.name == name
+        }
+    };
+    if let Some(d) = draft.filter(same_form) {
+        return Ok(d);
+    }
+    if name.is_empty() {
+        return Ok(ssr::blank(
+            &provider,
+            caller.payments.channels().public_url(),
+        ));
+    }
+    match caller.payments.channels().live_config(&name).await {
+        Ok(Some(live)) => Ok(ssr::form_of(&name, &live)),
+        Ok(None) => Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found")),
+        Err(paydesk_core::channel::ChannelError::NotFound(_)) => {
+            Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found"))
+        }
+        Err(e) => Err(crate::guard::internal(e)),
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::{CertView, ChannelForm, ChannelView, EXPIRY_WARNING_DAYS};
+    use paydesk_core::channel::{ChannelRegistry, LiveChannel, config::secret_fingerprint};
+    use paydesk_core::store::ChannelRow;
+
+    fn expiry(not_after: i64, now: i64) -> &'static str {
+        if not_after <= now {
+            "expired"
+        } else if not_after - now < EXPIRY_WARNING_DAYS * 86_400 {
+            "soon"
+        } else {
+            "ok"
+        }
+    }
+
+    pub async fn view(registry: &ChannelRegistry, row: ChannelRow, now: i64) -> ChannelView {
+        let kind = paydesk_core::channel::parse_provider(&row.provider);
+        let mut v = ChannelView {
+            notify_url: kind
+                .map(|k| registry.notify_url(k, &row.name))
+                .unwrap_or_default(),
+            name: row.name.clone(),
+            provider: row.provider.clone(),
+            mode: row.mode.clone(),
+            disabled: row.disabled_at.is_some(),
+            key_mode: String::new(),
+            account: String::new(),
+            fingerprints: Vec::new(),
+            certificates: Vec::new(),
+            problem: None,
+            webhook_secrets: Vec::new(),
+            previous_merchant_keys: Vec::new(),
+            merchant_serial: String::new(),
+        };
+        let live = match registry.live_config(&row.name).await {
+            Ok(Some(live)) => live,
+            Ok(None) => return v,
+            Err(e) => {
+                tracing::error!(channel = %row.name, error = %e, "channel unreadable");
+                v.problem = Some("unreadable".into());
+                return v;
+            }
+        };
+        match live.validate() {
+            Ok(s) => {
+                v.key_mode = s.key_mode;
+                v.account = s.account;
+                v.fingerprints = s.fingerprints;
+                v.certificates = s
+                    .certificates
+                    .into_iter()
+                    .map(|(label, serial, not_after)| CertView {
+                        expiry: expiry(not_after, now).to_string(),
+                        label,
+                        serial,
+                        not_after,
+                    })
+                    .collect();
+            }
+            Err(p) => v.problem = Some(p.field.to_string()),
+        }
+        match &live {
+            LiveChannel::Stripe(_, k) => {
+                v.webhook_secrets = k.webhook_secrets().map(secret_fingerprint).collect();
+            }
+            LiveChannel::Wechatpay(s, _) => {
+                v.merchant_serial = s.merchant_serial.clone();
+                v.previous_merchant_keys = s
+                    .previous_merchant_keys
+                    .iter()
+                    .map(|p| (p.serial.clone(), p.fingerprint.clone()))
+                    .collect();
+            }
+            LiveChannel::Alipay(..) => {}
+        }
+        v
+    }
+
+    /// Defaults for a new channel: the production gateway (the admin may point it at the
+    /// built-in sandbox instead).
+    pub fn blank(provider: &str, public_url: &str) -> ChannelForm {
+        use paydesk_core::provider::{alipay, stripe, wechatpay};
+        let gateway = match provider {
+            "alipay" => alipay::PRODUCTION_GATEWAY,
+            "wechatpay" => wechatpay::PRODUCTION_BASE_URL,
+            _ => stripe::PRODUCTION_API_BASE,
+        };
+        ChannelForm {
+            provider: provider.to_string(),
+            gateway: gateway.to_string(),
+            success_url: format!("{public_url}/"),
+            ..ChannelForm::default()
+        }
+    }
+
+    pub fn form_of(name: &str, live: &LiveChannel) -> ChannelForm {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let mut f = ChannelForm {
+            provider: live.provider().as_str().to_string(),
+            name: name.to_string(),
+            ..ChannelForm::default()
+        };
+        match live {
+            LiveChannel::Alipay(s, _) => {
+                f.gateway = s.gateway_url.clone();
+                f.app_id = s.app_id.clone();
+                f.alipay_public_key = opt(&s.alipay_public_key);
+                f.app_cert = opt(&s.app_cert);
+                f.alipay_cert = opt(&s.alipay_cert);
+                f.alipay_root_cert = opt(&s.alipay_root_cert);
+            }
+            LiveChannel::Wechatpay(s, _) => {
+                f.gateway = s.base_url.clone();
+                f.mchid = s.mchid.clone();
+                f.appid = s.appid.clone();
+                f.merchant_serial = s.merchant_serial.clone();
+                f.public_key_id = opt(&s.public_key_id);
+                f.public_key = opt(&s.public_key);
+                f.platform_certificates = s.platform_certificates.join("\n");
+                f.download_certificates = s.download_certificates;
+            }
+            LiveChannel::Stripe(s, _) => {
+                f.gateway = s.api_base.clone();
+                f.success_url = s.success_url.clone();
+            }
+        }
+        f
+    }
+}

@@ -1,12 +1,83 @@
-use crate::pages::section::{ComingSoon, Section};
+//! `/credentials` (admin): the channel list with key fingerprints and certificate expiry,
+//! enable/disable and test connection; `?add=<provider>` the form for a new live channel;
+//! `?edit=<name>` the edit form and the key-rotation panels of one channel.
+//!
+//! Every change is a plain form post to `/credentials/…` that redirects back here with
+//! `?ok=` / `?error=` / `?tested=`, so the page works the same with and without JavaScript.
+
+mod form;
+mod list;
+mod rotate;
+
+use crate::components::layout::use_t;
+use crate::pages::section::Section;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use paydesk_core::role::Capability;
 
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
     view! {
         <Section title=|t| t.nav_credentials intro=|t| t.page_credentials_intro cap=Capability::ManageCredentials>
-            <ComingSoon />
+            <Body />
         </Section>
+    }
+}
+
+#[component]
+fn Body() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        let (add, edit) = query.with(|q| (q.get("add"), q.get("edit")));
+        view! {
+            <Notices />
+            {match (add, edit) {
+                (Some(provider), _) => view! { <form::ChannelFormView provider name=String::new() /> }.into_any(),
+                (None, Some(name)) => view! {
+                    <form::ChannelFormView provider=String::new() name=name.clone() />
+                    <rotate::RotationPanels name />
+                }.into_any(),
+                (None, None) => view! { <list::ChannelList /> }.into_any(),
+            }}
+        }
+    }
+}
+
+/// The outcome of the last post, from the query string.
+#[component]
+fn Notices() -> impl IntoView {
+    let t = use_t();
+    let c = t.credentials;
+    let query = use_query_map();
+    move || {
+        query.with(|q| {
+            let channel = q.get("channel").unwrap_or_default();
+            let ok = q.get("ok").map(|code| match code.as_str() {
+                "channel_created" => (c.ok_created)(&channel),
+                "channel_updated" => (c.ok_updated)(&channel),
+                "channel_enabled" => (c.ok_enabled)(&channel),
+                "channel_disabled" => (c.ok_disabled)(&channel),
+                _ => c.ok_rotated.to_string(),
+            });
+            let error = q.get("error").map(|code| match code.as_str() {
+                "invalid" => (c.err_invalid)(c.field(&q.get("field").unwrap_or_default())),
+                "name_taken" => c.err_name_taken.to_string(),
+                "bad_form" => c.err_bad_form.to_string(),
+                other => t.error(other),
+            });
+            let tested = q.get("tested").map(|verdict| {
+                let class = if verdict == "ok" { "notice ok" } else { "notice warn" };
+                view! {
+                    <p class=class role="status" id="test-result" data-verdict=verdict.clone()>
+                        <strong>{(c.tested)(&channel)}</strong> " " {c.verdict(&verdict)}
+                    </p>
+                }
+            });
+            view! {
+                {ok.map(|m| view! { <p class="notice ok" role="status" id="cred-ok">{m}</p> })}
+                {error.map(|m| view! { <p class="notice error" role="alert" id="cred-error">{m}</p> })}
+                {tested}
+            }
+        })
     }
 }

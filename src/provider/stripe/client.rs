@@ -342,13 +342,11 @@ impl Provider for StripeClient {
     ) -> Result<NotifyEvent, ProviderError> {
         let sig = header_str(headers, webhook::HEADER)
             .ok_or(VerifyError::MissingHeader("Stripe-Signature"))?;
-        webhook::verify(
-            sig,
-            body,
-            self.cfg.webhook_secret.expose(),
-            now,
-            webhook::DEFAULT_TOLERANCE_SECS,
-        )?;
+        let secrets: Vec<&str> = std::iter::once(&self.cfg.webhook_secret)
+            .chain(&self.cfg.previous_webhook_secrets)
+            .map(|s| s.expose())
+            .collect();
+        webhook::verify_any(sig, body, &secrets, now, webhook::DEFAULT_TOLERANCE_SECS)?;
         webhook::parse_event(body)
     }
 

@@ -22,6 +22,9 @@ pub struct StripeConfig {
     pub secret_key: SecretString,
     /// The endpoint's `whsec_…` signing secret, used whole as the HMAC key.
     pub webhook_secret: SecretString,
+    /// Older signing secrets still accepted while a rotation overlaps (Stripe keeps a
+    /// rolled secret valid for a while); events signed with any of them verify.
+    pub previous_webhook_secrets: Vec<SecretString>,
     /// [`PRODUCTION_API_BASE`] or our sandbox (`{base}/sandbox/stripe`); `/v1/…` is appended.
     pub api_base: String,
     /// Where Checkout sends the payer after paying (required by Stripe).

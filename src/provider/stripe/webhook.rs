@@ -37,6 +37,18 @@ pub fn verify(
     now: i64,
     tolerance: i64,
 ) -> Result<(), VerifyError> {
+    verify_any(header, payload, &[secret], now, tolerance)
+}
+
+/// Like [`verify`], with several signing secrets accepted at once: while a webhook secret
+/// is being rotated, events signed with the old or the new secret must both pass.
+pub fn verify_any(
+    header: &str,
+    payload: &[u8],
+    secrets: &[&str],
+    now: i64,
+    tolerance: i64,
+) -> Result<(), VerifyError> {
     let mut t: Option<i64> = None;
     let mut v1: Vec<&str> = Vec::new();
     for item in header.split(',') {
@@ -61,12 +73,13 @@ pub fn verify(
     if (now - t).abs() > tolerance {
         return Err(VerifyError::StaleTimestamp);
     }
-    let expected = expected_signature(secret, t, payload);
-    // Check every candidate without early exit on the comparison itself.
+    let candidates: Vec<Vec<u8>> = v1.iter().filter_map(|c| hex::decode(c).ok()).collect();
+    // Check every (secret, candidate) pair without early exit on the comparison itself.
     let mut ok = false;
-    for cand in v1 {
-        if let Ok(bytes) = hex::decode(cand) {
-            ok |= ct_eq(&bytes, &expected);
+    for secret in secrets {
+        let expected = expected_signature(secret, t, payload);
+        for bytes in &candidates {
+            ok |= ct_eq(bytes, &expected);
         }
     }
     if ok {

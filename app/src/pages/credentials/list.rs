@@ -1,0 +1,168 @@
+//! The channel list: provider, mode, state, fingerprints, certificates with expiry badges,
+//! and the per-channel buttons (plain forms).
+
+use crate::api::credentials::{CertView, ChannelView, list_channels};
+use crate::components::format::time_ms;
+use crate::components::layout::use_t;
+use crate::i18n::Messages;
+use crate::pages::section::error_code;
+use leptos::prelude::*;
+
+pub fn provider_name(t: &Messages, provider: &str) -> &'static str {
+    match provider {
+        "alipay" => t.provider_alipay,
+        "wechatpay" => t.provider_wechatpay,
+        _ => t.provider_stripe,
+    }
+}
+
+/// The date part of an expiry (UTC+8, the providers' clock).
+pub fn date(unix: i64) -> String {
+    time_ms(unix * 1000, 480)
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[component]
+pub fn ChannelList() -> impl IntoView {
+    let t = use_t();
+    let channels = Resource::new(|| (), |_| list_channels());
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match channels.await {
+                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Ok(rows) => view! { <Table rows /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Table(rows: Vec<ChannelView>) -> impl IntoView {
+    let t = use_t();
+    let c = t.credentials;
+    let has_live = rows.iter().any(|r| r.mode == "live");
+    view! {
+        <h2>{c.channels}</h2>
+        <div class="table-wrap">
+            <table class="data" id="channels-table">
+                <thead>
+                    <tr>
+                        <th>{c.col_name}</th>
+                        <th>{c.col_provider}</th>
+                        <th>{c.col_mode}</th>
+                        <th>{c.col_status}</th>
+                        <th>{c.col_keys}</th>
+                        <th>{c.col_certificates}</th>
+                        <th>{c.col_actions}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows.into_iter().map(|r| view! { <Row r /> }).collect_view()}</tbody>
+            </table>
+        </div>
+        {(!has_live).then(|| view! { <p class="empty" id="no-live">{c.no_live}</p> })}
+        <div class="actions" id="add-channel">
+            {["alipay", "wechatpay", "stripe"]
+                .into_iter()
+                .map(|p| {
+                    view! {
+                        <a class="button" href=format!("/credentials?add={p}")>
+                            {(c.add_channel)(provider_name(t, p))}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Row(r: ChannelView) -> impl IntoView {
+    let t = use_t();
+    let c = t.credentials;
+    let live = r.mode == "live";
+    let mode = if live {
+        t.common.live
+    } else {
+        t.common.sandbox
+    };
+    let keys = if !live {
+        view! { <span class="muted">{c.sandbox_keys}</span> }.into_any()
+    } else if let Some(field) = &r.problem {
+        view! { <span class="status failed">{(c.misconfigured)(c.field(field))}</span> }.into_any()
+    } else {
+        view! {
+            <ul class="cred-keys">
+                {r.fingerprints
+                    .iter()
+                    .map(|(label, fp)| view! { <li>{c.label(label)} ": " <span class="mono">{fp.clone()}</span></li> })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let certs = r
+        .certificates
+        .into_iter()
+        .map(|cert| view! { <Cert cert /> })
+        .collect_view();
+    let name = r.name.clone();
+    let (toggle_label, enable) = if r.disabled {
+        (c.enable, "1")
+    } else {
+        (c.disable, "0")
+    };
+    view! {
+        <tr data-channel=r.name.clone()>
+            <td>
+                <strong>{r.name.clone()}</strong>
+                {(!r.account.is_empty()).then(|| view! { <div class="muted mono">{r.account.clone()}</div> })}
+            </td>
+            <td>{provider_name(t, &r.provider)}</td>
+            <td><span class=format!("badge mode-{}", r.mode)>{mode}</span></td>
+            <td>
+                <span class=if r.disabled { "status closed" } else { "status paid" }>
+                    {if r.disabled { c.disabled } else { c.enabled }}
+                </span>
+            </td>
+            <td>{keys}</td>
+            <td><ul class="cred-certs">{certs}</ul></td>
+            <td>
+                <div class="actions">
+                    <form method="post" action="/credentials/toggle">
+                        <input type="hidden" name="name" value=name.clone() />
+                        <input type="hidden" name="enable" value=enable />
+                        <button type="submit" class=if r.disabled { "" } else { "danger" }>{toggle_label}</button>
+                    </form>
+                    <form method="post" action="/credentials/test">
+                        <input type="hidden" name="name" value=name.clone() />
+                        <button type="submit" class="test-connection">{c.test_connection}</button>
+                    </form>
+                    {live.then(|| view! {
+                        <a class="button" href=format!("/credentials?edit={name}")>{c.edit}</a>
+                    })}
+                </div>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn Cert(cert: CertView) -> impl IntoView {
+    let c = use_t().credentials;
+    let badge = match cert.expiry.as_str() {
+        "expired" => Some(view! { <span class="status failed cert-expired">{c.expired}</span> }),
+        "soon" => Some(view! { <span class="status pending cert-soon">{c.expiring_soon}</span> }),
+        _ => None,
+    };
+    view! {
+        <li>
+            {c.label(&cert.label)} " " <span class="mono">{cert.serial}</span> " "
+            <span class="muted">{(c.expires)(&date(cert.not_after))}</span> " " {badge}
+        </li>
+    }
+}

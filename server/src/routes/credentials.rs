@@ -1,0 +1,465 @@
+//! POST `/credentials/…`: the changes an admin makes on the credentials page. Plain form
+//! posts (key files as `multipart/form-data`) that redirect back with `?ok=` / `?error=`
+//! codes, so they work without JavaScript. Reading is done by the page's server functions.
+//!
+//! Secrets are read from the form, sealed into the channel row and never echoed: a failed
+//! save keeps only the non-secret fields (in the session, for the next page view).
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use paydesk_app::api::credentials::{ChannelForm, DRAFT_KEY};
+use paydesk_core::auth::AuthSession;
+use paydesk_core::channel::config::{
+    AlipaySecrets, AlipaySettings, ConfigProblem, StripeSecrets, StripeSettings, WechatPaySecrets,
+    WechatPaySettings,
+};
+use paydesk_core::channel::{ChannelError, LiveChannel, RotateError, Rotation, valid_name};
+use paydesk_core::role::Capability;
+use paydesk_core::store::{StoreError, User};
+use serde::Deserialize;
+
+use crate::startup::AppState;
+
+/// The signed-in admin, or the refusal (401 nobody signed in, 403 wrong role).
+fn admin(auth: &AuthSession) -> Result<User, Refused> {
+    match &auth.user {
+        None => Err(Refused(StatusCode::UNAUTHORIZED, "sign in first")),
+        Some(u) if !u.role.can(Capability::ManageCredentials) => {
+            tracing::warn!(user = %u.username, "refused: credentials need an admin");
+            Err(Refused(StatusCode::FORBIDDEN, "admins only"))
+        }
+        Some(u) => Ok(u.clone()),
+    }
+}
+
+/// A refused request: status and a short plain-text reason.
+struct Refused(StatusCode, &'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn back(query: &str) -> Response {
+    Redirect::to(&format!("/credentials?{query}")).into_response()
+}
+
+async fn audit(state: &AppState, user: &User, action: &str, target: &str, detail: &str) {
+    if let Err(e) = state
+        .store
+        .audit(&user.username, action, target, detail)
+        .await
+    {
+        tracing::error!(error = %e, "audit write failed");
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    name: String,
+    #[serde(default)]
+    enable: String,
+}
+
+/// POST /credentials/toggle (`name`, `enable=1|0`).
+pub async fn toggle(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Form(form): Form<NameForm>,
+) -> Response {
+    let user = match admin(&auth) {
+        Ok(u) => u,
+        Err(r) => return r.into_response(),
+    };
+    let disable = form.enable != "1";
+    match state.store.set_channel_disabled(&form.name, disable).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return back("error=not_found"),
+        Err(e) => {
+            tracing::error!(error = %e, "channel toggle failed");
+            return back("error=internal");
+        }
+    }
+    let action = if disable {
+        "channel_disabled"
+    } else {
+        "channel_enabled"
+    };
+    audit(&state, &user, action, &form.name, "").await;
+    back(&format!("ok={action}&channel={}", enc(&form.name)))
+}
+
+/// POST /credentials/test (`name`): the connection test; the verdict comes back in the URL.
+pub async fn test(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Form(form): Form<NameForm>,
+) -> Response {
+    let user = match admin(&auth) {
+        Ok(u) => u,
+        Err(r) => return r.into_response(),
+    };
+    match state.payments.channels().test_connection(&form.name).await {
+        Ok(verdict) => {
+            audit(
+                &state,
+                &user,
+                "channel_tested",
+                &form.name,
+                verdict.as_str(),
+            )
+            .await;
+            back(&format!(
+                "channel={}&tested={}",
+                enc(&form.name),
+                verdict.as_str()
+            ))
+        }
+        Err(ChannelError::NotFound(_)) => back("error=not_found"),
+        Err(e) => {
+            tracing::error!(error = %e, "connection test failed");
+            back("error=internal")
+        }
+    }
+}
+
+/// The text fields of a multipart form. A file input `<field>_file` wins over the pasted
+/// text of `<field>` when a file was chosen.
+struct Fields(HashMap<String, String>);
+
+impl Fields {
+    /// On failure, the query string to send the browser back with.
+    async fn read(mut m: Multipart) -> Result<Fields, String> {
+        let mut map = HashMap::new();
+        loop {
+            let field = match m.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::info!(error = %e, "unreadable credentials form");
+                    return Err("error=bad_form".into());
+                }
+            };
+            let Some(name) = field.name().map(str::to_string) else {
+                continue;
+            };
+            let bytes = match field.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::info!(error = %e, "unreadable credentials form");
+                    return Err("error=bad_form".into());
+                }
+            };
+            // Key files are text (PEM); anything else cannot be a key we accept.
+            let Ok(text) = String::from_utf8(bytes.to_vec()) else {
+                return Err(format!("error=invalid&field={}", enc(&name)));
+            };
+            map.insert(name, text);
+        }
+        Ok(Fields(map))
+    }
+
+    fn get(&self, field: &str) -> String {
+        let file = self
+            .0
+            .get(&format!("{field}_file"))
+            .map(|s| s.trim())
+            .unwrap_or("");
+        if !file.is_empty() {
+            return file.to_string();
+        }
+        self.0
+            .get(field)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    fn form(&self) -> ChannelForm {
+        ChannelForm {
+            provider: self.get("provider"),
+            name: self.get("name"),
+            gateway: self.get("gateway"),
+            app_id: self.get("app_id"),
+            alipay_public_key: self.get("alipay_public_key"),
+            app_cert: self.get("app_cert"),
+            alipay_cert: self.get("alipay_cert"),
+            alipay_root_cert: self.get("alipay_root_cert"),
+            mchid: self.get("mchid"),
+            appid: self.get("appid"),
+            merchant_serial: self.get("merchant_serial"),
+            public_key_id: self.get("public_key_id"),
+            public_key: self.get("public_key"),
+            platform_certificates: self.get("platform_certificates"),
+            download_certificates: !self.get("download_certificates").is_empty(),
+            success_url: self.get("success_url"),
+        }
+    }
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+fn bad(field: &'static str, problem: &str) -> ConfigProblem {
+    ConfigProblem {
+        field,
+        problem: problem.to_string(),
+    }
+}
+
+/// A pasted secret, or (when editing and left empty) the stored one.
+fn secret(
+    fields: &Fields,
+    field: &'static str,
+    stored: Option<&str>,
+) -> Result<String, ConfigProblem> {
+    let v = fields.get(field);
+    if !v.is_empty() {
+        return Ok(v);
+    }
+    stored
+        .map(str::to_string)
+        .ok_or_else(|| bad(field, "is required"))
+}
+
+/// PEM certificates pasted one after the other.
+fn split_certificates(text: &str) -> Vec<String> {
+    const END: &str = "-----END CERTIFICATE-----";
+    text.split_inclusive(END)
+        .map(str::trim)
+        .filter(|p| p.contains("-----BEGIN"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The channel the form describes; secrets left empty keep the stored ones (`existing`).
+fn live_of(
+    f: &ChannelForm,
+    fields: &Fields,
+    existing: Option<&LiveChannel>,
+) -> Result<LiveChannel, ConfigProblem> {
+    Ok(match (f.provider.as_str(), existing) {
+        ("alipay", old) => {
+            let (old, previous_alipay_certs) = match old {
+                Some(LiveChannel::Alipay(s, k)) => (
+                    Some(k.app_private_key.as_str()),
+                    s.previous_alipay_certs.clone(),
+                ),
+                _ => (None, Vec::new()),
+            };
+            LiveChannel::Alipay(
+                AlipaySettings {
+                    app_id: f.app_id.clone(),
+                    gateway_url: f.gateway.clone(),
+                    alipay_public_key: opt(&f.alipay_public_key),
+                    app_cert: opt(&f.app_cert),
+                    alipay_cert: opt(&f.alipay_cert),
+                    alipay_root_cert: opt(&f.alipay_root_cert),
+                    previous_alipay_certs,
+                },
+                AlipaySecrets {
+                    app_private_key: secret(fields, "app_private_key", old)?,
+                },
+            )
+        }
+        ("wechatpay", old) => {
+            let (old_key, old_v3, previous) = match old {
+                Some(LiveChannel::Wechatpay(s, k)) => (
+                    Some(k.merchant_private_key.as_str()),
+                    Some(k.apiv3_key.as_str()),
+                    s.previous_merchant_keys.clone(),
+                ),
+                _ => (None, None, Vec::new()),
+            };
+            LiveChannel::Wechatpay(
+                WechatPaySettings {
+                    mchid: f.mchid.clone(),
+                    appid: f.appid.clone(),
+                    merchant_serial: f.merchant_serial.clone(),
+                    base_url: f.gateway.clone(),
+                    public_key_id: opt(&f.public_key_id),
+                    public_key: opt(&f.public_key),
+                    platform_certificates: split_certificates(&f.platform_certificates),
+                    download_certificates: f.download_certificates,
+                    previous_merchant_keys: previous,
+                },
+                WechatPaySecrets {
+                    merchant_private_key: secret(fields, "merchant_private_key", old_key)?,
+                    apiv3_key: secret(fields, "apiv3_key", old_v3)?,
+                },
+            )
+        }
+        ("stripe", old) => {
+            let (old_sk, old_wh, previous) = match old {
+                Some(LiveChannel::Stripe(_, k)) => (
+                    Some(k.secret_key.as_str()),
+                    Some(k.webhook_secret.as_str()),
+                    k.previous_webhook_secrets.clone(),
+                ),
+                _ => (None, None, Vec::new()),
+            };
+            LiveChannel::Stripe(
+                StripeSettings {
+                    api_base: f.gateway.clone(),
+                    success_url: f.success_url.clone(),
+                },
+                StripeSecrets {
+                    secret_key: secret(fields, "secret_key", old_sk)?,
+                    webhook_secret: secret(fields, "webhook_secret", old_wh)?,
+                    previous_webhook_secrets: previous,
+                },
+            )
+        }
+        _ => return Err(bad("provider", "choose Alipay, WeChat Pay or Stripe")),
+    })
+}
+
+/// Back to the form with the non-secret input kept and the field named.
+async fn refuse(auth: &AuthSession, form: &ChannelForm, editing: bool, field: &str) -> Response {
+    if let Err(e) = auth.session.insert(DRAFT_KEY, form).await {
+        tracing::error!(error = %e, "could not keep the form draft");
+    }
+    let target = if editing {
+        format!("edit={}", enc(&form.name))
+    } else {
+        format!("add={}", enc(&form.provider))
+    };
+    back(&format!("{target}&error=invalid&field={}", enc(field)))
+}
+
+/// POST /credentials/save (multipart): adds a live channel, or with `editing=1` replaces
+/// the settings of an existing one. Validated by `LiveChannel::validate` before storing.
+pub async fn save(State(state): State<AppState>, auth: AuthSession, m: Multipart) -> Response {
+    let user = match admin(&auth) {
+        Ok(u) => u,
+        Err(r) => return r.into_response(),
+    };
+    let fields = match Fields::read(m).await {
+        Ok(f) => f,
+        Err(query) => return back(&query),
+    };
+    let editing = fields.get("editing") == "1";
+    let form = fields.form();
+    let registry = state.payments.channels();
+    if !valid_name(&form.name) {
+        return refuse(&auth, &form, editing, "name").await;
+    }
+    let existing = if editing {
+        match registry.live_config(&form.name).await {
+            Ok(Some(l)) => Some(l),
+            Ok(None) | Err(ChannelError::NotFound(_)) => return back("error=not_found"),
+            Err(e) => {
+                tracing::error!(error = %e, "channel unreadable");
+                return back("error=internal");
+            }
+        }
+    } else {
+        None
+    };
+    let live = match live_of(&form, &fields, existing.as_ref()) {
+        Ok(l) => l,
+        Err(p) => return refuse(&auth, &form, editing, p.field).await,
+    };
+    let summary = match live.validate() {
+        Ok(s) => s,
+        Err(p) => return refuse(&auth, &form, editing, p.field).await,
+    };
+    let stored = if editing {
+        registry.update_live(&form.name, &live).await.map(|_| ())
+    } else {
+        registry.add_live(&form.name, &live).await.map(|_| ())
+    };
+    match stored {
+        Ok(()) => {}
+        Err(ChannelError::Store(StoreError::Conflict)) => {
+            if let Err(e) = auth.session.insert(DRAFT_KEY, &form).await {
+                tracing::error!(error = %e, "could not keep the form draft");
+            }
+            return back(&format!(
+                "add={}&error=name_taken&field=name",
+                enc(&form.provider)
+            ));
+        }
+        Err(ChannelError::Config { .. }) => {
+            return refuse(&auth, &form, editing, "name").await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "channel save failed");
+            return back("error=internal");
+        }
+    }
+    let action = if editing {
+        "channel_updated"
+    } else {
+        "channel_created"
+    };
+    audit(&state, &user, action, &form.name, &summary.key_mode).await;
+    back(&format!("ok={action}&channel={}", enc(&form.name)))
+}
+
+/// The rotation step a rotate form asks for (`step` names it).
+fn step_of(fields: &Fields) -> Option<Rotation> {
+    let value = fields.get("value");
+    Some(match fields.get("step").as_str() {
+        "add_webhook_secret" => Rotation::AddWebhookSecret(value),
+        "retire_webhook_secret" => Rotation::RetireWebhookSecret(value),
+        "add_platform_certificate" => Rotation::AddPlatformCertificate(value),
+        "retire_platform_certificate" => Rotation::RetirePlatformCertificate(value),
+        "set_public_key" => Rotation::SetPublicKey {
+            id: fields.get("key_id"),
+            pem: value,
+        },
+        "rotate_merchant_key" => Rotation::RotateMerchantKey {
+            serial: fields.get("serial"),
+            private_key: value,
+        },
+        "retire_merchant_key" => Rotation::RetireMerchantKey(value),
+        "add_alipay_certificate" => Rotation::AddAlipayCertificate {
+            cert: value,
+            root: Some(fields.get("root")),
+        },
+        "retire_alipay_certificate" => Rotation::RetireAlipayCertificate(value),
+        _ => return None,
+    })
+}
+
+/// POST /credentials/rotate (multipart: `name`, `step`, `value` or `value_file`, …).
+pub async fn rotate(State(state): State<AppState>, auth: AuthSession, m: Multipart) -> Response {
+    let user = match admin(&auth) {
+        Ok(u) => u,
+        Err(r) => return r.into_response(),
+    };
+    let fields = match Fields::read(m).await {
+        Ok(f) => f,
+        Err(query) => return back(&query),
+    };
+    let name = fields.get("name");
+    let Some(step) = step_of(&fields) else {
+        return back("error=bad_form");
+    };
+    let action = step.action();
+    let edit = format!("edit={}", enc(&name));
+    match state.payments.channels().rotate(&name, step).await {
+        Ok(detail) => {
+            audit(&state, &user, action, &name, &detail).await;
+            back(&format!("{edit}&ok={action}"))
+        }
+        Err(RotateError::Problem(p)) => {
+            back(&format!("{edit}&error=invalid&field={}", enc(p.field)))
+        }
+        Err(RotateError::Channel(ChannelError::NotFound(_))) => back("error=not_found"),
+        Err(e) => {
+            tracing::error!(error = %e, "rotation failed");
+            back(&format!("{edit}&error=internal"))
+        }
+    }
+}
