@@ -145,7 +145,11 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(lang::switch))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
-        .merge(paydesk_app::api::users::key_route::routes(paydesk_app::Services { payments: state.payments.clone() }))
+        .merge(paydesk_app::api::users::key_route::routes(
+            paydesk_app::Services {
+                payments: state.payments.clone(),
+            },
+        ))
         .leptos_routes_with_context(
             &state,
             routes,

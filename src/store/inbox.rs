@@ -523,7 +523,11 @@ impl InboxEntry {
         let headers = map
             .into_iter()
             .map(|(k, v)| {
-                let v = if is_secret_name(&k) { MASK.to_string() } else { v };
+                let v = if is_secret_name(&k) {
+                    MASK.to_string()
+                } else {
+                    v
+                };
                 (k, v)
             })
             .collect();
@@ -586,7 +590,10 @@ mod mask_tests {
 
     #[test]
     fn form_bodies_are_masked_and_long_bodies_cut() {
-        let e = entry("{}", "out_trade_no=A1&sign=SECRETSIG&sign_type=RSA2&app_key=k");
+        let e = entry(
+            "{}",
+            "out_trade_no=A1&sign=SECRETSIG&sign_type=RSA2&app_key=k",
+        );
         let m = e.masked_payload();
         assert!(m.body.contains("out_trade_no=A1"));
         assert!(m.body.contains("sign=***"));

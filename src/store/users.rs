@@ -1,9 +1,9 @@
 use super::{Backend, Store, StoreError, new_id};
-use sqlx::{Any, Transaction};
 use crate::role::Role;
 use crate::time::now_ms;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 
 /// A dashboard user. `password_hash` is an argon2id PHC string; it never leaves the
 /// server and is kept out of `Debug`.
@@ -167,16 +167,17 @@ impl Store {
         } else {
             KEEPS_AN_ADMIN
         };
-        let sql = format!(
-            "UPDATE users SET role = $1, updated_at = $2 WHERE username = $3 AND {guard}"
-        );
+        let sql =
+            format!("UPDATE users SET role = $1, updated_at = $2 WHERE username = $3 AND {guard}");
         let done = sqlx::query(&sql)
             .bind(role.as_str())
             .bind(now_ms())
             .bind(username)
             .execute(&mut *tx)
             .await?;
-        let outcome = self.outcome(&mut tx, username, done.rows_affected()).await?;
+        let outcome = self
+            .outcome(&mut tx, username, done.rows_affected())
+            .await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -201,7 +202,9 @@ impl Store {
             .bind(username)
             .execute(&mut *tx)
             .await?;
-        let outcome = self.outcome(&mut tx, username, done.rows_affected()).await?;
+        let outcome = self
+            .outcome(&mut tx, username, done.rows_affected())
+            .await?;
         tx.commit().await?;
         Ok(outcome)
     }

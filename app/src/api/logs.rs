@@ -245,12 +245,13 @@ pub async fn list_notifications(
     use paydesk_core::role::Capability;
     use paydesk_core::store::MerchantNotificationFilter;
     let caller = crate::guard::require(Capability::ReadLogs).await?;
-    let status = match blank_to_none(status) {
-        None => None,
-        Some(s) => Some(s.parse().map_err(|_| {
-            crate::guard::deny(axum::http::StatusCode::BAD_REQUEST, "bad_filter")
-        })?),
-    };
+    let status =
+        match blank_to_none(status) {
+            None => None,
+            Some(s) => Some(s.parse().map_err(|_| {
+                crate::guard::deny(axum::http::StatusCode::BAD_REQUEST, "bad_filter")
+            })?),
+        };
     let rows = caller
         .store
         .merchant_notifications(&MerchantNotificationFilter {
@@ -310,7 +311,12 @@ pub async fn resend_notification(id: String) -> Result<(), ServerFnError> {
         Ok(()) => {
             caller
                 .store
-                .audit(&caller.user.username, "merchant_notification_resent", &id, "")
+                .audit(
+                    &caller.user.username,
+                    "merchant_notification_resent",
+                    &id,
+                    "",
+                )
                 .await
                 .map_err(crate::guard::internal)?;
             "ok=resent"

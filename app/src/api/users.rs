@@ -137,7 +137,13 @@ pub async fn set_user_role(username: String, role: String) -> Result<(), ServerF
         UserUpdate::LastAdmin => return done("error=last_admin"),
     }
     let from = before.map(Role::as_str).unwrap_or("?");
-    audit(&caller, "user_role_changed", &username, &format!("{from} -> {role}")).await?;
+    audit(
+        &caller,
+        "user_role_changed",
+        &username,
+        &format!("{from} -> {role}"),
+    )
+    .await?;
     done("ok=role_changed")
 }
 

@@ -71,7 +71,9 @@ fn older_link(q: &ParamsMap, before: &str) -> String {
 
 fn order_link(no: Option<String>, t: &'static Messages) -> AnyView {
     match no {
-        Some(no) => view! { <a href=format!("/orders/{no}") class="mono">{no.clone()}</a> }.into_any(),
+        Some(no) => {
+            view! { <a href=format!("/orders/{no}") class="mono">{no.clone()}</a> }.into_any()
+        }
         None => view! { <span class="muted">{t.common.none}</span> }.into_any(),
     }
 }
@@ -124,7 +126,12 @@ fn LogsBody() -> impl IntoView {
 }
 
 #[component]
-fn TextFilter(id: &'static str, name: &'static str, label: &'static str, value: Option<String>) -> impl IntoView {
+fn TextFilter(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    value: Option<String>,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>

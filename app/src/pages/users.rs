@@ -36,7 +36,11 @@ fn Notice() -> impl IntoView {
             return Some(view! { <p class="notice ok" role="status">{text}</p> }.into_any());
         }
         q.get("error").map(|c| {
-            let text = t.users.error(&c).map(str::to_string).unwrap_or_else(|| t.error(&c));
+            let text = t
+                .users
+                .error(&c)
+                .map(str::to_string)
+                .unwrap_or_else(|| t.error(&c));
             view! { <p class="notice error" role="alert">{text}</p> }.into_any()
         })
     }
@@ -196,7 +200,7 @@ fn UserLine(
             <td class="user-actions">
                 <ActionForm action=set_role attr:class="inline">
                     <input type="hidden" name="username" value=n1 />
-                    <label for=role_id.clone() class="visually-hidden">{t.users.change_role}</label>
+                    <label for=role_id.clone() class="sr-only">{t.users.change_role}</label>
                     <RoleSelect id=role_id selected=u.role t />
                     <button type="submit" name="change" disabled=is_me>{t.users.change_role}</button>
                 </ActionForm>
@@ -209,7 +213,7 @@ fn UserLine(
                 </ActionForm>
                 <ActionForm action=reset attr:class="inline">
                     <input type="hidden" name="username" value=n3 />
-                    <label for=pw_id.clone() class="visually-hidden">{t.users.new_password}</label>
+                    <label for=pw_id.clone() class="sr-only">{t.users.new_password}</label>
                     <input id=pw_id name="password" type="password" required minlength="10" maxlength="256"
                         autocomplete="new-password" placeholder=t.users.new_password />
                     <button type="submit">{t.users.reset_password}</button>
@@ -220,7 +224,11 @@ fn UserLine(
 }
 
 #[component]
-fn KeyLine(k: ApiKeyRow, t: &'static Messages, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn KeyLine(
+    k: ApiKeyRow,
+    t: &'static Messages,
+    revoke: ServerAction<RevokeApiKey>,
+) -> impl IntoView {
     let revoked = k.revoked_at.is_some();
     let form_name = k.name.clone();
     view! {

@@ -9,11 +9,11 @@
 use super::{CREATE_KEY_PATH, valid_key_name};
 use crate::guard::Services;
 use crate::i18n::{Lang, Messages};
+use axum::Router;
 use axum::extract::Form;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::post;
-use axum::Router;
 use leptos::prelude::*;
 use paydesk_core::auth::AuthSession;
 use paydesk_core::role::Capability;
@@ -40,7 +40,11 @@ pub fn routes<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S>
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
-    let get = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let get = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     Lang::negotiate(get(header::COOKIE), get(header::ACCEPT_LANGUAGE))
 }
 
@@ -109,7 +113,10 @@ async fn create(
     let mut resp = Html(body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     resp
 }
 
