@@ -153,6 +153,11 @@ pub fn app(state: AppState) -> Router {
         .route("/credentials/toggle", post(credentials::toggle))
         .route("/credentials/test", post(credentials::test))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
+        .merge(paydesk_app::api::users::key_route::routes(
+            paydesk_app::Services {
+                payments: state.payments.clone(),
+            },
+        ))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -46,6 +46,8 @@ impl std::fmt::Debug for NewApiKey {
 }
 
 const KEY_PREFIX: &str = "pdk_";
+/// How stale "last used" may be (ms).
+pub const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 const SIGNING_SECRET_PREFIX: &str = "pdsec_";
 
 /// `prefix` + 32 random bytes, base64url.
@@ -158,11 +160,23 @@ impl Store {
         let Some(info) = row.as_ref().map(info_from_row).transpose()? else {
             return Ok(None);
         };
-        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-            .bind(now_ms())
+        // At most one write per key per minute: "last used" is for people, and a busy
+        // merchant must not turn every API request into a row update.
+        let now = now_ms();
+        if info
+            .last_used_at
+            .is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS)
+        {
+            sqlx::query(
+                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 \
+                 AND (last_used_at IS NULL OR last_used_at <= $3)",
+            )
+            .bind(now)
             .bind(&info.id)
+            .bind(now - LAST_USED_RESOLUTION_MS)
             .execute(&self.pool)
             .await?;
+        }
         Ok(Some(info))
     }
 

@@ -5,6 +5,7 @@ use sqlx::Row;
 /// One line of the audit log: who (`actor`) did what (`action`) to what (`target`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    pub id: String,
     pub at: i64,
     pub actor: String,
     pub action: String,
@@ -32,17 +33,33 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` entries, newest first.
-    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    /// Entries matching `f`, newest first; pass the last entry's `cursor()` as
+    /// `f.before` for the next (older) page.
+    pub async fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        // Keyset paging on (at, id): ids break ties between entries of the same
+        // millisecond, so no entry is skipped or repeated across pages.
+        let (before_at, before_id) = match &f.before {
+            Some((at, id)) => (Some(*at), Some(id.as_str())),
+            None => (None, None),
+        };
         let rows = sqlx::query(
-            "SELECT at, actor, action, target, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1",
+            "SELECT id, at, actor, action, target, detail FROM audit_log \
+             WHERE ($1 IS NULL OR actor = $1) \
+               AND ($2 IS NULL OR action = $2) \
+               AND ($3 IS NULL OR at < $3 OR (at = $3 AND id < $4)) \
+             ORDER BY at DESC, id DESC LIMIT $5",
         )
-        .bind(limit)
+        .bind(f.actor.as_deref())
+        .bind(f.action.as_deref())
+        .bind(before_at)
+        .bind(before_id)
+        .bind(f.limit.clamp(1, 500))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEntry {
+                    id: r.try_get("id")?,
                     at: r.try_get("at")?,
                     actor: r.try_get("actor")?,
                     action: r.try_get("action")?,
@@ -51,5 +68,45 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Which audit entries to list. Empty filter = the newest of everyone.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Only entries older than this (`at`, `id`) position: [`AuditEntry::cursor`].
+    pub before: Option<(i64, String)>,
+    /// Clamped to 1..=500.
+    pub limit: i64,
+}
+
+impl AuditEntry {
+    /// This entry's position, for [`AuditFilter::before`].
+    pub fn cursor(&self) -> (i64, String) {
+        (self.at, self.id.clone())
     }
 }

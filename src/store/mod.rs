@@ -27,12 +27,15 @@ mod users;
 pub mod stats;
 
 pub use api_keys::{ApiKeyInfo, NewApiKey};
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditFilter};
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
 pub use gauges::Gauges;
 pub use idempotency::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
-pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
+pub use inbox::{
+    Applied, InboxEntry, InboxFilter, MaskedPayload, PAYLOAD_VIEW_BYTES, Verdict, event_kind,
+    is_secret_name,
+};
 pub use merchant_notifications::{
     ClaimedMerchantNotification, MerchantNotification, MerchantNotificationAttempt,
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
@@ -44,7 +47,7 @@ pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition}
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
 pub use sessions::StoredSession;
 pub use throttle::ThrottleState;
-pub use users::{NewUser, User};
+pub use users::{NewUser, User, UserUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

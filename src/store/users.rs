@@ -1,8 +1,9 @@
-use super::{Store, StoreError, new_id};
+use super::{Backend, Store, StoreError, new_id};
 use crate::role::Role;
 use crate::time::now_ms;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 
 /// A dashboard user. `password_hash` is an argon2id PHC string; it never leaves the
 /// server and is kept out of `Debug`.
@@ -135,5 +136,111 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+}
+
+/// The outcome of an admin's change to a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserUpdate {
+    Updated,
+    NoSuchUser,
+    /// Refused: the change would leave no active admin.
+    LastAdmin,
+}
+
+/// The condition that keeps at least one active admin: the row being changed is not an
+/// active admin, or another active admin exists. `$3` is the username.
+const KEEPS_AN_ADMIN: &str = "(role <> 'admin' OR disabled_at IS NOT NULL OR \
+     (SELECT COUNT(*) FROM users o WHERE o.role = 'admin' AND o.disabled_at IS NULL \
+      AND o.username <> $3) > 0)";
+
+impl Store {
+    /// Gives `username` a new role; refuses to demote the last active admin.
+    pub async fn change_user_role(
+        &self,
+        username: &str,
+        role: Role,
+    ) -> Result<UserUpdate, StoreError> {
+        let mut tx = self.admin_change().await?;
+        let guard = if role == Role::Admin {
+            "1 = 1"
+        } else {
+            KEEPS_AN_ADMIN
+        };
+        let sql =
+            format!("UPDATE users SET role = $1, updated_at = $2 WHERE username = $3 AND {guard}");
+        let done = sqlx::query(&sql)
+            .bind(role.as_str())
+            .bind(now_ms())
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        let outcome = self
+            .outcome(&mut tx, username, done.rows_affected())
+            .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Disables or enables `username`; refuses to disable the last active admin.
+    /// Disabling ends the user's sessions at their next request (see `auth::Backend`).
+    pub async fn change_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+    ) -> Result<UserUpdate, StoreError> {
+        let mut tx = self.admin_change().await?;
+        let now = now_ms();
+        let guard = if disabled { KEEPS_AN_ADMIN } else { "1 = 1" };
+        // Re-enabling keeps the original `disabled_at` semantics: NULL means active.
+        let sql = format!(
+            "UPDATE users SET disabled_at = $1, updated_at = $2 WHERE username = $3 AND {guard}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(disabled.then_some(now))
+            .bind(now)
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        let outcome = self
+            .outcome(&mut tx, username, done.rows_affected())
+            .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// A transaction for a change that must keep an active admin. On Postgres it first
+    /// locks the admin rows, so two admins demoting each other at once are serialised
+    /// (the second then sees the first's change). SQLite runs one writer at a time and the
+    /// guarded UPDATE is a single statement, so it needs no lock.
+    async fn admin_change(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE")
+                .fetch_all(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    async fn outcome(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        username: &str,
+        affected: u64,
+    ) -> Result<UserUpdate, StoreError> {
+        if affected > 0 {
+            return Ok(UserUpdate::Updated);
+        }
+        let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        Ok(if exists {
+            UserUpdate::LastAdmin
+        } else {
+            UserUpdate::NoSuchUser
+        })
     }
 }

@@ -13,6 +13,7 @@ use crate::i18n::Lang;
 use leptos::prelude::*;
 use paydesk_core::role::Role;
 use serde::{Deserialize, Serialize};
+pub use users::{UserRow, list_users};
 
 /// Who is signed in, and in which language the interface speaks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,14 +28,6 @@ pub struct UserView {
     pub role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    pub username: String,
-    pub role: Role,
-    pub disabled: bool,
-    pub created_at: i64,
-}
-
 /// Public: the login page needs the language too.
 #[server(prefix = "/rpc", endpoint = "session")]
 pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
@@ -45,24 +38,4 @@ pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
         role: u.role,
     });
     Ok(SessionInfo { lang, user })
-}
-
-#[server(prefix = "/rpc", endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
-    use paydesk_core::role::Capability;
-    let caller = crate::guard::require(Capability::ManageUsers).await?;
-    let users = caller
-        .store
-        .list_users()
-        .await
-        .map_err(crate::guard::internal)?;
-    Ok(users
-        .into_iter()
-        .map(|u| UserRow {
-            username: u.username,
-            role: u.role,
-            disabled: u.disabled,
-            created_at: u.created_at,
-        })
-        .collect())
 }

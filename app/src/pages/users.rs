@@ -1,45 +1,256 @@
-use crate::api::list_users;
+//! `/users`: people who can sign in, and merchant API keys (admin only).
+//!
+//! Every change is a form: `ActionForm`s posting to the server functions in
+//! `api::users` (which redirect back with `?ok=`/`?error=`), and a plain form for
+//! creating an API key (its result page shows the key once).
+
+use crate::api::users::{
+    ApiKeyRow, CREATE_KEY_PATH, CreateUser, ResetUserPassword, RevokeApiKey, SetUserDisabled,
+    SetUserRole, UserRow, list_api_keys, list_users,
+};
+use crate::components::format::time_ms;
 use crate::components::layout::use_session;
+use crate::i18n::Messages;
 use crate::pages::section::{Section, error_code};
 use leptos::prelude::*;
-use paydesk_core::role::Capability;
+use leptos_router::hooks::use_query_map;
+use paydesk_core::role::{Capability, Role};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     view! {
         <Section title=|t| t.nav_users intro=|t| t.page_users_intro cap=Capability::ManageUsers>
-            <UsersTable />
+            <UsersBody />
         </Section>
     }
 }
 
+/// The `?ok=` / `?error=` notice left by the last change.
 #[component]
-fn UsersTable() -> impl IntoView {
+fn Notice() -> impl IntoView {
     let t = use_session().lang.t();
-    let users = Resource::new(|| (), |_| list_users());
+    let query = use_query_map();
+    move || {
+        let q = query.get();
+        if let Some(text) = q.get("ok").and_then(|c| t.users.ok(&c)) {
+            return Some(view! { <p class="notice ok" role="status">{text}</p> }.into_any());
+        }
+        q.get("error").map(|c| {
+            let text = t
+                .users
+                .error(&c)
+                .map(str::to_string)
+                .unwrap_or_else(|| t.error(&c));
+            view! { <p class="notice error" role="alert">{text}</p> }.into_any()
+        })
+    }
+}
+
+#[component]
+fn UsersBody() -> impl IntoView {
+    let session = use_session();
+    let t = session.lang.t();
+    let me = session.user.map(|u| u.username).unwrap_or_default();
+    let query = use_query_map();
+    let create = ServerAction::<CreateUser>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let reset = ServerAction::<ResetUserPassword>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    // Reload after any change, and whenever the notice in the URL changes.
+    let changes = move || {
+        (
+            query.get(),
+            create.version().get(),
+            set_role.version().get(),
+            set_disabled.version().get(),
+            reset.version().get(),
+            revoke.version().get(),
+        )
+    };
+    let users = Resource::new(changes, |_| list_users());
+    let keys = Resource::new(changes, |_| list_api_keys());
+    let me = StoredValue::new(me);
     view! {
-        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="data" id="users-table">
-                            <thead>
-                                <tr><th>{t.col_username}</th><th>{t.col_role}</th><th>{t.col_status}</th></tr>
-                            </thead>
-                            <tbody>
-                                {rows.into_iter().map(|u| view! {
-                                    <tr>
-                                        <td>{u.username}</td>
-                                        <td><span class=format!("badge role-{}", u.role.as_str())>{t.role(u.role)}</span></td>
-                                        <td>{if u.disabled { t.status_disabled } else { t.status_active }}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Notice />
+        <section class="card" aria-labelledby="users-heading">
+            <h2 id="users-heading">{t.users.users_heading}</h2>
+            <ActionForm action=create attr:class="add-user" attr:id="add-user">
+                <h3>{t.users.add_user}</h3>
+                <div class="row">
+                    <div class="field">
+                        <label for="new-username">{t.users.new_username}</label>
+                        <input id="new-username" name="username" required maxlength="64" autocomplete="off" />
+                        <small class="muted">{t.users.username_hint}</small>
+                    </div>
+                    <div class="field">
+                        <label for="new-role">{t.users.role}</label>
+                        <RoleSelect id="new-role".to_string() selected=Role::Merchant t />
+                    </div>
+                    <div class="field">
+                        <label for="new-password">{t.users.initial_password}</label>
+                        <input id="new-password" name="password" type="password" required minlength="10" maxlength="256" autocomplete="new-password" />
+                        <small class="muted">{t.users.password_hint}</small>
+                    </div>
+                </div>
+                <div class="actions"><button type="submit" class="primary">{t.users.create}</button></div>
+            </ActionForm>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Ok(rows) if rows.is_empty() => view! { <p class="empty">{t.users.no_users}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-wrap">
+                                <table class="data" id="users-table">
+                                    <thead>
+                                        <tr>
+                                            <th>{t.col_username}</th><th>{t.col_role}</th><th>{t.col_status}</th>
+                                            <th>{t.col_created}</th><th>{t.users.actions}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|u| view! {
+                                            <UserLine u me=me.get_value() t set_role set_disabled reset />
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card" aria-labelledby="keys-heading">
+            <h2 id="keys-heading">{t.users.keys_heading}</h2>
+            <p class="muted">{t.users.keys_intro}</p>
+            <form method="post" action=CREATE_KEY_PATH class="row create-key" id="create-key">
+                <div class="field">
+                    <label for="key-name">{t.users.key_name}</label>
+                    <input id="key-name" name="name" required maxlength="64" autocomplete="off" />
+                </div>
+                <div class="actions"><button type="submit" class="primary">{t.users.create_key}</button></div>
+            </form>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Ok(rows) if rows.is_empty() => view! { <p class="empty">{t.users.no_keys}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <div class="table-wrap">
+                                <table class="data" id="keys-table">
+                                    <thead>
+                                        <tr>
+                                            <th>{t.users.key_name}</th><th>{t.users.key_prefix}</th><th>{t.col_created}</th>
+                                            <th>{t.users.created_by}</th><th>{t.users.last_used}</th><th>{t.col_status}</th><th>{t.users.actions}</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|k| view! { <KeyLine k t revoke /> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn RoleSelect(id: String, selected: Role, t: &'static Messages) -> impl IntoView {
+    view! {
+        <select id=id name="role">
+            {Role::ALL.into_iter().map(|r| view! {
+                <option value=r.as_str() selected=r == selected>{t.role(r)}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn UserLine(
+    u: UserRow,
+    me: String,
+    t: &'static Messages,
+    set_role: ServerAction<SetUserRole>,
+    set_disabled: ServerAction<SetUserDisabled>,
+    reset: ServerAction<ResetUserPassword>,
+) -> impl IntoView {
+    let is_me = u.username == me;
+    let name = u.username.clone();
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let role_id = format!("role-{slug}");
+    let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+    let pw_id = format!("pw-{slug}");
+    view! {
+        <tr data-user=name.clone()>
+            <td>{name.clone()} {is_me.then(|| view! { " " <span class="muted">{t.users.you}</span> })}</td>
+            <td><span class=format!("badge role-{}", u.role.as_str())>{t.role(u.role)}</span></td>
+            <td>
+                <span class=if u.disabled { "status disabled" } else { "status active" }>
+                    {if u.disabled { t.status_disabled } else { t.status_active }}
+                </span>
+            </td>
+            <td class="mono">{time_ms(u.created_at, 480)}</td>
+            <td class="user-actions">
+                <ActionForm action=set_role attr:class="inline">
+                    <input type="hidden" name="username" value=n1 />
+                    <label for=role_id.clone() class="sr-only">{t.users.change_role}</label>
+                    <RoleSelect id=role_id selected=u.role t />
+                    <button type="submit" name="change" disabled=is_me>{t.users.change_role}</button>
+                </ActionForm>
+                <ActionForm action=set_disabled attr:class="inline">
+                    <input type="hidden" name="username" value=n2 />
+                    <input type="hidden" name="disabled" value=if u.disabled { "false" } else { "true" } />
+                    <button type="submit" class=if u.disabled { "" } else { "danger" } disabled=is_me && !u.disabled>
+                        {if u.disabled { t.users.enable } else { t.users.disable }}
+                    </button>
+                </ActionForm>
+                <ActionForm action=reset attr:class="inline">
+                    <input type="hidden" name="username" value=n3 />
+                    <label for=pw_id.clone() class="sr-only">{t.users.new_password}</label>
+                    <input id=pw_id name="password" type="password" required minlength="10" maxlength="256"
+                        autocomplete="new-password" placeholder=t.users.new_password />
+                    <button type="submit">{t.users.reset_password}</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn KeyLine(
+    k: ApiKeyRow,
+    t: &'static Messages,
+    revoke: ServerAction<RevokeApiKey>,
+) -> impl IntoView {
+    let revoked = k.revoked_at.is_some();
+    let form_name = k.name.clone();
+    view! {
+        <tr data-key=k.name.clone()>
+            <td>{k.name.clone()}</td>
+            <td class="mono">{format!("{}…", k.prefix)}</td>
+            <td class="mono">{time_ms(k.created_at, 480)}</td>
+            <td>{k.created_by.clone()}</td>
+            <td class="mono">{k.last_used_at.map(|at| time_ms(at, 480)).unwrap_or_else(|| t.users.never.to_string())}</td>
+            <td>
+                <span class=if revoked { "status revoked" } else { "status active" }>
+                    {if revoked { t.users.key_revoked } else { t.users.key_active }}
+                </span>
+            </td>
+            <td>
+                {(!revoked).then(|| view! {
+                    <ActionForm action=revoke attr:class="inline">
+                        <input type="hidden" name="name" value=form_name.clone() />
+                        <button type="submit" class="danger">{t.users.revoke}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
     }
 }
