@@ -41,7 +41,18 @@ pub fn LangSwitch() -> impl IntoView {
     let location = use_location();
     view! {
         <form method="post" action="/auth/lang" class="lang-switch">
-            <input type="hidden" name="next" value=move || location.pathname.get() />
+            // Back to the same page with its filters: the query string is kept.
+            <input
+                type="hidden"
+                name="next"
+                value=move || {
+                    let (path, query) = (location.pathname.get(), location.search.get());
+                    match query.trim_start_matches('?') {
+                        "" => path,
+                        q => format!("{path}?{q}"),
+                    }
+                }
+            />
             {Lang::ALL
                 .into_iter()
                 .map(|lang| {

@@ -1,7 +1,7 @@
 //! Plain HTTP routes next to the Leptos pages: health probes, sign-in/out, language.
 
-pub mod export;
 pub mod credentials;
+pub mod export;
 pub mod health;
 pub mod lang;
 pub mod login;
