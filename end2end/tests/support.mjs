@@ -83,7 +83,10 @@ export function launchBrowser() {
 export function watchConsole(page) {
   const problems = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+    if (msg.type() === 'error' || msg.type() === 'warning') {
+      const where = msg.location()?.url;
+      problems.push(`${msg.type()}: ${msg.text()}${where ? ` (${where})` : ''}`);
+    }
   });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   return problems;

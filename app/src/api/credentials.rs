@@ -99,7 +99,10 @@ pub async fn load_channel_form(
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let auth = crate::guard::auth_session().await?;
-    let draft: Option<ChannelForm> = auth.session.remove(DRAFT_KEY).await.unwrap_or_default();
+    // Read, not taken: the page may render the form more than once per request (a
+    // taken draft then shows only the first time). A successful save clears it; the next
+    // failed one replaces it.
+    let draft: Option<ChannelForm> = auth.session.get(DRAFT_KEY).await.unwrap_or_default();
     // The draft of a failed save of this same form wins over the stored settings.
     let same_form = |d: &ChannelForm| {
         if name.is_empty() {

@@ -403,6 +403,8 @@ pub async fn save(State(state): State<AppState>, auth: AuthSession, m: Multipart
         "channel_created"
     };
     audit(&state, &user, action, &form.name, &summary.key_mode).await;
+    // Saved: the draft of an earlier failed attempt is no longer wanted.
+    let _ = auth.session.remove::<ChannelForm>(DRAFT_KEY).await;
     back(&format!("ok={action}&channel={}", enc(&form.name)))
 }
 
