@@ -11,6 +11,7 @@ pub const PROVIDER_CALLS: &str = "paydesk_provider_calls_total";
 pub const PROVIDER_CALL_SECONDS: &str = "paydesk_provider_call_duration_seconds";
 pub const NOTIFICATIONS: &str = "paydesk_notifications_total";
 pub const ORDER_TRANSITIONS: &str = "paydesk_order_transitions_total";
+pub const NOTIFY_BATCH: &str = "paydesk_notify_batch_size";
 
 /// One attempt at a provider API call. `outcome` is `ok`, `http_error` (4xx/5xx or a
 /// provider error code) or `transport` (no answer).
@@ -37,4 +38,10 @@ pub fn notification(provider: &'static str, verdict: &'static str) {
 /// show.
 pub fn order_transition(kind: &str) {
     metrics::counter!(ORDER_TRANSITIONS, "kind" => kind.to_owned()).increment(1);
+}
+
+/// How many notifications one group-commit transaction wrote (see
+/// `store::InboxWriter`): near 1 when idle, growing with load.
+pub fn notify_batch(size: usize) {
+    metrics::histogram!(NOTIFY_BATCH).record(size as f64);
 }

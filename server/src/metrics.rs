@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use paydesk_core::provider::crypto::ct_eq;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -21,6 +21,9 @@ const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Notifications per group-commit transaction.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
 /// The process-wide recorder, installed on first use (tests build several apps in one
 /// process; they share it).
 pub fn handle() -> &'static PrometheusHandle {
@@ -28,6 +31,12 @@ pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets(BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full(paydesk_core::metrics::NOTIFY_BATCH.to_owned()),
+                    BATCH_BUCKETS,
+                )
+            })
             .map(PrometheusBuilder::build_recorder)
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let handle = recorder.handle();
@@ -55,6 +64,8 @@ pub async fn track_http(req: Request, next: Next) -> Response {
         "OPTIONS" => "OPTIONS",
         _ => "other",
     };
+    // The request's log span (see `startup::app`) names the route too.
+    tracing::Span::current().record("route", route.as_str());
     let start = Instant::now();
     let resp = next.run(req).await;
     metrics::histogram!(

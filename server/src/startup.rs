@@ -22,6 +22,7 @@ use paydesk_core::provider::http::HttpSettings;
 use paydesk_core::store::{CallLogWriter, StoreCallSink};
 use paydesk_core::store::{Store, StoreError};
 use paydesk_core::vault::MasterKey;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -36,6 +37,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 pub const SESSION_COOKIE: &str = "paydesk_session";
+/// After SIGTERM, how long in-flight requests may take before the server stops anyway.
+const REQUEST_GRACE: std::time::Duration = std::time::Duration::from_secs(7);
+/// Then, how long background loops may take to finish the work in hand.
+const JOB_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Clone)]
@@ -201,11 +206,28 @@ pub fn app(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
-                    let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
-                    tracing::info_span!("request", id = id.unwrap_or(""), method = %req.method(), path = %req.uri().path())
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok());
+                    // `route`, `order` and `inbox_id` are filled in once known (the route
+                    // after routing, the ids by the handler), so the response line carries them.
+                    tracing::info_span!(
+                        "request",
+                        id = id.unwrap_or(""),
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        route = tracing::field::Empty,
+                        order = tracing::field::Empty,
+                        inbox_id = tracing::field::Empty,
+                    )
                 })
                 // One INFO line per request (status, latency) inside its request-id span.
-                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -280,15 +302,41 @@ impl Application {
         let url = self.state.config.public_url.clone();
         tracing::info!(addr = ?self.local_addr(), %url, backend = ?store.backend(), "paydesk is listening");
         let router = app(self.state);
-        axum::serve(
+        // Stopping is bounded (an orchestrator kills after ~10 s): in-flight requests get
+        // REQUEST_GRACE after the signal, background loops JOB_GRACE after that. What is cut
+        // short then was not acknowledged, and its transaction rolls back.
+        let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = signalled_tx.send(());
+        };
+        let serve = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .into_future();
+        let overdue = async move {
+            if signalled_rx.await.is_ok() {
+                tokio::time::sleep(REQUEST_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serve => served?,
+            _ = overdue => tracing::warn!(grace = ?REQUEST_GRACE, "requests still running at the shutdown deadline; stopping anyway"),
+        }
         let _ = stop_tx.send(true);
-        for job in jobs {
-            let _ = job.await;
+        let abort: Vec<_> = jobs.iter().map(|j| j.abort_handle()).collect();
+        let joined = async {
+            for job in jobs {
+                let _ = job.await;
+            }
+        };
+        if tokio::time::timeout(JOB_GRACE, joined).await.is_err() {
+            tracing::warn!(grace = ?JOB_GRACE, "background work still running at the shutdown deadline; stopping it");
+            abort.iter().for_each(tokio::task::AbortHandle::abort);
         }
         sandbox.shutdown().await;
         state.flush_call_log().await;

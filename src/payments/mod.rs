@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::channel::{ChannelError, ChannelRegistry};
 use crate::order::Cause;
 use crate::provider::ProviderError;
-use crate::store::{Store, StoreError};
+use crate::store::{InboxWriter, Store, StoreError};
 
 pub use checkout::CheckoutRequest;
 pub use refund::RefundInput;
@@ -171,6 +171,8 @@ impl From<ProviderError> for PaymentError {
 #[derive(Clone)]
 pub struct Payments {
     pub(crate) store: Store,
+    /// Batches notification writes (group commit); see `store::InboxWriter`.
+    pub(crate) inbox_writer: InboxWriter,
     pub(crate) channels: Arc<ChannelRegistry>,
     pub(crate) settings: Arc<PaymentSettings>,
 }
@@ -187,6 +189,7 @@ impl Payments {
     pub fn new(channels: Arc<ChannelRegistry>, settings: PaymentSettings) -> Payments {
         Payments {
             store: channels.store().clone(),
+            inbox_writer: InboxWriter::new(channels.store().clone()),
             channels,
             settings: Arc::new(settings),
         }

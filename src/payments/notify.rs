@@ -1,11 +1,14 @@
-//! Inbound provider notifications: store raw → verify → apply (one transaction) → answer.
+//! Inbound provider notifications: verify → record and apply (one batched transaction)
+//! → answer.
 //!
-//! The raw request is committed before anything else, so nothing a provider sent is lost:
-//! a verification failure is kept with its reason, and a row whose processing was cut
-//! short (a crash, a restart, a database hiccup) is picked up again by
-//! [`Payments::recover_inbox`]. Freshness checks (WeChat's 5 minutes, Stripe's 300 s) use
-//! the time the request was *received*, so a recovered notification verifies as it would
-//! have on arrival.
+//! Every request is recorded in the inbox, with the event it proved or why it proved
+//! nothing, in the same transaction that applies it; the answer is sent only after that
+//! commit, so an acknowledged notification is never lost and an unacknowledged one is
+//! sent again by the provider. Commits are shared by concurrent notifications (group
+//! commit, `store::InboxWriter`). A notification that cannot be checked because our side
+//! is broken is kept `received` and picked up again by [`Payments::recover_inbox`];
+//! freshness checks (WeChat's 5 minutes, Stripe's 300 s) use the time the request was
+//! *received*, so a recovered notification verifies as it would have on arrival.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +17,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::Payments;
 use crate::channel::{ChannelError, parse_provider};
 use crate::provider::{NotifyAck, ProviderKind};
-use crate::store::{InboxEntry, Verdict};
+use crate::store::{Applied, InboxEntry, NewNotification, Outcome, Verdict};
 use crate::time::now_ms;
 
 /// Headers never stored (they could carry credentials of whoever relays the request).
@@ -31,6 +34,8 @@ pub struct NotifyOutcome {
     pub verdict: Verdict,
     /// Order whose state changed, if any.
     pub changed_order: Option<String>,
+    /// The order number the notification is about, once verified (for logs).
+    pub out_trade_no: Option<String>,
 }
 
 fn headers_json(headers: &HeaderMap) -> String {
@@ -65,6 +70,10 @@ fn headers_from_json(text: &str) -> HeaderMap {
 impl Payments {
     /// Handles `POST /notify/{provider}/{channel}`. `None` for an unknown provider name
     /// (nothing to store, no protocol to answer in: the endpoint answers 404).
+    ///
+    /// Verifies first (CPU only), then records the notification and applies it in one
+    /// batched transaction ([`InboxWriter`](crate::store::InboxWriter)); the answer is
+    /// built after that commit, so an acknowledged notification is never lost.
     pub async fn receive_notify(
         &self,
         provider: &str,
@@ -74,38 +83,104 @@ impl Payments {
     ) -> Option<NotifyOutcome> {
         let kind = parse_provider(provider)?;
         let received_at = now_ms();
-        let text = String::from_utf8_lossy(body);
-        let id = match self
-            .store
-            .insert_notification(
-                provider,
-                channel,
-                received_at,
-                &headers_json(headers),
-                &text,
-            )
-            .await
-        {
-            Ok(id) => id,
+        let id = crate::store::new_notification_id();
+        let outcome = match std::str::from_utf8(body) {
+            Ok(_) => {
+                self.verify(kind, channel, &id, headers, body, received_at)
+                    .await
+            }
+            Err(_) => Outcome::Rejected("body is not UTF-8".into()),
+        };
+        if let Outcome::Rejected(reason) = &outcome {
+            tracing::warn!(inbox_id = %id, provider, channel, reason, "notification rejected");
+        }
+        let out_trade_no = match &outcome {
+            Outcome::Verified(e) => e.out_trade_no().map(str::to_string),
+            _ => None,
+        };
+        let note = NewNotification {
+            id: id.clone(),
+            provider: kind.as_str().to_string(),
+            channel: channel.to_string(),
+            received_at,
+            headers: headers_json(headers),
+            body: String::from_utf8_lossy(body).into_owned(),
+            outcome,
+        };
+        Some(match self.inbox_writer.write(note).await {
+            Ok(applied) => NotifyOutcome {
+                out_trade_no,
+                ..self.answer(kind, &id, applied)
+            },
             Err(e) => {
                 // Not stored, so not acknowledged: the provider will resend.
-                tracing::error!(error = %e, provider, channel, "cannot store a notification");
-                return Some(NotifyOutcome {
+                tracing::error!(error = %e, inbox_id = %id, provider, channel, "cannot store a notification");
+                NotifyOutcome {
                     ack: kind.ack_failure("temporarily unavailable"),
                     inbox_id: None,
                     verdict: Verdict::Received,
                     changed_order: None,
-                });
+                    out_trade_no,
+                }
+            }
+        })
+    }
+
+    /// Checks a notification against its channel's keys: the event it proves, why it
+    /// proves nothing, or that it cannot be checked now (our side is broken).
+    async fn verify(
+        &self,
+        kind: ProviderKind,
+        channel: &str,
+        id: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: i64,
+    ) -> Outcome {
+        let resolved = match self.channels.resolve_for(kind, channel).await {
+            Ok(c) => c,
+            Err(e @ (ChannelError::NotFound(_) | ChannelError::WrongProvider(..))) => {
+                return Outcome::Rejected(e.to_string());
+            }
+            Err(e) => {
+                // Kept `received` for recovery; the provider is told to resend.
+                tracing::error!(error = %e, inbox_id = %id, "cannot load the channel for a notification");
+                return Outcome::Unprocessed;
             }
         };
-        tracing::info!(inbox_id = %id, provider, channel, "notification received");
-        if std::str::from_utf8(body).is_err() {
-            return Some(self.reject(kind, &id, "body is not UTF-8").await);
+        match resolved
+            .provider
+            .parse_notify(headers, body, received_at / 1000)
+            .await
+        {
+            Ok(event) => Outcome::Verified(event),
+            Err(e) => Outcome::Rejected(e.to_string()),
         }
-        Some(
-            self.process(kind, channel, &id, headers, body, received_at)
-                .await,
-        )
+    }
+
+    /// The provider's answer for what the store recorded.
+    fn answer(&self, kind: ProviderKind, id: &str, applied: Applied) -> NotifyOutcome {
+        match applied.verdict {
+            Verdict::Refused => {
+                tracing::warn!(inbox_id = %id, reason = applied.reason.as_deref().unwrap_or(""), "notification refused and flagged");
+            }
+            Verdict::Applied => {
+                tracing::info!(inbox_id = %id, order_id = applied.changed_order.as_deref().unwrap_or(""), "notification applied");
+            }
+            v => tracing::debug!(inbox_id = %id, verdict = v.as_str(), "notification recorded"),
+        }
+        let ack = match applied.verdict {
+            v if v.acknowledge() => kind.ack_success(),
+            Verdict::Rejected => kind.ack_failure(applied.reason.as_deref().unwrap_or("rejected")),
+            _ => kind.ack_failure("temporarily unavailable"),
+        };
+        NotifyOutcome {
+            ack,
+            inbox_id: Some(id.to_string()),
+            verdict: applied.verdict,
+            changed_order: applied.changed_order,
+            out_trade_no: None,
+        }
     }
 
     async fn reject(&self, kind: ProviderKind, id: &str, reason: &str) -> NotifyOutcome {
@@ -118,10 +193,13 @@ impl Payments {
             inbox_id: Some(id.to_string()),
             verdict: Verdict::Rejected,
             changed_order: None,
+            out_trade_no: None,
         }
     }
 
-    /// Verifies and applies one stored notification.
+    /// Verifies and applies a notification already stored `received` (recovery), claiming
+    /// its row in the same transaction, so recovery and another instance cannot both
+    /// apply it.
     async fn process(
         &self,
         kind: ProviderKind,
@@ -131,73 +209,53 @@ impl Payments {
         body: &[u8],
         received_at: i64,
     ) -> NotifyOutcome {
-        let resolved = match self.channels.resolve_for(kind, channel).await {
-            Ok(c) => c,
-            Err(e @ (ChannelError::NotFound(_) | ChannelError::WrongProvider(..))) => {
-                return self.reject(kind, id, &e.to_string()).await;
-            }
-            Err(e) => {
-                // Our side is broken (database, configuration): keep the row for recovery
-                // and let the provider resend.
-                tracing::error!(error = %e, inbox_id = %id, "cannot load the channel for a notification");
-                return NotifyOutcome {
-                    ack: kind.ack_failure("temporarily unavailable"),
-                    inbox_id: Some(id.to_string()),
-                    verdict: Verdict::Received,
-                    changed_order: None,
-                };
-            }
-        };
-        let event = match resolved
-            .provider
-            .parse_notify(headers, body, received_at / 1000)
+        let event = match self
+            .verify(kind, channel, id, headers, body, received_at)
             .await
         {
-            Ok(e) => e,
-            Err(e) => return self.reject(kind, id, &e.to_string()).await,
+            Outcome::Verified(event) => event,
+            Outcome::Rejected(reason) => return self.reject(kind, id, &reason).await,
+            Outcome::Unprocessed => {
+                return self.answer(
+                    kind,
+                    id,
+                    Applied {
+                        verdict: Verdict::Received,
+                        reason: None,
+                        changed_order: None,
+                    },
+                );
+            }
         };
         match self.store.apply_notification(id, channel, &event).await {
-            Ok(Some(applied)) => {
-                if applied.verdict == Verdict::Refused {
-                    tracing::warn!(inbox_id = %id, reason = applied.reason.as_deref().unwrap_or(""), "notification refused and flagged");
-                }
-                let ack = if applied.verdict.acknowledge() {
-                    resolved.provider.ack_success()
-                } else {
-                    resolved.provider.ack_failure("not processed")
-                };
-                NotifyOutcome {
-                    ack,
-                    inbox_id: Some(id.to_string()),
-                    verdict: applied.verdict,
-                    changed_order: applied.changed_order,
-                }
-            }
-            // Someone else (recovery, another instance) applied it first.
+            Ok(Some(applied)) => self.answer(kind, id, applied),
+            // Someone else (another recovery pass, another instance) applied it first.
             Ok(None) => {
                 let verdict = match self.store.notification(id).await {
                     Ok(Some(e)) => e.verdict,
                     _ => Verdict::Duplicate,
                 };
-                NotifyOutcome {
-                    ack: if verdict.acknowledge() {
-                        resolved.provider.ack_success()
-                    } else {
-                        resolved.provider.ack_failure("not processed")
+                self.answer(
+                    kind,
+                    id,
+                    Applied {
+                        verdict,
+                        reason: None,
+                        changed_order: None,
                     },
-                    inbox_id: Some(id.to_string()),
-                    verdict,
-                    changed_order: None,
-                }
+                )
             }
             Err(e) => {
                 tracing::error!(error = %e, inbox_id = %id, "cannot apply a notification");
-                NotifyOutcome {
-                    ack: resolved.provider.ack_failure("temporarily unavailable"),
-                    inbox_id: Some(id.to_string()),
-                    verdict: Verdict::Received,
-                    changed_order: None,
-                }
+                self.answer(
+                    kind,
+                    id,
+                    Applied {
+                        verdict: Verdict::Received,
+                        reason: None,
+                        changed_order: None,
+                    },
+                )
             }
         }
     }

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// An operation this database or this state does not allow; the text says what to do.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The batched notification writer stopped (the process is shutting down).
+    #[error("the notification writer has stopped")]
+    WriterGone,
 }
 
 impl From<sqlx::Error> for StoreError {

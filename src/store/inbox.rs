@@ -1,8 +1,9 @@
-//! The notify inbox: every provider notification is stored raw first, then verified and
-//! applied. Applying is one transaction that claims the inbox row (`received` → verdict)
-//! and makes the order or refund transition, so a notification is applied at most once
-//! even when the receiving request and a recovery pass (or two instances) race on it, and
-//! a crash between storing and applying leaves a `received` row for recovery.
+//! The notify inbox: every provider notification, recorded with its verdict. New ones are
+//! recorded and applied in one transaction by `inbox_writer`; a row left `received`
+//! (its channel could not be loaded, or an older paydesk crashed between storing and
+//! applying) is applied by recovery in one transaction that claims it (`received` →
+//! verdict) and makes the order or refund transition, so it is applied at most once even
+//! when two recovery passes (or two instances) race on it.
 
 use super::orders::{
     closed_in, not_closed, not_paid, notify_merchant, order_in, paid_in, record_event, refund_in,
@@ -298,7 +299,7 @@ fn from_transition(t: Transition) -> Applied {
     }
 }
 
-async fn apply_event(
+pub(super) async fn apply_event(
     tx: &mut Transaction<'static, Any>,
     channel: &str,
     event: &NotifyEvent,

@@ -14,6 +14,7 @@ mod error;
 mod gauges;
 mod idempotency;
 mod inbox;
+mod inbox_writer;
 mod merchant_notifications;
 mod order_search;
 mod order_sync;
@@ -36,6 +37,7 @@ pub use inbox::{
     Applied, InboxEntry, InboxFilter, MaskedPayload, PAYLOAD_VIEW_BYTES, Verdict, event_kind,
     is_secret_name,
 };
+pub use inbox_writer::{InboxWriter, MAX_BATCH, NewNotification, Outcome};
 pub use merchant_notifications::{
     ClaimedMerchantNotification, MerchantNotification, MerchantNotificationAttempt,
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
@@ -149,4 +151,10 @@ impl Store {
 /// A fresh random id (UUID v4 text).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A fresh notify-inbox id: a UUID v7, which starts with the time, so the busiest insert
+/// path appends to the end of its primary-key index instead of touching random pages.
+pub fn new_notification_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }

@@ -46,6 +46,7 @@ pub async fn owned_order(
     key: &ApiKey,
     out_trade_no: &str,
 ) -> Result<Order, ApiError> {
+    crate::telemetry::record_order(out_trade_no);
     match state.store.order(out_trade_no).await? {
         Some(o) if o.api_key_id.as_deref() == Some(key.id()) => Ok(o),
         _ => Err(ApiError::order_not_found()),
@@ -95,6 +96,7 @@ pub async fn create(
             cause: key.cause(),
         })
         .await?;
+    crate::telemetry::record_order(&order.out_trade_no);
     Ok((StatusCode::CREATED, Json(order_json(&order))))
 }
 

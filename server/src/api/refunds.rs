@@ -95,5 +95,6 @@ pub async fn get(
     if order.api_key_id.as_deref() != Some(key.id()) {
         return Err(ApiError::refund_not_found());
     }
+    crate::telemetry::record_order(&order.out_trade_no);
     Ok(Json(refund_json(&refund, &order.out_trade_no)))
 }

@@ -22,6 +22,13 @@ pub async fn receive(
     else {
         return (StatusCode::NOT_FOUND, "unknown provider").into_response();
     };
+    let span = tracing::Span::current();
+    if let Some(id) = &out.inbox_id {
+        span.record("inbox_id", id.as_str());
+    }
+    if let Some(no) = &out.out_trade_no {
+        crate::telemetry::record_order(no);
+    }
     if let Some(kind) = paydesk_core::channel::parse_provider(&provider) {
         paydesk_core::metrics::notification(kind.as_str(), out.verdict.as_str());
     }

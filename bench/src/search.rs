@@ -1,0 +1,290 @@
+//! Order search on a large table: the dashboard's filter shapes, 50 rows a page, keyset
+//! paging, measured through `Store::search_orders` (the function the orders page and the
+//! CSV export call) on a database migrated by `paydesk migrate`.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use paydesk_core::order::OrderStatus;
+use paydesk_core::store::{Backend, OrderSearch, Store};
+use rand::Rng;
+
+use crate::Database;
+use crate::report::Table;
+use crate::server::{DataPlace, Env};
+
+const PAGE: i64 = 50;
+/// Seeded orders span this many days back from now.
+const DAYS: i64 = 90;
+const DAY_MS: i64 = 86_400_000;
+const CREATORS: usize = 20;
+
+pub struct SearchReport {
+    pub database: Database,
+    pub orders: usize,
+    pub seed_secs: f64,
+    /// (shape, rows per search on average, p50 ms, p95 ms, max ms)
+    pub shapes: Vec<(String, f64, f64, f64, f64)>,
+}
+
+impl SearchReport {
+    pub fn markdown(&self) -> String {
+        let mut t = Table::new(&["search shape", "database", "rows", "p50", "p95", "max"]);
+        for (shape, rows, p50, p95, max) in &self.shapes {
+            t.row(vec![
+                shape.clone(),
+                format!("{:?}", self.database).to_lowercase(),
+                format!("{rows:.0}"),
+                format!("{p50:.2} ms"),
+                format!("{p95:.2} ms"),
+                format!("{max:.2} ms"),
+            ]);
+        }
+        format!(
+            "{} orders seeded in {:.0} s\n\n{}",
+            self.orders,
+            self.seed_secs,
+            t.render()
+        )
+    }
+}
+
+pub async fn run(
+    env: &Env,
+    database: Database,
+    orders: usize,
+    rounds: usize,
+) -> Result<SearchReport> {
+    let place = DataPlace::fresh(env, database).await?;
+    let store = Store::connect(&place.database_url).await?;
+    store.migrate().await?;
+    let now = paydesk_core::time::now_ms();
+    eprintln!("seeding {orders} orders…");
+    let t = Instant::now();
+    seed(&store, orders, now).await?;
+    let seed_secs = t.elapsed().as_secs_f64();
+    let mut rng = rand::thread_rng();
+    let mut shapes = Vec::new();
+    for shape in Shape::ALL {
+        let mut times = Vec::with_capacity(rounds);
+        let mut rows = 0usize;
+        for _ in 0..rounds {
+            let mut s = shape.search(&mut rng, now, orders);
+            // Half the rounds fetch a later page: the cursor of a page a few pages in.
+            if rng.gen_bool(0.5) {
+                for _ in 0..rng.gen_range(1..=5) {
+                    let page = store.search_orders(&s).await?;
+                    match page.last() {
+                        Some(o) => s.after = Some((o.created_at, o.id.clone())),
+                        None => break,
+                    }
+                }
+            }
+            let t = Instant::now();
+            let page = store.search_orders(&s).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            rows += page.len();
+            if let Some(check) = shape.check()
+                && !page.iter().all(&check)
+            {
+                bail!("{}: a row does not match the filter", shape.name());
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let q =
+            |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+        shapes.push((
+            shape.name().to_string(),
+            rows as f64 / rounds as f64,
+            q(0.5),
+            q(0.95),
+            q(1.0),
+        ));
+        eprintln!("{:<50} p95 {:.2} ms", shape.name(), q(0.95));
+    }
+    store.close().await;
+    Ok(SearchReport {
+        database,
+        orders,
+        seed_secs,
+        shapes,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    All,
+    Status,
+    ChannelStatus,
+    Creator,
+    CreatorStatusWeek,
+    Number,
+    ProviderNumber,
+    LastWeekPaid,
+    AmountRangeChannel,
+    Currency,
+    OldestFirstDay,
+}
+
+impl Shape {
+    const ALL: [Shape; 11] = [
+        Shape::All,
+        Shape::Status,
+        Shape::ChannelStatus,
+        Shape::Creator,
+        Shape::CreatorStatusWeek,
+        Shape::Number,
+        Shape::ProviderNumber,
+        Shape::LastWeekPaid,
+        Shape::AmountRangeChannel,
+        Shape::Currency,
+        Shape::OldestFirstDay,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Shape::All => "every order, newest first",
+            Shape::Status => "status",
+            Shape::ChannelStatus => "channel + status",
+            Shape::Creator => "creator (a merchant's own orders)",
+            Shape::CreatorStatusWeek => "creator + status + 7-day range",
+            Shape::Number => "our order number",
+            Shape::ProviderNumber => "provider trade number",
+            Shape::LastWeekPaid => "paid in a 7-day range",
+            Shape::AmountRangeChannel => "channel + amount range (¥10–¥20)",
+            Shape::Currency => "currency USD",
+            Shape::OldestFirstDay => "one day, oldest first",
+        }
+    }
+
+    fn search(self, rng: &mut impl Rng, now: i64, orders: usize) -> OrderSearch {
+        let status = [
+            OrderStatus::Paid,
+            OrderStatus::Pending,
+            OrderStatus::Closed,
+            OrderStatus::Refunded,
+            OrderStatus::PartiallyRefunded,
+        ][rng.gen_range(0..5)];
+        let channel = CHANNELS[rng.gen_range(0..CHANNELS.len())].to_string();
+        let creator = format!("merchant{}", rng.gen_range(0..CREATORS));
+        let week_start = now - rng.gen_range(7..DAYS) * DAY_MS;
+        let i = rng.gen_range(0..orders);
+        let base = OrderSearch {
+            limit: PAGE,
+            ..OrderSearch::default()
+        };
+        match self {
+            Shape::All => base,
+            Shape::Status => OrderSearch {
+                status: Some(status),
+                ..base
+            },
+            Shape::ChannelStatus => OrderSearch {
+                channel: Some(channel),
+                status: Some(status),
+                ..base
+            },
+            Shape::Creator => OrderSearch {
+                creator: Some(creator),
+                ..base
+            },
+            Shape::CreatorStatusWeek => OrderSearch {
+                creator: Some(creator),
+                status: Some(status),
+                from_ms: Some(week_start),
+                to_ms: Some(week_start + 7 * DAY_MS),
+                ..base
+            },
+            Shape::Number => OrderSearch {
+                number: Some(format!("S{i:012}")),
+                ..base
+            },
+            Shape::ProviderNumber => OrderSearch {
+                number: Some(format!("T{:012}", i - i % 10)),
+                ..base
+            },
+            Shape::LastWeekPaid => OrderSearch {
+                status: Some(OrderStatus::Paid),
+                from_ms: Some(week_start),
+                to_ms: Some(week_start + 7 * DAY_MS),
+                ..base
+            },
+            Shape::AmountRangeChannel => OrderSearch {
+                channel: Some(channel),
+                min_minor: Some(1_000),
+                max_minor: Some(2_000),
+                ..base
+            },
+            Shape::Currency => OrderSearch {
+                currency: Some("USD".into()),
+                ..base
+            },
+            Shape::OldestFirstDay => {
+                let day = now - rng.gen_range(1..DAYS) * DAY_MS;
+                OrderSearch {
+                    from_ms: Some(day),
+                    to_ms: Some(day + DAY_MS),
+                    oldest_first: true,
+                    ..base
+                }
+            }
+        }
+    }
+
+    /// A sanity check on the rows a shape returns.
+    #[allow(clippy::type_complexity)]
+    fn check(self) -> Option<Box<dyn Fn(&paydesk_core::store::Order) -> bool>> {
+        match self {
+            Shape::Currency => Some(Box::new(|o| o.amount.currency().code() == "USD")),
+            Shape::AmountRangeChannel => {
+                Some(Box::new(|o| (1_000..=2_000).contains(&o.amount.minor())))
+            }
+            _ => None,
+        }
+    }
+}
+
+const CHANNELS: [&str; 3] = ["alipay-sandbox", "wechatpay-sandbox", "stripe-sandbox"];
+
+/// `orders` rows in one statement, spread evenly over the last `DAYS` days: channel by
+/// `i % 3` (Stripe in USD), status by `i % 10` (60 % paid, 10 % each pending, closed,
+/// refunded, partially refunded), 20 creators, amounts ¥1–¥1000.
+async fn seed(store: &Store, orders: usize, now: i64) -> Result<()> {
+    let step = (DAYS * DAY_MS) / orders.max(1) as i64;
+    let (source, text_i, pad) = match store.backend() {
+        Backend::Sqlite => (
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {}) ",
+                orders - 1
+            ),
+            "CAST(i AS TEXT)",
+            "printf('%012d', i)",
+        ),
+        Backend::Postgres => (String::new(), "i::text", "lpad(i::text, 12, '0')"),
+    };
+    let from = match store.backend() {
+        Backend::Sqlite => "n",
+        Backend::Postgres => &format!("generate_series(0, {}) AS g(i)", orders - 1),
+    };
+    let status = "CASE i % 10 WHEN 6 THEN 'pending' WHEN 7 THEN 'closed' WHEN 8 THEN 'refunded' \
+                  WHEN 9 THEN 'partially_refunded' ELSE 'paid' END";
+    let sql = format!(
+        "{source}INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, \
+         provider_trade_no, creator, created_at, updated_at, expires_at, version) \
+         SELECT 'seed-' || {text_i}, 'S' || {pad}, \
+           CASE i % 3 WHEN 0 THEN 'alipay-sandbox' WHEN 1 THEN 'wechatpay-sandbox' ELSE 'stripe-sandbox' END, \
+           100 + (i * 7919) % 99900, CASE i % 3 WHEN 2 THEN 'USD' ELSE 'CNY' END, 'seeded', {status}, \
+           CASE WHEN i % 10 IN (6, 7) THEN NULL ELSE 'T' || {pad} END, \
+           'merchant' || CAST(i % {CREATORS} AS TEXT), {now} - i * {step}, {now} - i * {step}, \
+           {now} - i * {step} + 900000, 1 \
+         FROM {from}"
+    );
+    sqlx::query(&sql).execute(store.pool()).await?;
+    // What a long-running database has: statistics for the planner.
+    let analyze = match store.backend() {
+        Backend::Sqlite => "ANALYZE",
+        Backend::Postgres => "ANALYZE orders",
+    };
+    sqlx::query(analyze).execute(store.pool()).await?;
+    Ok(())
+}
