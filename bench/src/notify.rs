@@ -33,6 +33,8 @@ pub struct NotifyReport {
     pub latency: load::Latency,
     pub idle_rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// Server CPU time per acknowledged notification (load-independent).
+    pub cpu_us_per_notification: f64,
 }
 
 impl NotifyReport {
@@ -47,6 +49,7 @@ impl NotifyReport {
             "p90",
             "p99",
             "max",
+            "server CPU per notification",
             "RSS idle → peak",
         ]);
         t.row(self.cells());
@@ -64,6 +67,7 @@ impl NotifyReport {
             format!("{:.1} ms", self.latency.p90),
             format!("{:.1} ms", self.latency.p99),
             format!("{:.1} ms", self.latency.max),
+            format!("{:.0} µs", self.cpu_us_per_notification),
             format!(
                 "{:.0} → {:.0} MiB",
                 self.idle_rss_kib as f64 / 1024.0,
@@ -124,12 +128,14 @@ pub async fn run(
     eprintln!("sending over {connections} connections…");
     let addr = server.base.trim_start_matches("http://").to_string();
     let peak_probe = PeakProbe(server.pid);
+    let cpu_before = crate::server::cpu_time(server.pid).unwrap_or_default();
     let run = tokio::task::spawn_blocking({
         let requests = requests.clone();
         move || load::run(&addr, requests, connections)
     })
     .await??;
     let peak_rss_kib = peak_probe.peak();
+    let cpu = crate::server::cpu_time(server.pid).unwrap_or_default() - cpu_before;
 
     let acknowledged = run
         .answers
@@ -153,6 +159,7 @@ pub async fn run(
         latency: load::latency(&run.answers),
         idle_rss_kib,
         peak_rss_kib,
+        cpu_us_per_notification: cpu.as_secs_f64() * 1e6 / acknowledged.max(1) as f64,
     })
 }
 

@@ -71,7 +71,7 @@ pub async fn run(
         for _ in 0..rounds {
             let mut s = shape.search(&mut rng, now, orders);
             // Half the rounds fetch a later page: the cursor of a page a few pages in.
-            if rng.gen_bool(0.5) {
+            if shape.pages() && rng.gen_bool(0.5) {
                 for _ in 0..rng.gen_range(1..=5) {
                     let page = store.search_orders(&s).await?;
                     match page.last() {
@@ -122,12 +122,14 @@ enum Shape {
     ProviderNumber,
     LastWeekPaid,
     AmountRangeChannel,
+    ExactAmount,
+    NarrowAmount,
     Currency,
     OldestFirstDay,
 }
 
 impl Shape {
-    const ALL: [Shape; 11] = [
+    const ALL: [Shape; 13] = [
         Shape::All,
         Shape::Status,
         Shape::ChannelStatus,
@@ -137,6 +139,8 @@ impl Shape {
         Shape::ProviderNumber,
         Shape::LastWeekPaid,
         Shape::AmountRangeChannel,
+        Shape::ExactAmount,
+        Shape::NarrowAmount,
         Shape::Currency,
         Shape::OldestFirstDay,
     ];
@@ -152,6 +156,8 @@ impl Shape {
             Shape::ProviderNumber => "provider trade number",
             Shape::LastWeekPaid => "paid in a 7-day range",
             Shape::AmountRangeChannel => "channel + amount range (¥10–¥20)",
+            Shape::ExactAmount => "exact amount (\"the customer paid ¥123.45\")",
+            Shape::NarrowAmount => "amount range ¥1 wide (¥123.00–¥124.00)",
             Shape::Currency => "currency USD",
             Shape::OldestFirstDay => "one day, oldest first",
         }
@@ -215,6 +221,22 @@ impl Shape {
                 max_minor: Some(2_000),
                 ..base
             },
+            Shape::ExactAmount => {
+                let minor = rng.gen_range(100..100_000);
+                OrderSearch {
+                    min_minor: Some(minor),
+                    max_minor: Some(minor),
+                    ..base
+                }
+            }
+            Shape::NarrowAmount => {
+                let min = rng.gen_range(100..99_900);
+                OrderSearch {
+                    min_minor: Some(min),
+                    max_minor: Some(min + 100),
+                    ..base
+                }
+            }
             Shape::Currency => OrderSearch {
                 currency: Some("USD".into()),
                 ..base
@@ -229,6 +251,11 @@ impl Shape {
                 }
             }
         }
+    }
+
+    /// Whether results span pages (a number search finds one order).
+    fn pages(self) -> bool {
+        !matches!(self, Shape::Number | Shape::ProviderNumber)
     }
 
     /// A sanity check on the rows a shape returns.
@@ -248,7 +275,7 @@ const CHANNELS: [&str; 3] = ["alipay-sandbox", "wechatpay-sandbox", "stripe-sand
 
 /// `orders` rows in one statement, spread evenly over the last `DAYS` days: channel by
 /// `i % 3` (Stripe in USD), status by `i % 10` (60 % paid, 10 % each pending, closed,
-/// refunded, partially refunded), 20 creators, amounts ¥1–¥1000.
+/// refunded, partially refunded), 20 creators (independent of status), amounts ¥1–¥1000.
 async fn seed(store: &Store, orders: usize, now: i64) -> Result<()> {
     let step = (DAYS * DAY_MS) / orders.max(1) as i64;
     let (source, text_i, pad) = match store.backend() {
@@ -264,7 +291,7 @@ async fn seed(store: &Store, orders: usize, now: i64) -> Result<()> {
     };
     let from = match store.backend() {
         Backend::Sqlite => "n",
-        Backend::Postgres => &format!("generate_series(0, {}) AS g(i)", orders - 1),
+        Backend::Postgres => &format!("generate_series(0::bigint, {}) AS g(i)", orders - 1),
     };
     let status = "CASE i % 10 WHEN 6 THEN 'pending' WHEN 7 THEN 'closed' WHEN 8 THEN 'refunded' \
                   WHEN 9 THEN 'partially_refunded' ELSE 'paid' END";
@@ -275,7 +302,7 @@ async fn seed(store: &Store, orders: usize, now: i64) -> Result<()> {
            CASE i % 3 WHEN 0 THEN 'alipay-sandbox' WHEN 1 THEN 'wechatpay-sandbox' ELSE 'stripe-sandbox' END, \
            100 + (i * 7919) % 99900, CASE i % 3 WHEN 2 THEN 'USD' ELSE 'CNY' END, 'seeded', {status}, \
            CASE WHEN i % 10 IN (6, 7) THEN NULL ELSE 'T' || {pad} END, \
-           'merchant' || CAST(i % {CREATORS} AS TEXT), {now} - i * {step}, {now} - i * {step}, \
+           'merchant' || CAST((i / 10) % {CREATORS} AS TEXT), {now} - i * {step}, {now} - i * {step}, \
            {now} - i * {step} + 900000, 1 \
          FROM {from}"
     );

@@ -163,6 +163,19 @@ impl ServerProc {
     }
 }
 
+/// CPU time (user + system) the process has used so far.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ')'.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (hz > 0).then(|| Duration::from_secs_f64(ticks as f64 / hz as f64))
+}
+
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -270,7 +283,11 @@ pub async fn lifecycle(env: &Env, database: Database, rounds: usize) -> Result<L
 /// Sends requests that take a while (sign-in attempts: argon2 hashing) and SIGTERMs the
 /// server while they run. Returns (sent, answered, SIGTERM→exit).
 async fn stop_while_busy(server: ServerProc) -> Result<(usize, usize, Duration)> {
-    let http = reqwest::Client::new();
+    // The answer is a redirect to the sign-in page: count it, don't follow it (the server
+    // is stopping and accepts no new connection).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let base = server.base.clone();
     let sent = 16;
     let mut tasks = Vec::new();

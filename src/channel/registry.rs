@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
@@ -81,6 +82,8 @@ pub struct ChannelRegistry {
     http: HttpSettings,
     sandbox_keys: OnceCell<SandboxKeys>,
     cache: Mutex<HashMap<String, Cached>>,
+    /// Each channel as last resolved, and when its row was read (`resolve_recent_for`).
+    recent: Mutex<HashMap<String, (Instant, ResolvedChannel)>>,
 }
 
 impl std::fmt::Debug for ChannelRegistry {
@@ -109,6 +112,7 @@ impl ChannelRegistry {
             http,
             sandbox_keys: OnceCell::new(),
             cache: Mutex::new(HashMap::new()),
+            recent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -289,6 +293,37 @@ impl ChannelRegistry {
     /// The channel named `name` with its client, disabled or not (callers decide: new
     /// checkouts need an enabled channel, notifications and refunds of old orders do not).
     pub async fn resolve(&self, name: &str) -> Result<ResolvedChannel, ChannelError> {
+        let resolved = self.resolve_row(name).await?;
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.insert(name.to_string(), (Instant::now(), resolved.clone()));
+        }
+        Ok(resolved)
+    }
+
+    /// Like [`resolve_for`](Self::resolve_for), but answers from memory when the channel's
+    /// row was read less than `max_age` ago. For the notify path, where reading the row is
+    /// a good part of the work of a request: a change (rotation, new certificate) is seen
+    /// within `max_age`, and a caller whose verification fails with the remembered keys
+    /// asks [`resolve_for`](Self::resolve_for) before giving up.
+    pub async fn resolve_recent_for(
+        &self,
+        kind: ProviderKind,
+        name: &str,
+        max_age: Duration,
+    ) -> Result<ResolvedChannel, ChannelError> {
+        let remembered = self.recent.lock().ok().and_then(|recent| {
+            recent
+                .get(name)
+                .filter(|(at, c)| at.elapsed() < max_age && c.kind == kind)
+                .map(|(_, c)| c.clone())
+        });
+        match remembered {
+            Some(c) => Ok(c),
+            None => self.resolve_for(kind, name).await,
+        }
+    }
+
+    async fn resolve_row(&self, name: &str) -> Result<ResolvedChannel, ChannelError> {
         let row = self.row(name).await?;
         let config = |problem: String| ChannelError::Config {
             name: row.name.clone(),

@@ -23,6 +23,9 @@ use crate::time::now_ms;
 /// Headers never stored (they could carry credentials of whoever relays the request).
 const DROPPED_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
+/// How old a remembered channel (its keys) may be for verifying a notification.
+const CHANNEL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Largest notification body accepted (providers send a few KiB).
 pub const MAX_NOTIFY_BYTES: usize = 64 * 1024;
 
@@ -137,24 +140,37 @@ impl Payments {
         body: &[u8],
         received_at: i64,
     ) -> Outcome {
-        let resolved = match self.channels.resolve_for(kind, channel).await {
-            Ok(c) => c,
-            Err(e @ (ChannelError::NotFound(_) | ChannelError::WrongProvider(..))) => {
-                return Outcome::Rejected(e.to_string());
+        // The channel as read at most a second ago; if its keys do not verify this
+        // notification, read it again (they may have been rotated just now).
+        let mut fresh = false;
+        loop {
+            let looked_up = if fresh {
+                self.channels.resolve_for(kind, channel).await
+            } else {
+                self.channels
+                    .resolve_recent_for(kind, channel, CHANNEL_MAX_AGE)
+                    .await
+            };
+            let resolved = match looked_up {
+                Ok(c) => c,
+                Err(e @ (ChannelError::NotFound(_) | ChannelError::WrongProvider(..))) => {
+                    return Outcome::Rejected(e.to_string());
+                }
+                Err(e) => {
+                    // Kept `received` for recovery; the provider is told to resend.
+                    tracing::error!(error = %e, inbox_id = %id, "cannot load the channel for a notification");
+                    return Outcome::Unprocessed;
+                }
+            };
+            match resolved
+                .provider
+                .parse_notify(headers, body, received_at / 1000)
+                .await
+            {
+                Ok(event) => return Outcome::Verified(event),
+                Err(e) if fresh => return Outcome::Rejected(e.to_string()),
+                Err(_) => fresh = true,
             }
-            Err(e) => {
-                // Kept `received` for recovery; the provider is told to resend.
-                tracing::error!(error = %e, inbox_id = %id, "cannot load the channel for a notification");
-                return Outcome::Unprocessed;
-            }
-        };
-        match resolved
-            .provider
-            .parse_notify(headers, body, received_at / 1000)
-            .await
-        {
-            Ok(event) => Outcome::Verified(event),
-            Err(e) => Outcome::Rejected(e.to_string()),
         }
     }
 
