@@ -107,6 +107,7 @@ fn wechat_client() -> WechatPayClient {
         }),
         platform_certificates: vec![s("wechatpay_notify_signature", "platform_certificate_pem")],
         download_certificates: false,
+        retired_platform_serials: Vec::new(),
     };
     WechatPayClient::new(
         cfg,

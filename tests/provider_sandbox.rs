@@ -4,6 +4,7 @@
 mod provider_fixtures;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::provider::alipay::{AlipayClient, AlipayConfig, AlipayKeys};
@@ -16,8 +17,9 @@ use paydesk_core::provider::{
     RefundRef, RefundRequest, RefundState, TradeRef, TradeState, VerifyError,
 };
 use paydesk_core::sandbox::alipay::AlipaySandbox;
+use paydesk_core::sandbox::certs::{CertRing, IssuedCert};
 use paydesk_core::sandbox::stripe::StripeSandbox;
-use paydesk_core::sandbox::wechatpay::WechatPaySandbox;
+use paydesk_core::sandbox::wechatpay::{SandboxPublicKey, WechatPaySandbox};
 use paydesk_core::sandbox::{Ledger, serve_local};
 use provider_fixtures::s;
 
@@ -83,6 +85,7 @@ async fn alipay() -> (Arc<AlipaySandbox>, AlipayClient, Arc<MemorySink>) {
         app_id: "2021000000000001".into(),
         app_public_key: key_b().verifier(),
         alipay_key: key_a(),
+        cert_mode: None,
         pay_base_url: format!("{PAY}/alipay"),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
@@ -288,14 +291,23 @@ async fn wechat(cert_mode: bool) -> (Arc<WechatPaySandbox>, WechatPayClient, Arc
         merchant_serial: "3775B6A45ACD588826D15E583A95F5DD00000000".into(),
         merchant_public_key: key_a().verifier(),
         apiv3_key: APIV3.into(),
-        platform_key: key_b(),
-        platform_serial: if cert_mode {
-            "D7CE59D1F522D701".into()
+        public_key: (!cert_mode).then(|| SandboxPublicKey {
+            id: PUB_KEY_ID.into(),
+            key: key_b(),
+        }),
+        // Serial D7CE59D1F522D701, valid at NOW.
+        platform_certs: if cert_mode {
+            CertRing::new(
+                IssuedCert::from_parts(
+                    key_b(),
+                    s("wechatpay_notify_signature", "platform_certificate_pem"),
+                )
+                .expect("certificate"),
+            )
         } else {
-            PUB_KEY_ID.into()
+            CertRing::default()
         },
-        platform_cert_pem: cert_mode
-            .then(|| s("wechatpay_notify_signature", "platform_certificate_pem")),
+        sign_with_public_key: AtomicBool::new(!cert_mode),
         pay_base_url: format!("{PAY}/wechatpay"),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
@@ -319,6 +331,7 @@ async fn wechat(cert_mode: bool) -> (Arc<WechatPaySandbox>, WechatPayClient, Arc
             }),
             platform_certificates: vec![],
             download_certificates: cert_mode,
+            retired_platform_serials: Vec::new(),
         },
         fast(),
         sink.clone(),

@@ -20,6 +20,9 @@ use crate::provider::{
 /// Business success code of every Alipay OpenAPI response.
 pub const CODE_SUCCESS: &str = "10000";
 
+/// `sub_code` of "no such trade" (also the answer "Test connection" expects).
+pub const TRADE_NOT_EXIST: &str = "ACQ.TRADE_NOT_EXIST";
+
 pub struct AlipayClient {
     cfg: AlipayConfig,
     http: HttpClient,
@@ -103,6 +106,22 @@ impl AlipayClient {
         notify_url: Option<&str>,
         retry: Retry,
     ) -> Result<Value, ProviderError> {
+        business_outcome(
+            self.call_answer(operation, method, biz, notify_url, retry)
+                .await?
+                .payload,
+        )
+    }
+
+    /// Calls `method` and returns its answer, signature checked, business code not yet.
+    async fn call_answer(
+        &self,
+        operation: &'static str,
+        method: &str,
+        biz: Value,
+        notify_url: Option<&str>,
+        retry: Retry,
+    ) -> Result<Answer, ProviderError> {
         let params = self.signed_params(method, &biz, notify_url);
         let req = OutgoingRequest {
             operation,
@@ -123,8 +142,16 @@ impl AlipayClient {
                 message: "alipay gateway HTTP error".into(),
             });
         }
-        verify_response(resp.body_text()?, method, &self.cfg.keys)
+        verified_answer(resp.body_text()?, method, &self.cfg.keys)
     }
+}
+
+/// A gateway answer whose signature verified — or that had none, which Alipay allows
+/// only for failures.
+#[derive(Debug)]
+struct Answer {
+    payload: Value,
+    signed: bool,
 }
 
 /// Verifies a gateway response body for `method` and checks `code == "10000"`.
@@ -133,9 +160,13 @@ pub fn verify_response(
     method: &str,
     keys: &AlipayKeys,
 ) -> Result<Value, ProviderError> {
+    business_outcome(verified_answer(text, method, keys)?.payload)
+}
+
+fn verified_answer(text: &str, method: &str, keys: &AlipayKeys) -> Result<Answer, ProviderError> {
     let raw = split_response(text, method)?;
     let payload = parse_payload(raw.payload)?;
-    let code = json_str(&payload, "code").unwrap_or("").to_string();
+    let code = json_str(&payload, "code").unwrap_or("");
     match &raw.sign {
         Some(sign) => {
             let key = keys.verifier_for(raw.alipay_cert_sn.as_deref())?;
@@ -151,6 +182,15 @@ pub fn verify_response(
         None if code == CODE_SUCCESS => return Err(VerifyError::MissingField("sign").into()),
         None => {}
     }
+    Ok(Answer {
+        signed: raw.sign.is_some(),
+        payload,
+    })
+}
+
+/// The payload of a successful answer, or the business failure it reports.
+fn business_outcome(payload: Value) -> Result<Value, ProviderError> {
+    let code = json_str(&payload, "code").unwrap_or("").to_string();
     if code != CODE_SUCCESS {
         return Err(ProviderError::Business {
             code,
@@ -224,25 +264,33 @@ impl Provider for AlipayClient {
 
     async fn query(&self, trade: &TradeRef) -> Result<TradeStatus, ProviderError> {
         let biz = json!({ "out_trade_no": trade.out_trade_no });
-        match self
-            .call("query", "alipay.trade.query", biz, None, Retry::Idempotent)
-            .await
-        {
+        let answer = self
+            .call_answer("query", "alipay.trade.query", biz, None, Retry::Idempotent)
+            .await?;
+        match business_outcome(answer.payload) {
             Ok(v) => Ok(TradeStatus {
                 out_trade_no: trade.out_trade_no.clone(),
                 trade_no: json_str(&v, "trade_no").map(str::to_string),
                 state: trade_state(json_str(&v, "trade_status").unwrap_or("")),
                 amount: parse_cny(&v, "total_amount")?,
             }),
-            // A precreated order exists at Alipay only once the QR code was scanned.
+            // A precreated order exists at Alipay only once the QR code was scanned. That
+            // answer is believed only when signed: an unsigned "no such order" could come
+            // from anyone, and would let "Test connection" (which asks exactly this) pass
+            // with a wrong Alipay key.
             Err(ProviderError::Business {
                 sub_code: Some(sc), ..
-            }) if sc == "ACQ.TRADE_NOT_EXIST" => Ok(TradeStatus {
-                out_trade_no: trade.out_trade_no.clone(),
-                trade_no: None,
-                state: TradeState::Pending,
-                amount: None,
-            }),
+            }) if sc == TRADE_NOT_EXIST => {
+                if !answer.signed {
+                    return Err(VerifyError::MissingField("sign").into());
+                }
+                Ok(TradeStatus {
+                    out_trade_no: trade.out_trade_no.clone(),
+                    trade_no: None,
+                    state: TradeState::Pending,
+                    amount: None,
+                })
+            }
             Err(e) => Err(e),
         }
     }

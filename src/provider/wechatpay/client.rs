@@ -7,11 +7,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 
 use super::auth::{AuthParams, authorization};
-use super::certs::{self, decrypt_certificates};
-use super::verify::{
-    PUBLIC_KEY_ID_PREFIX, PlatformKeys, SignedHeaders, check_probe_and_time, verify_with,
-};
-use super::{WechatPayConfig, notify};
+use super::certs::{self, DownloadedCert};
+use super::verify::{PUBLIC_KEY_ID_PREFIX, PlatformKeys, SignedHeaders};
+use super::{WechatPayConfig, notify, rfc3339_beijing};
 use crate::money::{Currency, Money};
 use crate::provider::crypto::random_alnum;
 use crate::provider::http::{HttpClient, HttpSettings, IncomingResponse, OutgoingRequest, Retry};
@@ -69,15 +67,6 @@ fn cny_minor(m: &Money) -> Result<i64, ProviderError> {
         ));
     }
     Ok(m.minor())
-}
-
-fn rfc3339_beijing(unix: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::offset;
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.to_offset(offset!(+8)).format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 impl WechatPayClient {
@@ -224,11 +213,12 @@ impl WechatPayClient {
         }
     }
 
-    /// Downloads, decrypts, verifies and caches the platform certificates; returns their
-    /// serials. Known certificates are kept (several are valid during a rotation).
-    pub async fn refresh_certificates(&self) -> Result<Vec<String>, ProviderError> {
+    /// Downloads the platform certificates and checks the answer
+    /// ([`certs::open_download`]: signature, decryption, serials). Nothing is trusted or
+    /// stored yet; every certificate of the answer is returned, expired ones included.
+    pub async fn download_certificates(&self) -> Result<Vec<DownloadedCert>, ProviderError> {
         let resp = self
-            // Verified below against the certificates inside the body.
+            // Verified by `open_download`, which knows how a certificate answer is signed.
             .send_signed(
                 "certificates",
                 reqwest::Method::GET,
@@ -237,21 +227,33 @@ impl WechatPayClient {
                 Retry::Idempotent,
             )
             .await?;
-        let downloaded = decrypt_certificates(self.cfg.apiv3_key.expose().as_bytes(), &resp.body)?;
-        let h = SignedHeaders::from_headers(&resp.headers)?;
+        Ok(certs::open_download(
+            &self.keys,
+            self.cfg.apiv3_key.expose().as_bytes(),
+            &resp.headers,
+            &resp.body,
+            self.clock.now_unix(),
+        )?)
+    }
+
+    /// Downloads the platform certificates and adds the usable ones to this client's keys
+    /// (in memory; the channel's stored set is merged by `channel::cert_refresh`). Known
+    /// certificates are kept: several are valid during a rotation. Expired and retired
+    /// ones are skipped. Returns the serials added or refreshed.
+    pub async fn refresh_certificates(&self) -> Result<Vec<String>, ProviderError> {
+        let downloaded = self.download_certificates().await?;
         let now = self.clock.now_unix();
-        check_probe_and_time(&h, now)?;
-        let key = match self.keys.key_for(h.serial, now) {
-            Some(k) => k,
-            None => downloaded
-                .iter()
-                .find(|d| d.serial.eq_ignore_ascii_case(h.serial))
-                .map(|d| d.cert.key.clone())
-                .ok_or_else(|| VerifyError::UnknownSerial(h.serial.to_string()))?,
-        };
-        verify_with(&key, &h, &resp.body)?;
-        let serials = downloaded.iter().map(|d| d.serial.clone()).collect();
+        let mut serials = Vec::new();
         for d in downloaded {
+            let retired = self
+                .cfg
+                .retired_platform_serials
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&d.serial));
+            if retired || d.cert.not_after < now {
+                continue;
+            }
+            serials.push(d.serial);
             self.keys.add_certificate(d.cert);
         }
         Ok(serials)
