@@ -504,6 +504,40 @@ async fn wechatpay_sandbox_rejects_bad_signatures_and_wrong_merchant() {
     );
 }
 
+/// "Test connection" asks about an order that does not exist: WeChat Pay's signed
+/// ORDER_NOT_EXIST is the expected answer, but only if it verifies with our key.
+#[tokio::test]
+async fn wechatpay_no_such_order_counts_only_when_it_verifies() {
+    use paydesk_core::channel::ConnectionCheck;
+    use paydesk_core::channel::check::probe_trade;
+    let (_sb, good, _) = wechat(false).await;
+    let answer = good.query(&probe_trade()).await;
+    assert_eq!(http_code(answer.clone()), (404, "ORDER_NOT_EXIST".into()));
+    assert_eq!(ConnectionCheck::from_result(&answer), ConnectionCheck::Ok);
+    // The right key id with the wrong key: the same answer no longer verifies.
+    let mut cfg = good.config().clone();
+    cfg.platform_public_key = Some(PlatformPublicKey {
+        id: PUB_KEY_ID.into(),
+        key: key_a().verifier(),
+    });
+    let wrong = WechatPayClient::new(
+        cfg,
+        fast(),
+        Arc::new(MemorySink::default()),
+        Arc::new(FixedClock(NOW)),
+    )
+    .expect("client");
+    let answer = wrong.query(&probe_trade()).await;
+    assert_eq!(
+        answer,
+        Err(ProviderError::Verify(VerifyError::BadSignature))
+    );
+    assert_eq!(
+        ConnectionCheck::from_result(&answer),
+        ConnectionCheck::BadSignature
+    );
+}
+
 // ---------------------------------------------------------------- Stripe
 
 async fn stripe(secret: &str) -> (Arc<StripeSandbox>, StripeClient, Arc<MemorySink>) {

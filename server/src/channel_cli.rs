@@ -461,7 +461,7 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
     }
 }
 
-/// `channel `shop`: 2 platform certificates (1 new: 5157…), the newest expires 2031-04-25`
+/// "channel `shop`: 2 platform certificates (1 new: 5157…), the newest expires 2031-04-25"
 fn refresh_summary(name: &str, r: &RefreshReport) -> String {
     let new = if r.added.is_empty() {
         "none new".to_string()
@@ -478,8 +478,9 @@ fn refresh_summary(name: &str, r: &RefreshReport) -> String {
     } else {
         format!("; dropped expired: {}", r.expired.join(", "))
     };
+    let plural = if r.certificates == 1 { "" } else { "s" };
     format!(
-        "channel `{name}`: {} platform certificates ({new}){expires}{expired}",
+        "channel `{name}`: {} platform certificate{plural} ({new}){expires}{expired}",
         r.certificates
     )
 }

@@ -168,7 +168,7 @@ pub async fn refresh_certs(
     match result {
         Ok(r) => {
             let detail = format!(
-                "{} certificates; added {}; expired {}",
+                "total {}; added [{}]; expired [{}]",
                 r.certificates,
                 r.added.join(" "),
                 r.expired.join(" ")

@@ -39,6 +39,19 @@ impl std::fmt::Debug for WechatPayClient {
     }
 }
 
+/// The provider's error for a non-2xx answer.
+fn api_error(resp: &IncomingResponse) -> Option<ProviderError> {
+    if resp.is_success() {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    Some(ProviderError::Http {
+        status: resp.status,
+        code: json_str(&v, "code").map(str::to_string),
+        message: json_str(&v, "message").unwrap_or("").to_string(),
+    })
+}
+
 fn error_code(resp: &IncomingResponse) -> Option<String> {
     let v: Value = serde_json::from_slice(&resp.body).ok()?;
     json_str(&v, "code").map(str::to_string)
@@ -101,8 +114,12 @@ impl WechatPayClient {
         &self.keys
     }
 
-    /// Sends a signed request and verifies the response signature (2xx) or returns the
-    /// provider's error.
+    /// Sends a signed request and verifies the answer: every success, and every error
+    /// from the API itself (a JSON body with a `code`) except 401. WeChat Pay signs all
+    /// answers to requests it authenticated, so a "no such order" that does not verify is
+    /// a bad signature rather than an answer (else "Test connection" would pass with a
+    /// wrong platform key); a 401 (our signature refused) and errors from something in
+    /// front of the API (an HTML 404 or 502) come unsigned and are returned as they are.
     async fn call(
         &self,
         operation: &'static str,
@@ -114,12 +131,28 @@ impl WechatPayClient {
         let resp = self
             .send_signed(operation, method, path, body, retry)
             .await?;
-        self.verify_signed(&resp.headers, &resp.body).await?;
-        Ok(resp)
+        match api_error(&resp) {
+            None => {
+                self.verify_signed(&resp.headers, &resp.body).await?;
+                Ok(resp)
+            }
+            Some(err) => {
+                if let ProviderError::Http {
+                    status,
+                    code: Some(_),
+                    ..
+                } = &err
+                    && *status != 401
+                {
+                    self.verify_signed(&resp.headers, &resp.body).await?;
+                }
+                Err(err)
+            }
+        }
     }
 
-    /// Sends a signed request to `path` (`/v3/…`, with query); the response signature is
-    /// not checked yet.
+    /// Sends a signed request to `path` (`/v3/…`, with query) and returns the answer,
+    /// whatever its status; nothing is verified yet.
     async fn send_signed(
         &self,
         operation: &'static str,
@@ -157,16 +190,7 @@ impl WechatPayClient {
             body: body_text.into_bytes(),
             retry,
         };
-        let resp = self.http.send(&req, error_code).await?;
-        if !resp.is_success() {
-            let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-            return Err(ProviderError::Http {
-                status: resp.status,
-                code: json_str(&v, "code").map(str::to_string),
-                message: json_str(&v, "message").unwrap_or("").to_string(),
-            });
-        }
-        Ok(resp)
+        self.http.send(&req, error_code).await
     }
 
     /// Verifies a signed response or notification, downloading the platform certificates
@@ -227,6 +251,10 @@ impl WechatPayClient {
                 Retry::Idempotent,
             )
             .await?;
+        // Errors are not verified here: none of them makes us trust anything.
+        if let Some(err) = api_error(&resp) {
+            return Err(err);
+        }
         Ok(certs::open_download(
             &self.keys,
             self.cfg.apiv3_key.expose().as_bytes(),
