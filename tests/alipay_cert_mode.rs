@@ -14,14 +14,11 @@ use paydesk_core::channel::config::{AlipaySecrets, AlipaySettings};
 use paydesk_core::channel::{ChannelRegistry, ConnectionCheck, LiveChannel, Rotation};
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::provider::crypto::RsaSigner;
-use paydesk_core::provider::http::HttpSettings;
 use paydesk_core::provider::{
     CreateQrRequest, FixedClock, HeaderMap, NotifyEvent, NullSink, ProviderError, VerifyError,
 };
 use paydesk_core::sandbox::alipay::{AlipayCertFiles, AlipayCertSandbox, AlipaySandbox};
 use paydesk_core::sandbox::{Ledger, serve_local};
-use paydesk_core::store::Store;
-use paydesk_core::vault::MasterKey;
 use provider_fixtures::s;
 
 const NOW: i64 = 1_800_000_000;
@@ -51,20 +48,6 @@ async fn gateway(cert_mode: Option<AlipayCertSandbox>) -> (Arc<AlipaySandbox>, S
         .await
         .expect("serve");
     (sb, format!("{base}/gateway.do"))
-}
-
-fn registry(store: &Store) -> ChannelRegistry {
-    ChannelRegistry::new(
-        store.clone(),
-        MasterKey::from_bytes([7; 32]),
-        "http://127.0.0.1:9",
-        Arc::new(NullSink),
-        Arc::new(FixedClock(NOW)),
-        HttpSettings {
-            max_attempts: 1,
-            ..HttpSettings::default()
-        },
-    )
 }
 
 fn settings(gateway_url: &str) -> AlipaySettings {
@@ -140,7 +123,7 @@ async fn answer_and_notification(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_signed_with_the_new_and_the_old_certificate_verify_until_the_old_is_retired() {
     let db = support::TestDb::sqlite().await;
-    let reg = registry(&db.store);
+    let reg = support::registry(&db.store, Arc::new(NullSink), NOW);
     let (cert_mode, files) =
         AlipayCertSandbox::issue(APP_ID, &app_key(), NOW - 86_400).expect("certificates");
     let old_serial = cert_mode
@@ -218,7 +201,7 @@ async fn unsigned_gateway() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_connection_is_ok_only_for_a_verified_no_such_order() {
     let db = support::TestDb::sqlite().await;
-    let reg = registry(&db.store);
+    let reg = support::registry(&db.store, Arc::new(NullSink), NOW);
     let (_sb, url) = gateway(None).await;
     // Public-key mode: the right Alipay key, then a wrong one.
     reg.add_live("ali", &key_channel(&url, &alipay_key()))

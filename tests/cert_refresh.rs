@@ -16,16 +16,12 @@ use paydesk_core::channel::{ChannelRegistry, LiveChannel, Rotation};
 use paydesk_core::jobs::cert_refresh::CertRefresher;
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::provider::crypto::RsaSigner;
-use paydesk_core::provider::http::HttpSettings;
-use paydesk_core::provider::{
-    CreateQrRequest, FixedClock, HeaderMap, MemorySink, ProviderError, VerifyError,
-};
+use paydesk_core::provider::{CreateQrRequest, FixedClock, MemorySink, ProviderError, VerifyError};
 use paydesk_core::sandbox::certs::{CertRing, IssuedCert, VALIDITY_SECS};
 use paydesk_core::sandbox::wechatpay::WechatPaySandbox;
 use paydesk_core::sandbox::{Ledger, serve_local};
 use paydesk_core::store::Store;
-use paydesk_core::vault::MasterKey;
-use provider_fixtures::s;
+use provider_fixtures::{header_map, s};
 
 const NOW: i64 = 1_800_000_000;
 const MCHID: &str = "1230000109";
@@ -85,20 +81,6 @@ async fn gateway_with(platform_certs: CertRing) -> Gateway {
         .await
         .expect("serve");
     Gateway { sb, base }
-}
-
-fn registry(store: &Store, sink: Arc<MemorySink>) -> ChannelRegistry {
-    ChannelRegistry::new(
-        store.clone(),
-        MasterKey::from_bytes([9; 32]),
-        "http://127.0.0.1:9",
-        sink,
-        Arc::new(FixedClock(NOW)),
-        HttpSettings {
-            max_attempts: 1,
-            ..HttpSettings::default()
-        },
-    )
 }
 
 /// A live channel in platform-certificate mode that downloads its certificates.
@@ -167,8 +149,8 @@ async fn two_refreshers_download_each_due_channel_once(store: &Store) {
     let gw = gateway(cert.clone()).await;
     let sink = Arc::new(MemorySink::default());
     // Two instances on one database, each with its own registry and job.
-    let one = Arc::new(registry(store, sink.clone()));
-    let two = Arc::new(registry(store, sink.clone()));
+    let one = Arc::new(support::registry(store, sink.clone(), NOW));
+    let two = Arc::new(support::registry(store, sink.clone(), NOW));
     for name in ["wx-1", "wx-2", "wx-3"] {
         add(&one, name, channel(&gw.base)).await;
     }
@@ -221,17 +203,6 @@ fn order(no: &str) -> CreateQrRequest {
     }
 }
 
-fn header_map(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            v.parse().expect("value"),
-        );
-    }
-    h
-}
-
 /// A signed answer (creating order `no`) and a signed notification (paying it) from the
 /// gateway, both checked by the channel's client.
 async fn answer_and_notification(
@@ -253,7 +224,7 @@ async fn refresh_follows_the_gateway_rotation(store: &Store) {
     let a = cert_a();
     let gw = gateway(a.clone()).await;
     let sink = Arc::new(MemorySink::default());
-    let reg = registry(store, sink.clone());
+    let reg = support::registry(store, sink.clone(), NOW);
     let schedule = RefreshSchedule::default();
     add(&reg, "wx", channel(&gw.base)).await;
 
@@ -383,7 +354,7 @@ async fn failure_of(
     gw_base: &str,
     tweak: impl FnOnce(&mut WechatPaySettings, &mut WechatPaySecrets),
 ) -> RefreshFailure {
-    let reg = registry(store, Arc::new(MemorySink::default()));
+    let reg = support::registry(store, Arc::new(MemorySink::default()), NOW);
     let (mut s, mut k) = channel(gw_base);
     tweak(&mut s, &mut k);
     let name = format!(
@@ -488,7 +459,7 @@ async fn every_failure_is_reported_by_its_code() {
     assert_eq!(unavailable, RefreshFailure::NotAvailable);
 
     // Channels without platform certificates to download.
-    let reg = registry(store, Arc::new(MemorySink::default()));
+    let reg = support::registry(store, Arc::new(MemorySink::default()), NOW);
     reg.ensure_sandbox_channels()
         .await
         .expect("sandbox channels");

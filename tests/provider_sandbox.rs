@@ -21,7 +21,7 @@ use paydesk_core::sandbox::certs::{CertRing, IssuedCert};
 use paydesk_core::sandbox::stripe::StripeSandbox;
 use paydesk_core::sandbox::wechatpay::{SandboxPublicKey, WechatPaySandbox};
 use paydesk_core::sandbox::{Ledger, serve_local};
-use provider_fixtures::s;
+use provider_fixtures::{header_map, s};
 
 const NOW: i64 = 1_700_000_000;
 const PAY: &str = "http://paydesk.test/sandbox/pay";
@@ -58,17 +58,6 @@ fn refund(no: &str, rno: &str, amount: Money, total: Money) -> RefundRequest {
         reason: Some("customer asked".into()),
         notify_url: None,
     }
-}
-
-fn header_map(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            v.parse().expect("value"),
-        );
-    }
-    h
 }
 
 fn fast() -> HttpSettings {

@@ -5,9 +5,12 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use paydesk_core::auth::hash_password;
 use paydesk_core::provider::crypto::RsaSigner;
 use paydesk_core::role::Role;
+use paydesk_core::sandbox::keys::WechatPaySandboxKeys;
 use paydesk_core::store::NewUser;
 use paydesk_server::startup::SESSION_COOKIE;
 use reqwest::StatusCode;
@@ -364,12 +367,9 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing() {
-    let dir = tempfile::tempdir().expect("dir");
-    let app = spawn_app(dir.path(), None).await;
-    let c = Client::new(&app);
-    let cookie = admin(&app, &c).await;
+/// The built-in WeChat Pay sandbox merchant: its keys, its merchant private key (PEM) and
+/// this server's sandbox gateway.
+async fn sandbox_merchant(app: &TestApp) -> (Arc<WechatPaySandboxKeys>, String, String) {
     let keys = app
         .state
         .payments
@@ -378,14 +378,23 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
         .await
         .expect("keys");
     let w = keys.wechatpay.clone();
-    let merchant_key = w
+    let key = w
         .merchant_private_key
         .to_pkcs1_pem()
         .expect("pem")
         .expose()
         .to_string();
+    (w, key, format!("{}/sandbox/wechatpay", app.base))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = spawn_app(dir.path(), None).await;
+    let c = Client::new(&app);
+    let cookie = admin(&app, &c).await;
+    let (w, merchant_key, gateway) = sandbox_merchant(&app).await;
     let public = w.platform_public_key_pem().expect("public");
-    let gateway = format!("{}/sandbox/wechatpay", app.base);
     let fields = |key: &'static str, private: String| {
         vec![
             ("provider", "wechatpay".to_string()),
@@ -519,21 +528,7 @@ async fn add_downloading_wechat_channel(
     name: &str,
     apiv3: &str,
 ) {
-    let keys = app
-        .state
-        .payments
-        .channels()
-        .sandbox_keys()
-        .await
-        .expect("keys");
-    let w = keys.wechatpay.clone();
-    let key = w
-        .merchant_private_key
-        .to_pkcs1_pem()
-        .expect("pem")
-        .expose()
-        .to_string();
-    let gateway = format!("{}/sandbox/wechatpay", app.base);
+    let (w, key, gateway) = sandbox_merchant(app).await;
     let (_, to) = c
         .multipart(
             "/credentials/save",
@@ -563,15 +558,9 @@ async fn refresh_certificates_now_explains_the_outcome_and_the_cli_does_the_same
     let app = spawn_app(dir.path(), None).await;
     let c = Client::new(&app);
     let cookie = admin(&app, &c).await;
-    let keys = app
-        .state
-        .payments
-        .channels()
-        .sandbox_keys()
-        .await
-        .expect("keys");
-    let platform = keys.wechatpay.platform_cert.clone();
-    let apiv3 = keys.wechatpay.apiv3_key.expose().to_string();
+    let (keys, _, _) = sandbox_merchant(&app).await;
+    let platform = keys.platform_cert.clone();
+    let apiv3 = keys.apiv3_key.expose().to_string();
     add_downloading_wechat_channel(&app, &c, &cookie, "wx-certs", &apiv3).await;
 
     // From the list: one certificate, new, with its expiry.

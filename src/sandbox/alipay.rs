@@ -225,21 +225,23 @@ impl AlipaySandbox {
             );
         }
         if let Some(c) = &self.cert_mode {
-            if p.get("app_cert_sn").copied() != Some(c.app_cert_sn.as_str()) {
-                return fail(
-                    method,
-                    "40002",
-                    "isv.invalid-app-cert-sn",
-                    "应用公钥证书序列号不匹配",
-                );
-            }
-            if p.get("alipay_root_cert_sn").copied() != Some(c.root_cert_sn.as_str()) {
-                return fail(
-                    method,
-                    "40002",
-                    "isv.invalid-alipay-root-cert-sn",
+            let expected = [
+                ("app_cert_sn", &c.app_cert_sn, "应用公钥证书序列号不匹配"),
+                (
+                    "alipay_root_cert_sn",
+                    &c.root_cert_sn,
                     "支付宝根证书序列号不匹配",
-                );
+                ),
+            ];
+            for (param, sn, text) in expected {
+                if p.get(param).copied() != Some(sn.as_str()) {
+                    return fail(
+                        method,
+                        "40002",
+                        &format!("isv.invalid-{}", param.replace('_', "-")),
+                        text,
+                    );
+                }
             }
         }
         let sign = p.get("sign").copied().unwrap_or("");

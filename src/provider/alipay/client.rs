@@ -97,24 +97,9 @@ impl AlipayClient {
         params
     }
 
-    /// Calls `method` and returns the verified `<method>_response` payload with code 10000.
+    /// Calls `method` and returns its answer, signature checked (see [`Answer`]); the
+    /// business outcome is the caller's ([`Answer::into_success`]).
     async fn call(
-        &self,
-        operation: &'static str,
-        method: &str,
-        biz: Value,
-        notify_url: Option<&str>,
-        retry: Retry,
-    ) -> Result<Value, ProviderError> {
-        business_outcome(
-            self.call_answer(operation, method, biz, notify_url, retry)
-                .await?
-                .payload,
-        )
-    }
-
-    /// Calls `method` and returns its answer, signature checked, business code not yet.
-    async fn call_answer(
         &self,
         operation: &'static str,
         method: &str,
@@ -154,13 +139,20 @@ struct Answer {
     signed: bool,
 }
 
+impl Answer {
+    /// The payload of a successful answer (code 10000), or the failure it reports.
+    fn into_success(self) -> Result<Value, ProviderError> {
+        business_outcome(self.payload)
+    }
+}
+
 /// Verifies a gateway response body for `method` and checks `code == "10000"`.
 pub fn verify_response(
     text: &str,
     method: &str,
     keys: &AlipayKeys,
 ) -> Result<Value, ProviderError> {
-    business_outcome(verified_answer(text, method, keys)?.payload)
+    verified_answer(text, method, keys)?.into_success()
 }
 
 fn verified_answer(text: &str, method: &str, keys: &AlipayKeys) -> Result<Answer, ProviderError> {
@@ -252,7 +244,8 @@ impl Provider for AlipayClient {
                 Some(&req.notify_url),
                 Retry::ConnectOnly,
             )
-            .await?;
+            .await?
+            .into_success()?;
         let qr = json_str(&v, "qr_code")
             .ok_or(ProviderError::Protocol("precreate without qr_code".into()))?;
         Ok(QrCheckout {
@@ -265,9 +258,10 @@ impl Provider for AlipayClient {
     async fn query(&self, trade: &TradeRef) -> Result<TradeStatus, ProviderError> {
         let biz = json!({ "out_trade_no": trade.out_trade_no });
         let answer = self
-            .call_answer("query", "alipay.trade.query", biz, None, Retry::Idempotent)
+            .call("query", "alipay.trade.query", biz, None, Retry::Idempotent)
             .await?;
-        match business_outcome(answer.payload) {
+        let signed = answer.signed;
+        match answer.into_success() {
             Ok(v) => Ok(TradeStatus {
                 out_trade_no: trade.out_trade_no.clone(),
                 trade_no: json_str(&v, "trade_no").map(str::to_string),
@@ -281,7 +275,7 @@ impl Provider for AlipayClient {
             Err(ProviderError::Business {
                 sub_code: Some(sc), ..
             }) if sc == TRADE_NOT_EXIST => {
-                if !answer.signed {
+                if !signed {
                     return Err(VerifyError::MissingField("sign").into());
                 }
                 Ok(TradeStatus {
@@ -298,7 +292,8 @@ impl Provider for AlipayClient {
     async fn close(&self, trade: &TradeRef) -> Result<(), ProviderError> {
         let biz = json!({ "out_trade_no": trade.out_trade_no });
         self.call("close", "alipay.trade.close", biz, None, Retry::Idempotent)
-            .await
+            .await?
+            .into_success()
             .map(|_| ())
     }
 
@@ -320,7 +315,8 @@ impl Provider for AlipayClient {
                 None,
                 Retry::ConnectOnly,
             )
-            .await?;
+            .await?
+            .into_success()?;
         // fund_change = "Y": money moved by this call; otherwise query to learn the outcome.
         let state = if json_str(&v, "fund_change") == Some("Y") {
             RefundState::Succeeded
@@ -349,7 +345,8 @@ impl Provider for AlipayClient {
                 None,
                 Retry::Idempotent,
             )
-            .await?;
+            .await?
+            .into_success()?;
         let state = match json_str(&v, "refund_status") {
             Some("REFUND_SUCCESS") => RefundState::Succeeded,
             Some(other) => RefundState::Other(other.to_string()),
