@@ -63,8 +63,9 @@ async fn gateway(first: IssuedCert) -> Gateway {
     gateway_with(CertRing::new(first)).await
 }
 
-async fn gateway_with(platform_certs: CertRing) -> Gateway {
-    let sb = Arc::new(WechatPaySandbox {
+/// The sandbox merchant, signing with the platform certificates.
+fn sandbox(platform_certs: CertRing) -> WechatPaySandbox {
+    WechatPaySandbox {
         mchid: MCHID.into(),
         appid: APPID.into(),
         merchant_serial: MERCHANT_SERIAL.into(),
@@ -76,7 +77,11 @@ async fn gateway_with(platform_certs: CertRing) -> Gateway {
         pay_base_url: "http://paydesk.test/sandbox/pay".into(),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
-    });
+    }
+}
+
+async fn gateway_with(platform_certs: CertRing) -> Gateway {
+    let sb = Arc::new(sandbox(platform_certs));
     let base = serve_local(paydesk_core::sandbox::wechatpay::router(sb.clone()))
         .await
         .expect("serve");
@@ -484,10 +489,17 @@ fn failure_codes_round_trip_and_debug_output_holds_no_secret() {
         assert_eq!(RefreshFailure::parse(f.as_str()), Some(f));
     }
     let a = cert_a();
+    let sandbox = sandbox(CertRing::new(a.clone()));
+    let failed = RefreshError::Failed {
+        failure: RefreshFailure::BadApiv3Key,
+        detail: ProviderError::Verify(VerifyError::Decrypt).to_string(),
+    };
+    let (settings, secrets) = channel("http://127.0.0.1:9");
     let texts = [
         format!("{a:?}"),
-        format!("{:?}", CertRing::new(a.clone())),
-        format!("{:?}", channel("http://127.0.0.1:9").0),
+        format!("{sandbox:?}"),
+        format!("{failed:?} {failed}"),
+        format!("{:?}", LiveChannel::Wechatpay(settings, secrets)),
     ];
     for t in &texts {
         assert!(!t.contains("PRIVATE KEY"), "{t}");

@@ -268,6 +268,16 @@ impl ChannelRegistry {
         schedule: &RefreshSchedule,
     ) -> Result<RefreshReport, RefreshError> {
         let result = self.download_and_merge(name).await;
+        if let Err(
+            e @ RefreshError::Failed {
+                failure: RefreshFailure::NotWechat,
+                ..
+            },
+        ) = result
+        {
+            // Nothing to record for a channel that has no certificates to download.
+            return Err(e);
+        }
         let row = match self.store().channel(name).await {
             Ok(Some(row)) => row,
             Ok(None) => return Err(RefreshError::NotFound(name.to_string())),
