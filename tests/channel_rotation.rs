@@ -79,6 +79,7 @@ fn wechat(certs: Vec<String>) -> LiveChannel {
             public_key: None,
             platform_certificates: certs,
             download_certificates: false,
+            retired_platform_certificates: Vec::new(),
             previous_merchant_keys: Vec::new(),
         },
         WechatPaySecrets {

@@ -21,20 +21,9 @@ use paydesk_core::provider::wechatpay::{WechatPayClient, WechatPayConfig};
 use paydesk_core::provider::{
     FixedClock, HeaderMap, NotifyEvent, NullSink, Provider, ProviderError, VerifyError, form,
 };
-use provider_fixtures::s;
+use provider_fixtures::{header_map, s};
 
 // ---------------------------------------------------------------- helpers
-
-fn headers(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            v.parse().expect("value"),
-        );
-    }
-    h
-}
 
 /// The Alipay key pair of the vectors (stands in for "Alipay's key").
 fn alipay_signer() -> RsaSigner {
@@ -67,7 +56,7 @@ const NOW: i64 = 1_700_000_000;
 fn wechat_headers(signer: &RsaSigner, serial: &str, ts: i64, body: &[u8]) -> HeaderMap {
     let nonce = "nonce123";
     let sig = signer.sign_b64(&verify_message(&ts.to_string(), nonce, body));
-    headers(&[
+    header_map(&[
         ("Wechatpay-Timestamp", ts.to_string()),
         ("Wechatpay-Nonce", nonce.to_string()),
         ("Wechatpay-Serial", serial.to_string()),
@@ -107,6 +96,7 @@ fn wechat_client() -> WechatPayClient {
         }),
         platform_certificates: vec![s("wechatpay_notify_signature", "platform_certificate_pem")],
         download_certificates: false,
+        retired_platform_serials: Vec::new(),
     };
     WechatPayClient::new(
         cfg,
@@ -501,7 +491,7 @@ fn wechat_stale_timestamp() {
 #[test]
 fn wechat_signtest_probe_and_missing_headers() {
     let keys = wechat_keys();
-    let h = headers(&[
+    let h = header_map(&[
         ("Wechatpay-Timestamp", NOW.to_string()),
         ("Wechatpay-Nonce", "n".into()),
         ("Wechatpay-Serial", CERT_SERIAL.into()),
@@ -511,7 +501,7 @@ fn wechat_signtest_probe_and_missing_headers() {
         keys.verify(&SignedHeaders::from_headers(&h).expect("h"), b"{}", NOW),
         Err(VerifyError::SignTestProbe)
     );
-    let h = headers(&[("Wechatpay-Timestamp", NOW.to_string())]);
+    let h = header_map(&[("Wechatpay-Timestamp", NOW.to_string())]);
     assert_eq!(
         SignedHeaders::from_headers(&h),
         Err(VerifyError::MissingHeader("Wechatpay-Nonce"))
@@ -765,7 +755,7 @@ async fn stripe_notify_end_to_end() {
     })
     .to_string();
     let sig = webhook::sign_header("whsec_test_secret", NOW, payload.as_bytes());
-    let h = headers(&[("Stripe-Signature", sig.clone())]);
+    let h = header_map(&[("Stripe-Signature", sig.clone())]);
     assert_eq!(
         client
             .parse_notify(&h, payload.as_bytes(), NOW)

@@ -4,6 +4,7 @@
 mod provider_fixtures;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::provider::alipay::{AlipayClient, AlipayConfig, AlipayKeys};
@@ -16,10 +17,11 @@ use paydesk_core::provider::{
     RefundRef, RefundRequest, RefundState, TradeRef, TradeState, VerifyError,
 };
 use paydesk_core::sandbox::alipay::AlipaySandbox;
+use paydesk_core::sandbox::certs::{CertRing, IssuedCert};
 use paydesk_core::sandbox::stripe::StripeSandbox;
-use paydesk_core::sandbox::wechatpay::WechatPaySandbox;
+use paydesk_core::sandbox::wechatpay::{SandboxPublicKey, WechatPaySandbox};
 use paydesk_core::sandbox::{Ledger, serve_local};
-use provider_fixtures::s;
+use provider_fixtures::{header_map, s};
 
 const NOW: i64 = 1_700_000_000;
 const PAY: &str = "http://paydesk.test/sandbox/pay";
@@ -58,17 +60,6 @@ fn refund(no: &str, rno: &str, amount: Money, total: Money) -> RefundRequest {
     }
 }
 
-fn header_map(pairs: &[(&str, String)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.insert(
-            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
-            v.parse().expect("value"),
-        );
-    }
-    h
-}
-
 fn fast() -> HttpSettings {
     HttpSettings {
         backoff_base: std::time::Duration::from_millis(5),
@@ -83,6 +74,7 @@ async fn alipay() -> (Arc<AlipaySandbox>, AlipayClient, Arc<MemorySink>) {
         app_id: "2021000000000001".into(),
         app_public_key: key_b().verifier(),
         alipay_key: key_a(),
+        cert_mode: None,
         pay_base_url: format!("{PAY}/alipay"),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
@@ -288,14 +280,23 @@ async fn wechat(cert_mode: bool) -> (Arc<WechatPaySandbox>, WechatPayClient, Arc
         merchant_serial: "3775B6A45ACD588826D15E583A95F5DD00000000".into(),
         merchant_public_key: key_a().verifier(),
         apiv3_key: APIV3.into(),
-        platform_key: key_b(),
-        platform_serial: if cert_mode {
-            "D7CE59D1F522D701".into()
+        public_key: (!cert_mode).then(|| SandboxPublicKey {
+            id: PUB_KEY_ID.into(),
+            key: key_b(),
+        }),
+        // Serial D7CE59D1F522D701, valid at NOW.
+        platform_certs: if cert_mode {
+            CertRing::new(
+                IssuedCert::from_parts(
+                    key_b(),
+                    s("wechatpay_notify_signature", "platform_certificate_pem"),
+                )
+                .expect("certificate"),
+            )
         } else {
-            PUB_KEY_ID.into()
+            CertRing::default()
         },
-        platform_cert_pem: cert_mode
-            .then(|| s("wechatpay_notify_signature", "platform_certificate_pem")),
+        sign_with_public_key: AtomicBool::new(!cert_mode),
         pay_base_url: format!("{PAY}/wechatpay"),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
@@ -319,6 +320,7 @@ async fn wechat(cert_mode: bool) -> (Arc<WechatPaySandbox>, WechatPayClient, Arc
             }),
             platform_certificates: vec![],
             download_certificates: cert_mode,
+            retired_platform_serials: Vec::new(),
         },
         fast(),
         sink.clone(),
@@ -488,6 +490,40 @@ async fn wechatpay_sandbox_rejects_bad_signatures_and_wrong_merchant() {
         Err(ProviderError::Verify(VerifyError::UnknownSerial(
             PUB_KEY_ID.into()
         )))
+    );
+}
+
+/// "Test connection" asks about an order that does not exist: WeChat Pay's signed
+/// ORDER_NOT_EXIST is the expected answer, but only if it verifies with our key.
+#[tokio::test]
+async fn wechatpay_no_such_order_counts_only_when_it_verifies() {
+    use paydesk_core::channel::ConnectionCheck;
+    use paydesk_core::channel::check::probe_trade;
+    let (_sb, good, _) = wechat(false).await;
+    let answer = good.query(&probe_trade()).await;
+    assert_eq!(http_code(answer.clone()), (404, "ORDER_NOT_EXIST".into()));
+    assert_eq!(ConnectionCheck::from_result(&answer), ConnectionCheck::Ok);
+    // The right key id with the wrong key: the same answer no longer verifies.
+    let mut cfg = good.config().clone();
+    cfg.platform_public_key = Some(PlatformPublicKey {
+        id: PUB_KEY_ID.into(),
+        key: key_a().verifier(),
+    });
+    let wrong = WechatPayClient::new(
+        cfg,
+        fast(),
+        Arc::new(MemorySink::default()),
+        Arc::new(FixedClock(NOW)),
+    )
+    .expect("client");
+    let answer = wrong.query(&probe_trade()).await;
+    assert_eq!(
+        answer,
+        Err(ProviderError::Verify(VerifyError::BadSignature))
+    );
+    assert_eq!(
+        ConnectionCheck::from_result(&answer),
+        ConnectionCheck::BadSignature
     );
 }
 

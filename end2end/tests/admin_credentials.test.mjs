@@ -1,8 +1,10 @@
 // An admin adds a live Stripe channel whose gateway is the built-in sandbox (keys pasted),
 // sees its fingerprints, runs "test connection", rotates its webhook secret (add the new
 // one, retire the old one); a WeChat Pay channel with a bad key is refused with the field
-// named and the input kept, then saved with the key uploaded as a file. Once with
-// JavaScript and once without. A merchant opening /credentials is refused.
+// named and the input kept, then saved with the key uploaded as a file; a WeChat Pay
+// channel in platform-certificate mode downloads its certificates with "Refresh
+// certificates now". Once with JavaScript and once without. A merchant opening
+// /credentials is refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -136,6 +138,60 @@ for (const javaScriptEnabled of [true, false]) {
     await page.waitForSelector('#cred-error');
     assert.match(await page.textContent('#cred-error'), /商户 API 私钥/);
     await shot(page, `credentials-error-zh-${mode}`);
+    await page.click('button[data-lang=en]');
+    await page.waitForSelector('text=Sign out');
+
+    assert.deepEqual(problems.filter((p) => !p.includes('favicon')), [], 'no console errors or hydration warnings');
+    await context.close();
+  });
+
+  test(`admin downloads a WeChat Pay channel's platform certificates now (${mode})`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled, locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await signIn(page, app.base, 'admin', app.password, '/credentials?add=wechatpay');
+    await page.waitForSelector('#channel-form');
+    if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+
+    // Platform-certificate mode: no public key, automatic download on, no certificate yet.
+    const w = keys.wechatpay;
+    const name = `wx-certs-${mode}`;
+    await page.fill('#cf-name', name);
+    await page.fill('#cf-gateway', `${app.base}/sandbox/wechatpay`);
+    await page.fill('#cf-mchid', w.read('mchid.txt'));
+    await page.fill('#cf-appid', w.read('appid.txt'));
+    await page.fill('#cf-merchant_serial', w.read('merchant_serial.txt'));
+    await page.fill('#cf-merchant_private_key', w.read('merchant_private_key.pem'));
+    await page.fill('#cf-apiv3_key', w.read('apiv3_key.txt'));
+    await page.check('#cf-download_certificates');
+    await page.click('#save-channel');
+    const row = `tr[data-channel="${name}"]`;
+    await page.waitForSelector(row);
+
+    // From the list: downloaded, counted, its expiry shown, the certificate listed.
+    await page.click(`${row} button.refresh-certs`);
+    await page.waitForSelector('#refresh-result');
+    assert.equal(await page.getAttribute('#refresh-result', 'data-outcome'), 'ok');
+    assert.match(await page.textContent('#refresh-result'), /1 certificate, 1 new; the newest expires \d{4}-\d{2}-\d{2}/);
+    assert.match(await page.textContent(row), /platform certificate [0-9A-F]{40}/);
+    await shot(page, `credentials-refresh-en-${mode}`);
+
+    // From the edit page: the last download is shown; nothing new this time.
+    await page.click(`${row} a[href="/credentials?edit=${name}"]`);
+    await page.waitForSelector('#refresh-certs');
+    assert.match(await page.textContent('#last-refresh'), /Last download .*: OK/);
+    await page.click('#refresh-certs button.refresh-certs');
+    await page.waitForSelector('#refresh-result');
+    assert.match(await page.textContent('#refresh-result'), /1 certificate, none new/);
+    assert.ok(page.url().includes(`edit=${name}`), 'back on the edit page');
+
+    // Chinese.
+    await page.click('button[data-lang=zh]');
+    await page.waitForSelector('text=退出登录');
+    await page.waitForSelector('#refresh-result');
+    assert.match(await page.textContent('#refresh-result'), /共 1 张证书，没有新证书/);
+    assert.match(await page.textContent('#refresh-certs'), /立即更新平台证书/);
+    await shot(page, `credentials-refresh-zh-${mode}`);
     await page.click('button[data-lang=en]');
     await page.waitForSelector('text=Sign out');
 

@@ -1,10 +1,11 @@
-//! `paydesk channel add|list|disable|enable`: channels for automation, keys read from
+//! `paydesk channel add|list|disable|enable|rotate|refresh-certs`: channels for automation, keys read from
 //! files (never from the command line, where they would land in shell history and `ps`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
+use paydesk_core::channel::cert_refresh::{RefreshError, RefreshReport, RefreshSchedule};
 use paydesk_core::channel::config::{
     AlipaySecrets, AlipaySettings, StripeSecrets, StripeSettings, WechatPaySecrets,
     WechatPaySettings,
@@ -34,6 +35,9 @@ pub enum ChannelCommand {
     Enable { name: String },
     /// One key-rotation step on a live channel (exactly one option); keys from files.
     Rotate(Box<RotateChannel>),
+    /// Download a live WeChat Pay channel's platform certificates now and add the new
+    /// ones next to the old (what the server does every 12 hours).
+    RefreshCerts { name: String },
     /// Write the built-in sandbox merchant's keys into a directory (0600 files), to add a
     /// live channel whose gateway is this server's sandbox and try adding, editing,
     /// rotating and testing channels without a real provider account.
@@ -247,6 +251,7 @@ fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
                     .map(|p| read(p))
                     .collect::<Result<_, _>>()?,
                 download_certificates: a.download_certificates,
+                retired_platform_certificates: Vec::new(),
                 previous_merchant_keys: Vec::new(),
             },
             WechatPaySecrets {
@@ -361,6 +366,39 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
             );
             Ok(())
         }
+        ChannelCommand::RefreshCerts { name } => {
+            match registry
+                .refresh_platform_certificates(&name, &RefreshSchedule::default())
+                .await
+            {
+                Ok(r) => {
+                    store
+                        .audit(
+                            "cli",
+                            "platform_certificates_refreshed",
+                            &name,
+                            &r.added.join(" "),
+                        )
+                        .await
+                        .map_err(failed)?;
+                    println!("{}", refresh_summary(&name, &r));
+                    Ok(())
+                }
+                Err(RefreshError::NotFound(_)) => Err(failed(format!("no channel named `{name}`"))),
+                Err(e) => {
+                    store
+                        .audit(
+                            "cli",
+                            "platform_certificates_refresh_failed",
+                            &name,
+                            e.code(),
+                        )
+                        .await
+                        .map_err(failed)?;
+                    Err(failed(format!("channel `{name}`: {e}")))
+                }
+            }
+        }
         ChannelCommand::SandboxKeys { provider, out } => {
             let keys = registry.sandbox_keys().await.map_err(failed)?;
             let pem = |k: &paydesk_core::provider::crypto::RsaSigner| {
@@ -421,6 +459,30 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,
         ChannelCommand::Enable { name } => toggle(&store, &name, false).await,
     }
+}
+
+/// "channel `shop`: 2 platform certificates (1 new: 5157…), the newest expires 2031-04-25"
+fn refresh_summary(name: &str, r: &RefreshReport) -> String {
+    let new = if r.added.is_empty() {
+        "none new".to_string()
+    } else {
+        format!("{} new: {}", r.added.len(), r.added.join(", "))
+    };
+    let expires = r
+        .latest_expiry
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .map(|t| format!(", the newest expires {}", t.date()))
+        .unwrap_or_default();
+    let expired = if r.expired.is_empty() {
+        String::new()
+    } else {
+        format!("; dropped expired: {}", r.expired.join(", "))
+    };
+    let plural = if r.certificates == 1 { "" } else { "s" };
+    format!(
+        "channel `{name}`: {} platform certificate{plural} ({new}){expires}{expired}",
+        r.certificates
+    )
 }
 
 /// Writes a key file readable by its owner only.

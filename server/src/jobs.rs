@@ -1,10 +1,13 @@
 //! Background work of a running server: active queries and expiry, notify-inbox recovery,
-//! merchant notifications and the session sweep. Each loop stops when the shutdown flag flips; work in progress
-//! finishes first (a query or a notification is never abandoned half-applied — and if
-//! the process is killed instead, the store's transactions and the inbox make that safe).
+//! merchant notifications, WeChat Pay platform certificate downloads and the session
+//! sweep. Each loop stops when the shutdown flag flips; work in progress finishes first
+//! (a query or a notification is never abandoned half-applied — and if the process is
+//! killed instead, the store's transactions and the inbox make that safe).
 
 use std::time::Duration;
 
+use paydesk_core::channel::cert_refresh::RefreshSchedule;
+use paydesk_core::jobs::cert_refresh::CertRefresher;
 use paydesk_core::jobs::merchant_notify::{MerchantNotifier, NotifierSettings};
 use paydesk_core::payments::Payments;
 use paydesk_core::store::Store;
@@ -22,6 +25,10 @@ pub struct JobSettings {
     pub recover_after: Duration,
     pub sweep_sessions_every: Duration,
     pub merchant_notify: NotifierSettings,
+    /// WeChat Pay platform certificate downloads: when each channel is due, and how often
+    /// the loop looks for due channels.
+    pub cert_refresh: RefreshSchedule,
+    pub cert_refresh_check_every: Duration,
 }
 
 impl Default for JobSettings {
@@ -33,6 +40,8 @@ impl Default for JobSettings {
             recover_after: Duration::from_secs(30),
             sweep_sessions_every: Duration::from_secs(600),
             merchant_notify: NotifierSettings::default(),
+            cert_refresh: RefreshSchedule::default(),
+            cert_refresh_check_every: Duration::from_secs(60),
         }
     }
 }
@@ -65,6 +74,12 @@ pub fn spawn(
 ) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
     let payments_master = payments.channels().master().clone();
+
+    // WeChat Pay platform certificates: due channels at start, then every 12 hours each.
+    let refresher = CertRefresher::new(payments.channels().clone(), settings.cert_refresh);
+    handles.push(tokio::spawn(
+        refresher.run(stop.clone(), settings.cert_refresh_check_every),
+    ));
 
     let (p, s, mut st) = (payments.clone(), settings.clone(), stop.clone());
     handles.push(tokio::spawn(async move {

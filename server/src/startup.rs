@@ -157,6 +157,10 @@ pub fn app(state: AppState) -> Router {
         .route("/credentials/rotate", post(credentials::rotate))
         .route("/credentials/toggle", post(credentials::toggle))
         .route("/credentials/test", post(credentials::test))
+        .route(
+            "/credentials/refresh-certs",
+            post(credentials::refresh_certs),
+        )
         .merge(crate::sandbox::routes(state.sandbox.clone()))
         .merge(paydesk_app::api::users::key_route::routes(
             paydesk_app::Services {

@@ -1,12 +1,16 @@
 //! The credentials area over real HTTP: who may use it (401/403), adding live channels
 //! that point at the built-in sandbox, test connection, a bad key refused with its field
-//! named and nothing stored, rotations recorded in the audit log without secrets.
+//! named and nothing stored, rotations recorded in the audit log without secrets, and
+//! "Refresh certificates now" (and `paydesk channel refresh-certs`) explaining the outcome.
 
 mod support;
+
+use std::sync::Arc;
 
 use paydesk_core::auth::hash_password;
 use paydesk_core::provider::crypto::RsaSigner;
 use paydesk_core::role::Role;
+use paydesk_core::sandbox::keys::WechatPaySandboxKeys;
 use paydesk_core::store::NewUser;
 use paydesk_server::startup::SESSION_COOKIE;
 use reqwest::StatusCode;
@@ -155,7 +159,11 @@ async fn only_admins_reach_credentials() {
     let dir = tempfile::tempdir().expect("dir");
     let app = spawn_app(dir.path(), None).await;
     let c = Client::new(&app);
-    for path in ["/credentials/test", "/credentials/toggle"] {
+    for path in [
+        "/credentials/test",
+        "/credentials/toggle",
+        "/credentials/refresh-certs",
+    ] {
         let (s, _) = c.form(path, &[("name", "stripe-sandbox")], None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
     }
@@ -181,6 +189,14 @@ async fn only_admins_reach_credentials() {
             .form(
                 "/credentials/toggle",
                 &[("name", "stripe-sandbox"), ("enable", "0")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
+        let (s, _) = c
+            .form(
+                "/credentials/refresh-certs",
+                &[("name", "wechatpay-sandbox")],
                 Some(&cookie),
             )
             .await;
@@ -351,12 +367,9 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing() {
-    let dir = tempfile::tempdir().expect("dir");
-    let app = spawn_app(dir.path(), None).await;
-    let c = Client::new(&app);
-    let cookie = admin(&app, &c).await;
+/// The built-in WeChat Pay sandbox merchant: its keys, its merchant private key (PEM) and
+/// this server's sandbox gateway.
+async fn sandbox_merchant(app: &TestApp) -> (Arc<WechatPaySandboxKeys>, String, String) {
     let keys = app
         .state
         .payments
@@ -365,14 +378,23 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
         .await
         .expect("keys");
     let w = keys.wechatpay.clone();
-    let merchant_key = w
+    let key = w
         .merchant_private_key
         .to_pkcs1_pem()
         .expect("pem")
         .expose()
         .to_string();
+    (w, key, format!("{}/sandbox/wechatpay", app.base))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = spawn_app(dir.path(), None).await;
+    let c = Client::new(&app);
+    let cookie = admin(&app, &c).await;
+    let (w, merchant_key, gateway) = sandbox_merchant(&app).await;
     let public = w.platform_public_key_pem().expect("public");
-    let gateway = format!("{}/sandbox/wechatpay", app.base);
     let fields = |key: &'static str, private: String| {
         vec![
             ("provider", "wechatpay".to_string()),
@@ -495,6 +517,173 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
         )
         .await;
     assert_eq!(to, "/credentials?ok=channel_enabled&channel=shop-wx");
+}
+
+/// Adds the sandbox merchant as a live WeChat Pay channel in platform-certificate mode
+/// (downloading, no certificate yet), through the form; `apiv3` is its APIv3 key.
+async fn add_downloading_wechat_channel(
+    app: &TestApp,
+    c: &Client,
+    cookie: &str,
+    name: &str,
+    apiv3: &str,
+) {
+    let (w, key, gateway) = sandbox_merchant(app).await;
+    let (_, to) = c
+        .multipart(
+            "/credentials/save",
+            &[
+                ("provider", "wechatpay"),
+                ("name", name),
+                ("gateway", &gateway),
+                ("mchid", &w.mchid),
+                ("appid", &w.appid),
+                ("merchant_serial", &w.merchant_serial),
+                ("merchant_private_key", &key),
+                ("apiv3_key", apiv3),
+                ("download_certificates", "1"),
+            ],
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(
+        to,
+        format!("/credentials?ok=channel_created&channel={name}")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_certificates_now_explains_the_outcome_and_the_cli_does_the_same() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = spawn_app(dir.path(), None).await;
+    let c = Client::new(&app);
+    let cookie = admin(&app, &c).await;
+    let (keys, _, _) = sandbox_merchant(&app).await;
+    let platform = keys.platform_cert.clone();
+    let apiv3 = keys.apiv3_key.expose().to_string();
+    add_downloading_wechat_channel(&app, &c, &cookie, "wx-certs", &apiv3).await;
+
+    // From the list: one certificate, new, with its expiry.
+    let (s, to) = c
+        .form(
+            "/credentials/refresh-certs",
+            &[("name", "wx-certs")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        to,
+        format!(
+            "/credentials?channel=wx-certs&refreshed=ok&certs=1&added=1&expires={}",
+            platform.not_after
+        )
+    );
+    let (_, page) = c.get(&to, &cookie).await;
+    assert!(
+        page.contains("1 certificate, 1 new; the newest expires 20"),
+        "{page}"
+    );
+    assert!(page.contains(&platform.serial), "listed: {page}");
+    let (_, page) = c.get(&to, &format!("{cookie}; paydesk_lang=zh")).await;
+    assert!(page.contains("共 1 张证书，新增 1 张"), "{page}");
+
+    // From the edit page: back there, nothing new, the last download shown.
+    let (_, to) = c
+        .form(
+            "/credentials/refresh-certs",
+            &[("name", "wx-certs"), ("back", "edit")],
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        to.starts_with("/credentials?edit=wx-certs&channel=wx-certs&refreshed=ok&certs=1&added=0"),
+        "{to}"
+    );
+    let (_, page) = c.get(&to, &cookie).await;
+    assert!(page.contains("1 certificate, none new"), "{page}");
+    assert!(page.contains("Last download"), "{page}");
+    assert!(page.contains("Next automatic download"), "{page}");
+
+    // A wrong APIv3 key, in plain words, in both languages; nothing stored.
+    add_downloading_wechat_channel(
+        &app,
+        &c,
+        &cookie,
+        "wx-bad-v3",
+        "0123456789abcdef0123456789abcdef",
+    )
+    .await;
+    let (_, to) = c
+        .form(
+            "/credentials/refresh-certs",
+            &[("name", "wx-bad-v3")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(to, "/credentials?channel=wx-bad-v3&refreshed=bad_apiv3_key");
+    let (_, page) = c.get(&to, &cookie).await;
+    assert!(
+        page.contains("The APIv3 key does not decrypt the certificates"),
+        "{page}"
+    );
+    let (_, page) = c.get(&to, &format!("{cookie}; paydesk_lang=zh")).await;
+    assert!(page.contains("APIv3 密钥无法解密证书"), "{page}");
+    // Not a WeChat Pay live channel; no such channel.
+    let (_, to) = c
+        .form(
+            "/credentials/refresh-certs",
+            &[("name", "stripe-sandbox")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        to,
+        "/credentials?channel=stripe-sandbox&refreshed=not_wechat"
+    );
+    let (_, to) = c
+        .form(
+            "/credentials/refresh-certs",
+            &[("name", "nope")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(to, "/credentials?error=not_found");
+
+    let audit = app.state.store.recent_audit(50).await.expect("audit");
+    let refreshes: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("platform_certificates_refresh"))
+        .map(|e| (e.action.as_str(), e.detail.as_str()))
+        .collect();
+    assert!(
+        refreshes.contains(&("platform_certificates_refresh_failed", "bad_apiv3_key")),
+        "{refreshes:?}"
+    );
+    assert!(
+        refreshes
+            .iter()
+            .any(|(a, d)| *a == "platform_certificates_refreshed" && d.contains(&platform.serial)),
+        "{refreshes:?}"
+    );
+    for e in &audit {
+        assert!(!e.detail.contains(&apiv3), "no APIv3 key in the audit log");
+    }
+
+    // The command line does the same, on the same database.
+    let out = run(paydesk(dir.path()).args(["channel", "refresh-certs", "wx-certs"]));
+    assert!(
+        out.contains("channel `wx-certs`: 1 platform certificate (none new), the newest expires"),
+        "{out}"
+    );
+    let failed = paydesk(dir.path())
+        .args(["channel", "refresh-certs", "wx-bad-v3"])
+        .output()
+        .expect("run");
+    assert!(!failed.status.success());
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("APIv3 key does not decrypt"), "{err}");
+    assert!(!err.contains(&apiv3));
 }
 
 fn paydesk(data_dir: &std::path::Path) -> std::process::Command {

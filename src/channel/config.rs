@@ -56,17 +56,33 @@ pub struct WechatPaySettings {
     pub public_key_id: Option<String>,
     #[serde(default)]
     pub public_key: Option<String>,
-    /// Platform certificates known up front (PEM).
+    /// Platform certificates (PEM): pasted by an admin or merged from downloads
+    /// (`channel::cert_refresh`). Every one verifies by its serial until it expires or is
+    /// retired.
     #[serde(default)]
     pub platform_certificates: Vec<String>,
-    /// Download `/v3/certificates` when a serial is unknown.
+    /// Keep the platform certificates up to date by downloading `/v3/certificates`: every
+    /// 12 hours (the server's background job) and when an unknown serial shows up.
     #[serde(default)]
     pub download_certificates: bool,
+    /// Platform certificates an admin retired. Downloads do not bring them back (WeChat
+    /// Pay keeps serving a certificate until it expires, and an admin who retired one had a
+    /// reason); adding it by hand does. Each is forgotten once it has expired.
+    #[serde(default)]
+    pub retired_platform_certificates: Vec<RetiredCertificate>,
     /// Merchant keys replaced by a rotation: listed (serial and fingerprint, never the
     /// key) until an admin retires them, so nobody forgets to revoke them at WeChat Pay.
     /// Requests are always signed with the current key.
     #[serde(default)]
     pub previous_merchant_keys: Vec<PreviousKey>,
+}
+
+/// A platform certificate an admin retired: its serial, and its expiry (after which
+/// nobody can use it and it is forgotten).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RetiredCertificate {
+    pub serial: String,
+    pub not_after: i64,
 }
 
 /// A replaced key, kept as a reminder: its serial and fingerprint only.
@@ -449,6 +465,11 @@ pub(crate) fn wechatpay_config(
         platform_public_key: wechat_public_key(s)?,
         platform_certificates: s.platform_certificates.clone(),
         download_certificates: s.download_certificates,
+        retired_platform_serials: s
+            .retired_platform_certificates
+            .iter()
+            .map(|r| r.serial.clone())
+            .collect(),
     })
 }
 

@@ -8,7 +8,11 @@
 //!
 //! - [`config`]: the typed settings and secrets of live channels, and their validation
 //! - [`registry`]: looks channels up by name and builds (and caches) their provider clients
+//! - [`rotation`]: key rotation steps with an overlap window
+//! - [`cert_refresh`]: downloading WeChat Pay platform certificates into a channel
+//! - [`check`]: "Test connection"
 
+pub mod cert_refresh;
 pub mod check;
 pub mod config;
 pub mod registry;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
-use super::config::{LiveChannel, alipay_config, stripe_config, wechatpay_config};
+use super::config::{ConfigProblem, LiveChannel, alipay_config, stripe_config, wechatpay_config};
 use super::{ChannelMode, SANDBOX_CHANNELS, parse_provider, secrets_aad};
 use crate::provider::alipay::AlipayClient;
 use crate::provider::http::HttpSettings;
@@ -217,14 +217,61 @@ impl ChannelRegistry {
         name: &str,
         rotation: super::Rotation,
     ) -> Result<String, RotateError> {
-        let mut live = self
-            .live_config(name)
-            .await?
-            .ok_or_else(|| ChannelError::NotFound(name.to_string()))?;
-        let detail = live.rotate(rotation).map_err(RotateError::Problem)?;
-        live.validate().map_err(RotateError::Problem)?;
-        self.update_live(name, &live).await?;
-        Ok(detail)
+        self.modify_live(name, |live| live.rotate(rotation.clone()))
+            .await
+    }
+
+    /// Applies `change` to a live channel's configuration, validates the result and
+    /// stores it with a compare-and-set on the row's version; when someone else changed
+    /// the channel meanwhile (an admin's rotation racing a certificate download), it is
+    /// read again and `change` applied again. A change that leaves the configuration as
+    /// it was stores nothing, so no instance rebuilds its client for nothing.
+    pub async fn modify_live<T>(
+        &self,
+        name: &str,
+        mut change: impl FnMut(&mut LiveChannel) -> Result<T, ConfigProblem>,
+    ) -> Result<T, RotateError> {
+        const ATTEMPTS: usize = 5;
+        for _ in 0..ATTEMPTS {
+            let row = self.row(name).await?;
+            let mut live = self
+                .live_of(&row)?
+                .ok_or_else(|| ChannelError::NotFound(name.to_string()))?;
+            let (settings_before, secrets_before) = live.to_json();
+            let out = change(&mut live).map_err(RotateError::Problem)?;
+            live.validate().map_err(RotateError::Problem)?;
+            let (settings, secrets) = live.to_json();
+            if settings == settings_before && secrets.expose() == secrets_before.expose() {
+                return Ok(out);
+            }
+            let sealed = self.master.seal(&secrets_aad(&row.id), &secrets);
+            let stored = self
+                .store
+                .update_channel_if_unchanged(name, &settings, &sealed, row.updated_at)
+                .await
+                .map_err(ChannelError::from)?;
+            if stored {
+                return Ok(out);
+            }
+        }
+        Err(ChannelError::Store(StoreError::Unsupported(
+            "the channel kept changing while it was being updated; try again",
+        ))
+        .into())
+    }
+
+    /// A WeChat Pay client for `cfg` with this registry's call log, clock and HTTP
+    /// settings (not cached: for one-off calls such as a certificate download).
+    pub(super) fn wechatpay_client(
+        &self,
+        cfg: crate::provider::wechatpay::WechatPayConfig,
+    ) -> Result<WechatPayClient, ProviderError> {
+        WechatPayClient::new(
+            cfg,
+            self.http.clone(),
+            self.sink.clone(),
+            self.clock.clone(),
+        )
     }
 
     /// "Test connection": asks the gateway about an order that cannot exist and reads the

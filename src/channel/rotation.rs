@@ -5,7 +5,9 @@
 //! result (so a rotation that would leave a channel unusable is refused like any edit).
 
 use super::config::ConfigProblem;
-use super::config::{LiveChannel, PreviousKey, fingerprint, problem, secret_fingerprint, signer};
+use super::config::{
+    LiveChannel, PreviousKey, RetiredCertificate, fingerprint, problem, secret_fingerprint, signer,
+};
 use crate::provider::wechatpay::verify::PlatformCert;
 
 /// One rotation step. Secrets inside are moved into the sealed document, never logged.
@@ -124,18 +126,31 @@ impl LiveChannel {
                         "a certificate with this serial is already listed",
                     ));
                 }
+                // Adding by hand overrides an earlier retirement.
+                s.retired_platform_certificates
+                    .retain(|r| r.serial != cert.serial);
                 s.platform_certificates.push(pem.trim().to_string());
                 Ok(cert.serial)
             }
             (LiveChannel::Wechatpay(s, _), Rotation::RetirePlatformCertificate(serial)) => {
-                let before = s.platform_certificates.len();
+                let serial = serial.trim().to_ascii_uppercase();
+                let Some(retired) = s
+                    .platform_certificates
+                    .iter()
+                    .filter_map(|p| PlatformCert::from_pem(p).ok())
+                    .find(|c| c.serial == serial)
+                else {
+                    return Err(not_found("platform_certificates"));
+                };
                 s.platform_certificates.retain(|p| {
                     PlatformCert::from_pem(p).ok().map(|c| c.serial).as_deref()
                         != Some(serial.as_str())
                 });
-                if s.platform_certificates.len() == before {
-                    return Err(not_found("platform_certificates"));
-                }
+                // Remembered, so a download does not bring it back.
+                s.retired_platform_certificates.push(RetiredCertificate {
+                    serial: serial.clone(),
+                    not_after: retired.not_after,
+                });
                 Ok(serial)
             }
             (LiveChannel::Wechatpay(s, _), Rotation::SetPublicKey { id, pem }) => {

@@ -3,6 +3,8 @@
 //!
 //! * [`merchant_notify`]: forwarding order events to the merchant's system.
 //! * [`address_guard`]: where those events may be sent (no loopback or metadata hosts).
+//! * [`cert_refresh`]: downloading WeChat Pay platform certificates every 12 hours.
 
 pub mod address_guard;
+pub mod cert_refresh;
 pub mod merchant_notify;

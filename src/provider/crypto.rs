@@ -165,6 +165,78 @@ impl RsaSigner {
     pub fn verifier(&self) -> RsaVerifier {
         RsaVerifier::from_key(self.public.clone())
     }
+
+    /// Issues an X.509 v3 certificate for `subject_key`, signed SHA256withRSA with this key.
+    /// `issuer` is this key's distinguished name, or `None` for a self-signed certificate
+    /// (then `subject_key` must be this key). Only the sandboxes and tests issue
+    /// certificates; production ones come from the providers.
+    pub fn issue_certificate(
+        &self,
+        issuer: Option<&str>,
+        subject_key: &RsaSigner,
+        req: &CertificateRequest<'_>,
+    ) -> Result<String, CryptoError> {
+        use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+        use x509_cert::der::EncodePem;
+        use x509_cert::name::Name;
+        use x509_cert::serial_number::SerialNumber;
+        use x509_cert::spki::SubjectPublicKeyInfoOwned;
+        use x509_cert::time::{Time, Validity};
+
+        // Which part of the builder failed says nothing useful to a caller: every
+        // failure means "cannot make this certificate".
+        fn bad<E>(_: E) -> CryptoError {
+            CryptoError::Certificate
+        }
+        let name = |dn: &str| dn.parse::<Name>().map_err(bad);
+        let time = |unix: i64| {
+            let at = std::time::UNIX_EPOCH
+                + std::time::Duration::from_secs(u64::try_from(unix).unwrap_or(0));
+            Time::try_from(at).map_err(bad)
+        };
+        let subject = name(req.subject)?;
+        let profile = match (issuer, req.ca) {
+            (None, _) => Profile::Root,
+            (Some(dn), true) => Profile::SubCA {
+                issuer: name(dn)?,
+                path_len_constraint: None,
+            },
+            (Some(dn), false) => Profile::Leaf {
+                issuer: name(dn)?,
+                enable_key_agreement: false,
+                enable_key_encipherment: false,
+            },
+        };
+        let spki = SubjectPublicKeyInfoOwned::from_key(subject_key.public.clone()).map_err(bad)?;
+        let builder = CertificateBuilder::new(
+            profile,
+            SerialNumber::new(req.serial).map_err(bad)?,
+            Validity {
+                not_before: time(req.not_before)?,
+                not_after: time(req.not_after)?,
+            },
+            subject,
+            spki,
+            &self.key,
+        )
+        .map_err(bad)?;
+        let cert = builder.build::<Signature>().map_err(bad)?;
+        cert.to_pem(rsa::pkcs8::LineEnding::LF).map_err(bad)
+    }
+}
+
+/// What a certificate issued by [`RsaSigner::issue_certificate`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRequest<'a> {
+    /// Distinguished name in RFC 4514 form (`CN=…,O=…,C=CN`).
+    pub subject: &'a str,
+    /// Big-endian serial number (positive: the first byte below 0x80).
+    pub serial: &'a [u8],
+    /// Validity, Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// A CA certificate (may issue others) rather than an end-entity one.
+    pub ca: bool,
 }
 
 /// An RSA public key used to verify SHA256withRSA signatures.

@@ -3,7 +3,13 @@
 //! Requests are checked like Alipay does: UTF-8 only, known `app_id`, `sign_type=RSA2`, RSA2
 //! signature over the request string-to-sign with the merchant's app public key. Answers are
 //! `{"<method>_response":{…},"sign":"…"}` signed over the exact payload text with the
-//! sandbox's Alipay key. Public-key mode only.
+//! sandbox's Alipay key.
+//!
+//! Certificate mode ("公钥证书", [`AlipayCertSandbox`]): requests must also name the app
+//! certificate and Alipay's root chain by SN (`app_cert_sn`, `alipay_root_cert_sn`), and
+//! answers are signed with the Alipay certificate that signs now and name it
+//! (`alipay_cert_sn`). Alipay's certificates rotate like any [`CertRing`]: the next one is
+//! issued (merchants download it from the console), then Alipay signs with it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,23 +22,97 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use super::certs::{CertRing, SandboxCa, VALIDITY_SECS};
 use super::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 use crate::money::{Currency, Money};
+use crate::provider::alipay::cert;
 use crate::provider::alipay::sign::{SignScope, format_timestamp, string_to_sign};
-use crate::provider::crypto::{RsaSigner, RsaVerifier};
+use crate::provider::crypto::{CryptoError, RsaSigner, RsaVerifier};
 use crate::provider::{SharedClock, form};
 
 pub struct AlipaySandbox {
     pub app_id: String,
     /// The merchant's app public key (verifies our requests).
     pub app_public_key: RsaVerifier,
-    /// The sandbox's "Alipay" key (signs responses and notifications). The merchant
-    /// configures its public half as the Alipay public key.
+    /// The sandbox's "Alipay" key (signs responses and notifications in public-key mode).
+    /// The merchant configures its public half as the Alipay public key.
     pub alipay_key: RsaSigner,
+    /// Certificate mode, when set.
+    pub cert_mode: Option<AlipayCertSandbox>,
     /// Base of the wallet page the QR code points to (`{public}/sandbox/pay/alipay`).
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
+}
+
+/// The three files the Alipay console hands out for certificate mode (PEM).
+#[derive(Debug, Clone)]
+pub struct AlipayCertFiles {
+    /// `appCertPublicKey_<app_id>.crt`
+    pub app_cert: String,
+    /// `alipayCertPublicKey_RSA2.crt`
+    pub alipay_cert: String,
+    /// `alipayRootCert.crt`
+    pub root_cert: String,
+}
+
+/// Alipay's side of certificate mode: its root, the SNs requests must carry, and its own
+/// public-key certificates.
+#[derive(Debug)]
+pub struct AlipayCertSandbox {
+    pub ca: SandboxCa,
+    pub app_cert_sn: String,
+    pub root_cert_sn: String,
+    /// Alipay's certificates: the one that signs, and during a rotation the next one.
+    pub alipay_certs: CertRing,
+}
+
+const ALIPAY_ROOT: &str = "CN=paydesk sandbox Alipay root,OU=paydesk sandbox,O=paydesk,C=CN";
+const ALIPAY_CERT: &str = "CN=paydesk sandbox Alipay,OU=paydesk sandbox,O=paydesk,C=CN";
+
+impl AlipayCertSandbox {
+    /// Certificate mode for the merchant whose app key is `app_key`: a root, the app
+    /// certificate and Alipay's first certificate, valid from `not_before`. Returns it
+    /// with the files the merchant configures.
+    pub fn issue(
+        app_id: &str,
+        app_key: &RsaSigner,
+        not_before: i64,
+    ) -> Result<(AlipayCertSandbox, AlipayCertFiles), CryptoError> {
+        let ca = SandboxCa::generate(ALIPAY_ROOT, not_before)?;
+        let not_after = not_before + VALIDITY_SECS;
+        let app = ca.issue(
+            &format!("CN={app_id},OU=paydesk sandbox app,O=paydesk,C=CN"),
+            Some(app_key.clone()),
+            not_before,
+            not_after,
+        )?;
+        let alipay = ca.issue(ALIPAY_CERT, None, not_before, not_after)?;
+        let files = AlipayCertFiles {
+            app_cert: app.pem.clone(),
+            alipay_cert: alipay.pem.clone(),
+            root_cert: ca.cert.pem.clone(),
+        };
+        let sandbox = AlipayCertSandbox {
+            app_cert_sn: cert::cert_sn(&app.pem)?,
+            root_cert_sn: cert::root_cert_sn(&ca.cert.pem)?,
+            alipay_certs: CertRing::new(alipay),
+            ca,
+        };
+        Ok((sandbox, files))
+    }
+
+    /// Issues Alipay's next certificate and publishes it; answers stay signed with the
+    /// current one until [`CertRing::sign_with`] switches. Returns its PEM (what the
+    /// merchant downloads from the console) and serial.
+    pub fn issue_next(&self, not_before: i64) -> Result<(String, String), CryptoError> {
+        let next = self
+            .ca
+            .issue(ALIPAY_CERT, None, not_before, not_before + VALIDITY_SECS)?;
+        let out = (next.pem.clone(), next.serial.clone());
+        self.alipay_certs.publish(next);
+        Ok(out)
+    }
 }
 
 pub fn router(sb: Arc<AlipaySandbox>) -> Router {
@@ -86,11 +166,31 @@ fn ledger_fail(method: &str, e: &LedgerError) -> Reply {
 }
 
 impl AlipaySandbox {
+    /// The key answers and notifications are signed with now, and in certificate mode the
+    /// SN of its certificate.
+    fn signer(&self) -> (RsaSigner, Option<String>) {
+        let current = self
+            .cert_mode
+            .as_ref()
+            .and_then(|c| c.alipay_certs.signing());
+        match current {
+            Some(c) => (c.key.clone(), cert::cert_sn(&c.pem).ok()),
+            None => (self.alipay_key.clone(), None),
+        }
+    }
+
     fn respond(&self, r: Reply) -> Response {
         // Serialized once; the signature covers exactly this text.
         let payload = r.payload.to_string();
-        let sign = self.alipay_key.sign_b64(payload.as_bytes());
-        let body = format!(r#"{{"{}":{},"sign":"{}"}}"#, r.key, payload, sign);
+        let (key, cert_sn) = self.signer();
+        let sign = key.sign_b64(payload.as_bytes());
+        let body = match cert_sn {
+            Some(sn) => format!(
+                r#"{{"{}":{},"alipay_cert_sn":"{sn}","sign":"{}"}}"#,
+                r.key, payload, sign
+            ),
+            None => format!(r#"{{"{}":{},"sign":"{}"}}"#, r.key, payload, sign),
+        };
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json;charset=utf-8")],
@@ -123,6 +223,26 @@ impl AlipaySandbox {
                 "isv.invalid-signature-type",
                 "无效的签名类型",
             );
+        }
+        if let Some(c) = &self.cert_mode {
+            let expected = [
+                ("app_cert_sn", &c.app_cert_sn, "应用公钥证书序列号不匹配"),
+                (
+                    "alipay_root_cert_sn",
+                    &c.root_cert_sn,
+                    "支付宝根证书序列号不匹配",
+                ),
+            ];
+            for (param, sn, text) in expected {
+                if p.get(param).copied() != Some(sn.as_str()) {
+                    return fail(
+                        method,
+                        "40002",
+                        &format!("isv.invalid-{}", param.replace('_', "-")),
+                        text,
+                    );
+                }
+            }
         }
         let sign = p.get("sign").copied().unwrap_or("");
         let sts = string_to_sign(&pairs, SignScope::Request);
@@ -254,7 +374,7 @@ impl AlipaySandbox {
     fn sign_notify(&self, mut params: Vec<(String, String)>) -> Vec<u8> {
         params.push(("sign_type".into(), "RSA2".into()));
         let sts = string_to_sign(&params, SignScope::Notify);
-        params.push(("sign".into(), self.alipay_key.sign_b64(sts.as_bytes())));
+        params.push(("sign".into(), self.signer().0.sign_b64(sts.as_bytes())));
         form::encode(&params).into_bytes()
     }
 

@@ -10,13 +10,15 @@
 //! ([`PersistedKeys`]): what to generate and how it is written down.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::Ledger;
 use super::alipay::AlipaySandbox;
+use super::certs::{CertRing, IssuedCert};
 use super::stripe::StripeSandbox;
-use super::wechatpay::WechatPaySandbox;
+use super::wechatpay::{SandboxPublicKey, WechatPaySandbox};
 use crate::provider::alipay::{AlipayConfig, AlipayKeys};
 use crate::provider::crypto::{CryptoError, RsaSigner, random_alnum};
 use crate::provider::secret::SecretString;
@@ -44,10 +46,15 @@ pub enum KeyError {
 pub trait PersistedKeys: Sized + Send + 'static {
     const PROVIDER: ProviderKind;
     /// The stored form. Only ever (de)serialized, never printed.
-    type Doc: Serialize + DeserializeOwned;
+    type Doc: Serialize + DeserializeOwned + Send + 'static;
     fn generate() -> Result<Self, KeyError>;
     fn to_doc(&self) -> Result<Self::Doc, KeyError>;
     fn from_doc(doc: Self::Doc) -> Result<Self, KeyError>;
+    /// Adds what a document written by an older paydesk lacks (generating keys);
+    /// `Ok(true)` when it changed and must be stored again.
+    fn complete(_doc: &mut Self::Doc) -> Result<bool, KeyError> {
+        Ok(false)
+    }
 }
 
 /// Reads the provider's keys from the store, or generates and stores them, sealed under
@@ -60,30 +67,61 @@ pub async fn load_or_create<K: PersistedKeys>(
     let name = K::PROVIDER.as_str();
     // Binds each sealed document to its row.
     let aad = format!("sandbox_keys/{name}");
-    let stored = match store.sandbox_secrets(name).await? {
-        Some(text) => text,
-        None => {
-            let fresh = tokio::task::spawn_blocking(K::generate)
-                .await
-                .map_err(|_| KeyError::Interrupted)??;
-            let json = serde_json::to_string(&fresh.to_doc()?)
-                .map_err(|_| KeyError::Corrupt(K::PROVIDER))?;
-            let sealed = SecretString::new(master.seal(&aad, &SecretString::new(json)));
-            let stored = store
-                .insert_sandbox_secrets_if_absent(name, &sealed)
-                .await?;
-            tracing::info!(provider = name, "sandbox keys ready");
-            stored
+    // A second round only when another instance completed an old document at the same
+    // time: then its version is read back and used.
+    for _ in 0..2 {
+        let stored = match store.sandbox_secrets(name).await? {
+            Some(text) => text,
+            None => {
+                let fresh = tokio::task::spawn_blocking(K::generate)
+                    .await
+                    .map_err(|_| KeyError::Interrupted)??;
+                let sealed = seal::<K>(master, &aad, &fresh.to_doc()?)?;
+                let stored = store
+                    .insert_sandbox_secrets_if_absent(name, &sealed)
+                    .await?;
+                tracing::info!(provider = name, "sandbox keys ready");
+                stored
+            }
+        };
+        // Documents written before keys were sealed are plain JSON; they still load.
+        let text = if MasterKey::is_sealed(stored.expose()) {
+            master.open(&aad, stored.expose())?
+        } else {
+            stored.clone()
+        };
+        let doc: K::Doc =
+            serde_json::from_str(text.expose()).map_err(|_| KeyError::Corrupt(K::PROVIDER))?;
+        let (doc, changed) = tokio::task::spawn_blocking(move || {
+            let mut doc = doc;
+            K::complete(&mut doc).map(|changed| (doc, changed))
+        })
+        .await
+        .map_err(|_| KeyError::Interrupted)??;
+        if !changed {
+            return K::from_doc(doc);
         }
-    };
-    // Documents written before keys were sealed are plain JSON; they still load.
-    let text = if MasterKey::is_sealed(stored.expose()) {
-        master.open(&aad, stored.expose())?
-    } else {
-        stored
-    };
-    let doc = serde_json::from_str(text.expose()).map_err(|_| KeyError::Corrupt(K::PROVIDER))?;
-    K::from_doc(doc)
+        let sealed = seal::<K>(master, &aad, &doc)?;
+        if store
+            .replace_sandbox_secrets(name, &stored, &sealed)
+            .await?
+        {
+            tracing::info!(provider = name, "sandbox keys completed");
+            return K::from_doc(doc);
+        }
+    }
+    Err(KeyError::Interrupted)
+}
+
+fn seal<K: PersistedKeys>(
+    master: &MasterKey,
+    aad: &str,
+    doc: &K::Doc,
+) -> Result<SecretString, KeyError> {
+    let json = serde_json::to_string(doc).map_err(|_| KeyError::Corrupt(K::PROVIDER))?;
+    Ok(SecretString::new(
+        master.seal(aad, &SecretString::new(json)),
+    ))
 }
 
 fn pem(k: &RsaSigner) -> Result<String, KeyError> {
@@ -158,6 +196,7 @@ impl AlipaySandboxKeys {
             app_id: self.app_id.clone(),
             app_public_key: self.app_private_key.verifier(),
             alipay_key: self.alipay_private_key.clone(),
+            cert_mode: None,
             pay_base_url: pay_base_url.to_string(),
             ledger: Ledger::default(),
             clock,
@@ -189,6 +228,9 @@ pub struct WechatPaySandboxKeys {
     /// The sandbox platform key, in WeChat Pay public-key mode under `public_key_id`.
     pub platform_private_key: RsaSigner,
     pub public_key_id: String,
+    /// The sandbox's platform certificate (a key of its own, as at WeChat Pay), served
+    /// by `/v3/certificates`.
+    pub platform_cert: IssuedCert,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -200,6 +242,27 @@ pub struct WechatPayDoc {
     apiv3_key: String,
     platform_private_key: String,
     public_key_id: String,
+    /// Absent in documents written before the sandbox had platform certificates
+    /// (added by `complete`).
+    #[serde(default)]
+    platform_cert_key: Option<String>,
+    #[serde(default)]
+    platform_cert: Option<String>,
+}
+
+/// Subject of the sandbox's platform certificates (WeChat Pay's read
+/// `CN=Tenpay.com sign,OU=Tenpay.com CA Center,O=Tenpay.com,L=Shenzhen,ST=Guangdong,C=CN`).
+pub const PLATFORM_CERT_SUBJECT: &str =
+    "CN=paydesk sandbox platform,OU=paydesk sandbox,O=paydesk,C=CN";
+
+/// A fresh platform certificate, valid from a day ago (clocks differ) for five years.
+pub fn new_platform_cert() -> Result<IssuedCert, KeyError> {
+    let now = crate::time::now_ms() / 1000;
+    Ok(IssuedCert::self_signed(
+        RsaSigner::generate()?,
+        PLATFORM_CERT_SUBJECT,
+        now - 86_400,
+    )?)
 }
 
 impl PersistedKeys for WechatPaySandboxKeys {
@@ -217,6 +280,7 @@ impl PersistedKeys for WechatPaySandboxKeys {
             apiv3_key: SecretString::new(random_alnum(32)),
             platform_private_key: RsaSigner::generate()?,
             public_key_id: format!("PUB_KEY_ID_01{}", digits(30)),
+            platform_cert: new_platform_cert()?,
         })
     }
     fn to_doc(&self) -> Result<WechatPayDoc, KeyError> {
@@ -228,6 +292,8 @@ impl PersistedKeys for WechatPaySandboxKeys {
             apiv3_key: self.apiv3_key.expose().to_string(),
             platform_private_key: pem(&self.platform_private_key)?,
             public_key_id: self.public_key_id.clone(),
+            platform_cert_key: Some(pem(&self.platform_cert.key)?),
+            platform_cert: Some(self.platform_cert.pem.clone()),
         })
     }
     fn from_doc(d: WechatPayDoc) -> Result<Self, KeyError> {
@@ -242,7 +308,20 @@ impl PersistedKeys for WechatPaySandboxKeys {
             apiv3_key: SecretString::new(d.apiv3_key),
             platform_private_key: key(&d.platform_private_key)?,
             public_key_id: d.public_key_id,
+            platform_cert: match (d.platform_cert_key, d.platform_cert) {
+                (Some(k), Some(pem)) => IssuedCert::from_parts(key(&k)?, pem)?,
+                _ => return Err(KeyError::Corrupt(Self::PROVIDER)),
+            },
         })
+    }
+    fn complete(d: &mut WechatPayDoc) -> Result<bool, KeyError> {
+        if d.platform_cert_key.is_some() && d.platform_cert.is_some() {
+            return Ok(false);
+        }
+        let cert = new_platform_cert()?;
+        d.platform_cert_key = Some(pem(&cert.key)?);
+        d.platform_cert = Some(cert.pem);
+        Ok(true)
     }
 }
 
@@ -259,9 +338,13 @@ impl WechatPaySandboxKeys {
             merchant_serial: self.merchant_serial.clone(),
             merchant_public_key: self.merchant_private_key.verifier(),
             apiv3_key: self.apiv3_key.clone(),
-            platform_key: self.platform_private_key.clone(),
-            platform_serial: self.public_key_id.clone(),
-            platform_cert_pem: None,
+            public_key: Some(SandboxPublicKey {
+                id: self.public_key_id.clone(),
+                key: self.platform_private_key.clone(),
+            }),
+            platform_certs: CertRing::new(self.platform_cert.clone()),
+            // The sandbox channel is in public-key mode (what new merchants get).
+            sign_with_public_key: AtomicBool::new(true),
             pay_base_url: pay_base_url.to_string(),
             ledger: Ledger::default(),
             clock,
@@ -284,6 +367,7 @@ impl WechatPaySandboxKeys {
             }),
             platform_certificates: Vec::new(),
             download_certificates: false,
+            retired_platform_serials: Vec::new(),
         }
     }
 }

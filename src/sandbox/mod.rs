@@ -11,6 +11,7 @@
 //! The order book ([`Ledger`]) is shared by the three sandboxes; only the wire formats differ.
 
 pub mod alipay;
+pub mod certs;
 pub mod delivery;
 pub mod keys;
 pub mod set;

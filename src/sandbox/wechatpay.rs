@@ -3,10 +3,18 @@
 //! Every request must carry a valid `WECHATPAY2-SHA256-RSA2048` Authorization for the
 //! configured merchant (serial, 5-minute timestamp window, signature over
 //! `METHOD\nURL\nTS\nNONCE\nBODY\n` where URL is the path and query as received). Every
-//! answer — errors and empty 204s included — is signed with the sandbox platform key and
-//! carries `Wechatpay-Serial` = a `PUB_KEY_ID_…` or a certificate serial, as configured.
+//! answer — errors and empty 204s included — is signed and carries `Wechatpay-Serial`: the
+//! `PUB_KEY_ID_…` of the WeChat Pay public key, or the serial of the platform certificate
+//! that signs (see [`WechatPaySandbox::sign_with_public_key`]).
+//!
+//! `GET /v3/certificates` serves the published platform certificates, each encrypted with
+//! the merchant's APIv3 key, and is always signed with a platform certificate (as WeChat Pay
+//! does: merchants verify it with the certificates it carries). The platform certificates
+//! rotate like WeChat Pay's ([`CertRing`]): publish the new one, sign with it, withdraw the
+//! old one.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,14 +23,24 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::certs::CertRing;
 use super::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 use crate::money::{Currency, Money};
 use crate::provider::crypto::{RsaSigner, RsaVerifier, random_alnum};
 use crate::provider::secret::SecretString;
 use crate::provider::wechatpay::auth::{parse_authorization, request_message};
-use crate::provider::wechatpay::resource;
+use crate::provider::wechatpay::certs::{self, PATH as CERTIFICATES_PATH};
 use crate::provider::wechatpay::verify::{MAX_SKEW_SECS, verify_message};
+use crate::provider::wechatpay::{resource, rfc3339_beijing};
 use crate::provider::{SharedClock, json_str};
+
+/// The WeChat Pay public key of public-key mode and its id.
+#[derive(Debug, Clone)]
+pub struct SandboxPublicKey {
+    /// `PUB_KEY_ID_…`
+    pub id: String,
+    pub key: RsaSigner,
+}
 
 pub struct WechatPaySandbox {
     pub mchid: String,
@@ -31,15 +49,26 @@ pub struct WechatPaySandbox {
     pub merchant_serial: String,
     pub merchant_public_key: RsaVerifier,
     pub apiv3_key: SecretString,
-    /// The sandbox's platform key and the serial it signs under (`PUB_KEY_ID_…` for
-    /// public-key mode, or the serial of `platform_cert_pem`).
-    pub platform_key: RsaSigner,
-    pub platform_serial: String,
-    /// When set, `/v3/certificates` serves this certificate (encrypted).
-    pub platform_cert_pem: Option<String>,
+    /// Public-key mode, when this merchant has a WeChat Pay public key.
+    pub public_key: Option<SandboxPublicKey>,
+    /// The platform certificates: served by `/v3/certificates`, rotating.
+    pub platform_certs: CertRing,
+    /// Sign answers and notifications with the public key (when there is one) instead of
+    /// the signing platform certificate. Switchable at run time, like a merchant migrating
+    /// between the two modes.
+    pub sign_with_public_key: AtomicBool,
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
+}
+
+impl std::fmt::Debug for WechatPaySandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatPaySandbox")
+            .field("mchid", &self.mchid)
+            .field("platform_certs", &self.platform_certs)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn router(sb: Arc<WechatPaySandbox>) -> Router {
@@ -72,17 +101,42 @@ fn ledger_err(e: &LedgerError) -> Reply {
 }
 
 impl WechatPaySandbox {
-    /// Headers and body signed like WeChat Pay signs responses and notifications.
+    /// The serial and key answers and notifications are signed with now.
+    fn signer(&self) -> Option<(String, RsaSigner)> {
+        let public = self
+            .public_key
+            .as_ref()
+            .filter(|_| self.sign_with_public_key.load(Ordering::Relaxed))
+            .map(|p| (p.id.clone(), p.key.clone()));
+        public.or_else(|| self.certificate_signer())
+    }
+
+    fn certificate_signer(&self) -> Option<(String, RsaSigner)> {
+        self.platform_certs
+            .signing()
+            .map(|c| (c.serial.clone(), c.key.clone()))
+    }
+
+    /// Headers signed like WeChat Pay signs responses and notifications (none when the
+    /// sandbox has no key at all).
     pub fn signed_headers(&self, body: &[u8]) -> Vec<(&'static str, String)> {
+        self.signer()
+            .map(|signer| self.headers_signed_by(&signer, body))
+            .unwrap_or_default()
+    }
+
+    fn headers_signed_by(
+        &self,
+        (serial, key): &(String, RsaSigner),
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
         let ts = self.clock.now_unix().to_string();
         let nonce = random_alnum(32);
-        let sig = self
-            .platform_key
-            .sign_b64(&verify_message(&ts, &nonce, body));
+        let sig = key.sign_b64(&verify_message(&ts, &nonce, body));
         vec![
             ("Wechatpay-Timestamp", ts),
             ("Wechatpay-Nonce", nonce),
-            ("Wechatpay-Serial", self.platform_serial.clone()),
+            ("Wechatpay-Serial", serial.clone()),
             ("Wechatpay-Signature", sig),
             (
                 "Wechatpay-Signature-Type",
@@ -91,11 +145,15 @@ impl WechatPaySandbox {
         ]
     }
 
-    fn respond(&self, (status, body): Reply) -> Response {
+    fn respond(&self, (status, body): Reply, signer: Option<(String, RsaSigner)>) -> Response {
         let text = body.map(|v| v.to_string()).unwrap_or_default();
         let mut resp = (status, text.clone()).into_response();
         let h = resp.headers_mut();
-        for (k, v) in self.signed_headers(text.as_bytes()) {
+        let signed = match signer.or_else(|| self.signer()) {
+            Some(s) => self.headers_signed_by(&s, text.as_bytes()),
+            None => Vec::new(),
+        };
+        for (k, v) in signed {
             if let Ok(v) = v.parse() {
                 h.insert(k, v);
             }
@@ -245,32 +303,36 @@ impl WechatPaySandbox {
         }
     }
 
+    /// `GET /v3/certificates`: every published platform certificate, encrypted with the
+    /// APIv3 key (associated data `certificate`).
     fn certificates(&self) -> Reply {
-        let Some(pem) = &self.platform_cert_pem else {
-            return err(StatusCode::NOT_FOUND, "NOT_FOUND", "未启用平台证书");
-        };
-        match resource::encrypt(
-            self.apiv3_key.expose().as_bytes(),
-            &random_alnum(12),
-            "certificate",
-            pem.as_bytes(),
-            None,
-        ) {
-            Ok(enc) => (
-                StatusCode::OK,
-                Some(json!({ "data": [{
-                    "serial_no": self.platform_serial,
-                    "effective_time": "2021-04-27T16:55:23+08:00",
-                    "expire_time": "2031-04-25T16:55:23+08:00",
-                    "encrypt_certificate": enc,
-                }]})),
-            ),
-            Err(_) => err(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "SYSTEM_ERROR",
-                "加密失败",
-            ),
+        let published = self.platform_certs.published();
+        if published.is_empty() {
+            return err(StatusCode::NOT_FOUND, "NOT_FOUND", "商户未开通平台证书");
         }
+        let mut data = Vec::with_capacity(published.len());
+        for cert in published {
+            let Ok(enc) = resource::encrypt(
+                self.apiv3_key.expose().as_bytes(),
+                &random_alnum(12),
+                certs::ASSOCIATED_DATA,
+                cert.pem.as_bytes(),
+                None,
+            ) else {
+                return err(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "SYSTEM_ERROR",
+                    "加密失败",
+                );
+            };
+            data.push(json!({
+                "serial_no": cert.serial,
+                "effective_time": rfc3339_beijing(cert.not_before),
+                "expire_time": rfc3339_beijing(cert.not_after),
+                "encrypt_certificate": enc,
+            }));
+        }
+        (StatusCode::OK, Some(json!({ "data": data })))
     }
 
     pub fn code_url(&self, o: &SandboxOrder) -> String {
@@ -374,8 +436,12 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     if let Err(reply) = sb.authenticate(&method, &uri, &headers, &body) {
-        return sb.respond(reply);
+        return sb.respond(reply, None);
     }
     let reply = sb.route(&method, uri.path(), &body);
-    sb.respond(reply)
+    // The certificate download is signed with a platform certificate in either mode.
+    let signer = (method == Method::GET && uri.path() == CERTIFICATES_PATH)
+        .then(|| sb.certificate_signer())
+        .flatten();
+    sb.respond(reply, signer)
 }

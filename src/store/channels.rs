@@ -143,6 +143,33 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a channel's settings and sealed secrets only if the row is still at
+    /// `expected_updated_at` (compare-and-set): a background certificate merge and an
+    /// admin's rotation never overwrite each other. `updated_at` always moves forward,
+    /// also within one millisecond, so every version is distinct. Returns whether this
+    /// call replaced it.
+    pub async fn update_channel_if_unchanged(
+        &self,
+        name: &str,
+        settings: &str,
+        sealed_secrets: &str,
+        expected_updated_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE channels SET settings = $1, secrets = $2, \
+             updated_at = CASE WHEN $3 > updated_at THEN $3 ELSE updated_at + 1 END \
+             WHERE name = $4 AND updated_at = $5",
+        )
+        .bind(settings)
+        .bind(sealed_secrets)
+        .bind(now_ms())
+        .bind(name)
+        .bind(expected_updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Disables (or with `disabled = false`, re-enables) a channel. Disabled channels
     /// create no checkouts; notifications and refunds for their existing orders still work.
     pub async fn set_channel_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@
 mod api_keys;
 mod audit;
 pub mod backup;
+mod cert_refresh;
 mod channels;
 mod error;
 mod gauges;
@@ -29,6 +30,7 @@ pub mod stats;
 
 pub use api_keys::{ApiKeyInfo, NewApiKey};
 pub use audit::{AuditEntry, AuditFilter};
+pub use cert_refresh::CertRefreshState;
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
 pub use gauges::Gauges;

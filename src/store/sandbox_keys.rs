@@ -41,4 +41,24 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)
     }
+
+    /// Replaces the stored document if it is still `old` (compare-and-set, so two
+    /// instances completing an old document at once keep one version). Returns whether
+    /// this call replaced it.
+    pub async fn replace_sandbox_secrets(
+        &self,
+        provider: &str,
+        old: &SecretString,
+        new: &SecretString,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sandbox_keys SET secrets = $1 WHERE provider = $2 AND secrets = $3",
+        )
+        .bind(new.expose())
+        .bind(provider)
+        .bind(old.expose())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

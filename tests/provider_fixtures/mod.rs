@@ -3,6 +3,7 @@
 //! entry list in `tests/fixtures/README.md`).
 #![allow(dead_code)]
 
+use paydesk_core::provider::HeaderMap;
 use serde_json::Value;
 
 pub const VECTORS: &str = include_str!("../fixtures/vectors.json");
@@ -32,4 +33,16 @@ pub fn alipay_request() -> (String, String) {
         }
     }
     (sts.expect("string_to_sign"), sign.expect("sign"))
+}
+
+/// Header pairs as the sandboxes hand them out, as a `HeaderMap`.
+pub fn header_map(pairs: &[(&str, String)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+            v.parse().expect("value"),
+        );
+    }
+    h
 }

@@ -5,7 +5,13 @@
 //! loud line on stderr — except under `CI=true`, where a missing Postgres is a failure.
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
+use paydesk_core::channel::ChannelRegistry;
+use paydesk_core::provider::http::HttpSettings;
+use paydesk_core::provider::{CallSink, FixedClock};
 use paydesk_core::store::Store;
+use paydesk_core::vault::MasterKey;
 
 pub struct TestDb {
     pub store: Store,
@@ -85,6 +91,23 @@ fn uuid_simple() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{:x}{:04x}", nanos, std::process::id() & 0xffff)
+}
+
+/// The channel registry of one instance on `store`: a fixed master key and clock (`now`,
+/// Unix seconds), provider calls recorded in `sink`, one attempt per call (tests that
+/// expect a failure need not wait for retries).
+pub fn registry(store: &Store, sink: Arc<dyn CallSink>, now: i64) -> ChannelRegistry {
+    ChannelRegistry::new(
+        store.clone(),
+        MasterKey::from_bytes([9; 32]),
+        "http://127.0.0.1:9",
+        sink,
+        Arc::new(FixedClock(now)),
+        HttpSettings {
+            max_attempts: 1,
+            ..HttpSettings::default()
+        },
+    )
 }
 
 /// Runs an async story `fn(&Store)` once on SQLite and once on Postgres.

@@ -41,6 +41,22 @@ pub struct ChannelView {
     pub previous_merchant_keys: Vec<(String, String)>,
     /// WeChat Pay: the current merchant key's serial.
     pub merchant_serial: String,
+    /// WeChat Pay in platform-certificate mode (certificates listed, or downloading them):
+    /// the page offers "Refresh certificates now".
+    pub platform_certificates: bool,
+    /// WeChat Pay: the last certificate download (background or by hand), if any.
+    pub last_refresh: Option<RefreshView>,
+}
+
+/// The last platform certificate download of a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshView {
+    /// When it was attempted (ms).
+    pub at: i64,
+    /// `ok` or a failure code (`bad_apiv3_key`, `unreachable`, …).
+    pub outcome: String,
+    /// When the background job downloads next (ms), for channels that download.
+    pub next_at: Option<i64>,
 }
 
 /// The non-secret fields of the add/edit form. Also what survives a failed save (kept in
@@ -132,7 +148,7 @@ pub async fn load_channel_form(
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{CertView, ChannelForm, ChannelView, EXPIRY_WARNING_DAYS};
+    use super::{CertView, ChannelForm, ChannelView, EXPIRY_WARNING_DAYS, RefreshView};
     use paydesk_core::channel::{ChannelRegistry, LiveChannel, config::secret_fingerprint};
     use paydesk_core::store::ChannelRow;
 
@@ -164,6 +180,8 @@ mod ssr {
             webhook_secrets: Vec::new(),
             previous_merchant_keys: Vec::new(),
             merchant_serial: String::new(),
+            platform_certificates: false,
+            last_refresh: None,
         };
         let live = match registry.live_config(&row.name).await {
             Ok(Some(live)) => live,
@@ -203,6 +221,22 @@ mod ssr {
                     .iter()
                     .map(|p| (p.serial.clone(), p.fingerprint.clone()))
                     .collect();
+                v.platform_certificates =
+                    !s.platform_certificates.is_empty() || s.download_certificates;
+                let downloads = s.download_certificates;
+                v.last_refresh = match registry.store().cert_refresh_state(&row.id).await {
+                    Ok(state) => state.and_then(|st| {
+                        Some(RefreshView {
+                            at: st.attempted_at?,
+                            outcome: st.outcome?,
+                            next_at: downloads.then_some(st.next_at),
+                        })
+                    }),
+                    Err(e) => {
+                        tracing::error!(channel = %row.name, error = %e, "certificate download state unreadable");
+                        None
+                    }
+                };
             }
             LiveChannel::Alipay(..) => {}
         }

@@ -100,6 +100,26 @@ pub struct CredentialsText {
     pub alipay_certificates: &'static str,
     pub alipay_overlap_hint: &'static str,
     pub add_alipay_certificate: &'static str,
+    // Platform certificate download.
+    pub refresh_certs: &'static str,
+    pub refresh_hint: &'static str,
+    pub refreshed: fn(&str) -> String,
+    /// `(certificates, new ones, the newest's expiry date)`
+    pub refresh_ok: fn(u32, u32, &str) -> String,
+    /// `(when, outcome text)`
+    pub last_refresh: fn(&str, &str) -> String,
+    pub next_refresh: fn(&str) -> String,
+    pub refresh_outcome_ok: &'static str,
+    pub refresh_not_wechat: &'static str,
+    pub refresh_bad_apiv3_key: &'static str,
+    pub refresh_wrong_serial: &'static str,
+    pub refresh_signature_mismatch: &'static str,
+    pub refresh_unknown_signer: &'static str,
+    pub refresh_clock_skew: &'static str,
+    pub refresh_not_available: &'static str,
+    pub refresh_no_valid_certificate: &'static str,
+    pub refresh_unreachable: &'static str,
+    pub refresh_other: &'static str,
     /// Key and certificate labels come from the core in English: `(English prefix, local)`.
     pub labels: &'static [(&'static str, &'static str)],
 }
@@ -153,7 +173,7 @@ pub static EN: CredentialsText = CredentialsText {
     f_public_key_id: "WeChat Pay public key ID",
     f_public_key: "WeChat Pay public key",
     f_platform_certificates: "Platform certificates",
-    f_download_certificates: "Download platform certificates when an unknown serial appears",
+    f_download_certificates: "Download platform certificates automatically (every 12 hours, and when an unknown serial appears)",
     f_secret_key: "Secret key",
     f_webhook_secret: "Webhook signing secret",
     f_success_url: "Success URL",
@@ -176,9 +196,9 @@ pub static EN: CredentialsText = CredentialsText {
     },
     ok_rotated: "Done. The change is active now and was recorded in the audit log.",
     tested: |n| format!("Connection test of {n}:"),
-    test_ok: "OK — the gateway answered “no such order” and its answer verified.",
+    test_ok: "OK — the test asks about an order number paydesk never issues, and the gateway answered “no such order” (Alipay: ACQ.TRADE_NOT_EXIST). That is the expected answer: the gateway accepted our app ID and signature, and its signed answer verified with the provider's key.",
     test_product_not_enabled: "The gateway says this account may not use this product. Enable it on the provider's merchant platform.",
-    test_bad_signature: "The gateway's answer did not verify: the provider's public key, certificate or serial is wrong or missing.",
+    test_bad_signature: "The gateway's answer did not verify, or came unsigned: the provider's public key, certificate or serial configured here is wrong or missing.",
     test_clock_skew: "The clocks disagree by more than 5 minutes. Fix this server's time (NTP) and test again.",
     test_bad_key: "The gateway refused our key or signature, or a key here is unusable. Check the private key, its serial and the account IDs.",
     test_unreachable: "The gateway did not answer. Check the gateway URL and this server's network.",
@@ -205,6 +225,34 @@ pub static EN: CredentialsText = CredentialsText {
     alipay_certificates: "Alipay certificates",
     alipay_overlap_hint: "Add the new Alipay public certificate (and the new root certificate if Alipay issued one). Answers are verified by the certificate they name; notifications with any listed certificate.",
     add_alipay_certificate: "Add new Alipay certificate",
+    refresh_certs: "Refresh certificates now",
+    refresh_hint: "Downloads the platform certificates from WeChat Pay (decrypted with the APIv3 key, the answer's signature checked): new ones are added next to the old ones, expired ones dropped, retired ones stay retired. With automatic download on, paydesk does this every 12 hours.",
+    refreshed: |n| format!("Platform certificates of {n}:"),
+    refresh_ok: |total, added, date| {
+        let certs = if total == 1 {
+            "1 certificate".to_string()
+        } else {
+            format!("{total} certificates")
+        };
+        let new = match added {
+            0 => "none new".to_string(),
+            n => format!("{n} new"),
+        };
+        format!("{certs}, {new}; the newest expires {date}.")
+    },
+    last_refresh: |at, outcome| format!("Last download {at}: {outcome}"),
+    next_refresh: |at| format!("Next automatic download: {at}."),
+    refresh_outcome_ok: "OK",
+    refresh_not_wechat: "Only live WeChat Pay channels have platform certificates to download.",
+    refresh_bad_apiv3_key: "The APIv3 key does not decrypt the certificates: the key saved here differs from the one set on the WeChat Pay merchant platform (Account → API security). Paste the right one and save the channel; nothing was changed.",
+    refresh_wrong_serial: "WeChat Pay refused our request signature: the merchant certificate serial or the merchant private key is wrong (both must belong to the same API certificate). Nothing was changed.",
+    refresh_signature_mismatch: "WeChat Pay's answer did not verify with the certificate it names, so nothing was stored. Try again; if it keeps failing, something between this server and WeChat Pay alters the answers.",
+    refresh_unknown_signer: "The answer is signed with a platform certificate this channel does not know yet, while it knows others, so it was not trusted. Download the new certificate from the WeChat Pay merchant platform and add it below.",
+    refresh_clock_skew: "This server's clock and WeChat Pay's differ by more than 5 minutes. Fix the time (NTP) and try again.",
+    refresh_not_available: "WeChat Pay offers no platform certificate download for this merchant (merchants that only have the WeChat Pay public key). Set the public key instead.",
+    refresh_no_valid_certificate: "The download held no certificate that is valid and not retired; nothing was added.",
+    refresh_unreachable: "WeChat Pay did not answer. Check the gateway URL and this server's network.",
+    refresh_other: "The download failed unexpectedly. The details are in the server log.",
     labels: &[],
 };
 
@@ -257,7 +305,7 @@ pub static ZH: CredentialsText = CredentialsText {
     f_public_key_id: "微信支付公钥 ID",
     f_public_key: "微信支付公钥",
     f_platform_certificates: "平台证书",
-    f_download_certificates: "遇到未知序列号时自动下载平台证书",
+    f_download_certificates: "自动下载平台证书（每 12 小时一次，遇到未知序列号时也会下载）",
     f_secret_key: "密钥（Secret key）",
     f_webhook_secret: "Webhook 签名密钥",
     f_success_url: "支付成功跳转地址",
@@ -278,9 +326,9 @@ pub static ZH: CredentialsText = CredentialsText {
     ok_disabled: |n| format!("渠道 {n} 已停用：不再创建新的收款，已有订单仍可正常结算。"),
     ok_rotated: "已完成。更改立即生效，并已记入审计日志。",
     tested: |n| format!("渠道 {n} 的连接测试："),
-    test_ok: "正常 — 网关返回“订单不存在”，且应答验签通过。",
+    test_ok: "正常 — 测试会查询一个 paydesk 从不使用的订单号，网关返回“订单不存在”（支付宝为 ACQ.TRADE_NOT_EXIST）。这正是预期的结果：网关接受了我们的应用 ID 和签名，且其带签名的应答已用支付机构的密钥验签通过。",
     test_product_not_enabled: "网关表示该账号未开通此产品。请在支付机构的商户平台开通后再试。",
-    test_bad_signature: "网关应答验签失败：支付机构的公钥、证书或序列号有误或缺失。",
+    test_bad_signature: "网关应答验签失败或未签名：此处配置的支付机构公钥、证书或序列号有误或缺失。",
     test_clock_skew: "服务器时间与网关相差超过 5 分钟。请校准本服务器时间（NTP）后再测试。",
     test_bad_key: "网关拒绝了我们的密钥或签名，或此处某个密钥无法使用。请检查私钥、证书序列号和账号 ID。",
     test_unreachable: "网关没有响应。请检查网关地址和本服务器的网络。",
@@ -307,6 +355,29 @@ pub static ZH: CredentialsText = CredentialsText {
     alipay_certificates: "支付宝证书",
     alipay_overlap_hint: "添加新的支付宝公钥证书（如支付宝同时更换了根证书，也一并添加）。应答按其声明的证书验签，异步通知可用列表中任一证书验签。",
     add_alipay_certificate: "添加新的支付宝证书",
+    refresh_certs: "立即更新平台证书",
+    refresh_hint: "从微信支付下载平台证书（用 APIv3 密钥解密，并校验应答签名）：新证书添加在旧证书旁边，已过期的删除，已停用的不会恢复。开启自动下载后，paydesk 每 12 小时自动执行一次。",
+    refreshed: |n| format!("渠道 {n} 的平台证书："),
+    refresh_ok: |total, added, date| {
+        let new = match added {
+            0 => "没有新证书".to_string(),
+            n => format!("新增 {n} 张"),
+        };
+        format!("共 {total} 张证书，{new}；最晚于 {date} 到期。")
+    },
+    last_refresh: |at, outcome| format!("上次下载 {at}：{outcome}"),
+    next_refresh: |at| format!("下次自动下载：{at}。"),
+    refresh_outcome_ok: "成功",
+    refresh_not_wechat: "只有微信支付正式渠道才有可下载的平台证书。",
+    refresh_bad_apiv3_key: "APIv3 密钥无法解密证书：此处保存的密钥与微信支付商户平台（账户中心 → API 安全）设置的不一致。请粘贴正确的密钥并保存渠道；本次未做任何更改。",
+    refresh_wrong_serial: "微信支付拒绝了我们的请求签名：商户证书序列号或商户私钥有误（两者必须属于同一张 API 证书）。本次未做任何更改。",
+    refresh_signature_mismatch: "微信支付的应答无法用其声明的证书验签，因此未保存任何内容。请重试；如果一直失败，说明本服务器与微信支付之间有东西篡改了应答。",
+    refresh_unknown_signer: "应答使用了本渠道尚不认识的平台证书签名（而本渠道已有其他有效证书），因此不予信任。请从微信支付商户平台下载新证书，并在下方手动添加。",
+    refresh_clock_skew: "本服务器与微信支付的时间相差超过 5 分钟。请校准时间（NTP）后重试。",
+    refresh_not_available: "微信支付没有为该商户提供平台证书下载（只使用微信支付公钥的商户）。请改为设置微信支付公钥。",
+    refresh_no_valid_certificate: "下载结果中没有既有效又未停用的证书；未添加任何证书。",
+    refresh_unreachable: "微信支付没有响应。请检查网关地址和本服务器的网络。",
+    refresh_other: "下载意外失败，详情见服务器日志。",
     labels: &[
         ("previous webhook secret", "旧 Webhook 签名密钥"),
         ("webhook secret", "Webhook 签名密钥"),
@@ -358,6 +429,23 @@ impl CredentialsText {
             }
         }
         label.to_string()
+    }
+
+    /// The plain-words explanation of a failed certificate download (its code).
+    pub fn refresh_failure(&self, code: &str) -> &'static str {
+        match code {
+            "ok" => self.refresh_outcome_ok,
+            "not_wechat" => self.refresh_not_wechat,
+            "bad_apiv3_key" => self.refresh_bad_apiv3_key,
+            "wrong_serial" => self.refresh_wrong_serial,
+            "signature_mismatch" => self.refresh_signature_mismatch,
+            "unknown_signer" => self.refresh_unknown_signer,
+            "clock_skew" => self.refresh_clock_skew,
+            "not_available" => self.refresh_not_available,
+            "no_valid_certificate" => self.refresh_no_valid_certificate,
+            "unreachable" => self.refresh_unreachable,
+            _ => self.refresh_other,
+        }
     }
 
     /// The plain-words explanation of a connection test verdict.

@@ -3,7 +3,8 @@
 //! `?edit=<name>` the edit form and the key-rotation panels of one channel.
 //!
 //! Every change is a plain form post to `/credentials/…` that redirects back here with
-//! `?ok=` / `?error=` / `?tested=`, so the page works the same with and without JavaScript.
+//! `?ok=` / `?error=` / `?tested=` / `?refreshed=`, so the page works the same with and
+//! without JavaScript.
 
 mod form;
 mod list;
@@ -73,10 +74,29 @@ fn Notices() -> impl IntoView {
                     </p>
                 }
             });
+            let refreshed = q.get("refreshed").map(|outcome| {
+                let number = |k: &str| q.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+                let (class, text) = if outcome == "ok" {
+                    let expires = q
+                        .get("expires")
+                        .and_then(|v| v.parse::<i64>().ok())
+                        .map(list::date)
+                        .unwrap_or_default();
+                    ("notice ok", (c.refresh_ok)(number("certs"), number("added"), &expires))
+                } else {
+                    ("notice warn", c.refresh_failure(&outcome).to_string())
+                };
+                view! {
+                    <p class=class role="status" id="refresh-result" data-outcome=outcome.clone()>
+                        <strong>{(c.refreshed)(&channel)}</strong> " " {text}
+                    </p>
+                }
+            });
             view! {
                 {ok.map(|m| view! { <p class="notice ok" role="status" id="cred-ok">{m}</p> })}
                 {error.map(|m| view! { <p class="notice error" role="alert" id="cred-error">{m}</p> })}
                 {tested}
+                {refreshed}
             }
         })
     }

@@ -1,4 +1,5 @@
-//! POST `/credentials/…`: the changes an admin makes on the credentials page. Plain form
+//! POST `/credentials/…`: the changes an admin makes on the credentials page (and the
+//! actions it starts: test connection, download WeChat Pay platform certificates). Plain form
 //! posts (key files as `multipart/form-data`) that redirect back with `?ok=` / `?error=`
 //! codes, so they work without JavaScript. Reading is done by the page's server functions.
 //!
@@ -13,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use paydesk_app::api::credentials::{ChannelForm, DRAFT_KEY};
 use paydesk_core::auth::AuthSession;
+use paydesk_core::channel::cert_refresh::RefreshError;
 use paydesk_core::channel::config::{
     AlipaySecrets, AlipaySettings, ConfigProblem, StripeSecrets, StripeSettings, WechatPaySecrets,
     WechatPaySettings,
@@ -128,6 +130,75 @@ pub async fn test(
         Err(e) => {
             tracing::error!(error = %e, "connection test failed");
             back("error=internal")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RefreshForm {
+    name: String,
+    /// `edit` when posted from the channel's edit page (the answer goes back there).
+    #[serde(default)]
+    back: String,
+}
+
+/// POST /credentials/refresh-certs (`name`, `back=edit`): downloads the WeChat Pay
+/// platform certificates of a live channel now and merges them into its set (what the
+/// background job does every 12 hours). The outcome comes back in the URL: counts and the
+/// latest expiry, or the failure's code.
+pub async fn refresh_certs(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    Form(form): Form<RefreshForm>,
+) -> Response {
+    let user = match admin(&auth) {
+        Ok(u) => u,
+        Err(r) => return r.into_response(),
+    };
+    let registry = state.payments.channels();
+    let result = registry
+        .refresh_platform_certificates(&form.name, &state.jobs.cert_refresh)
+        .await;
+    let channel = enc(&form.name);
+    let target = if form.back == "edit" {
+        format!("edit={channel}&channel={channel}")
+    } else {
+        format!("channel={channel}")
+    };
+    match result {
+        Ok(r) => {
+            let detail = format!(
+                "total {}; added [{}]; expired [{}]",
+                r.certificates,
+                r.added.join(" "),
+                r.expired.join(" ")
+            );
+            audit(
+                &state,
+                &user,
+                "platform_certificates_refreshed",
+                &form.name,
+                &detail,
+            )
+            .await;
+            back(&format!(
+                "{target}&refreshed=ok&certs={}&added={}&expires={}",
+                r.certificates,
+                r.added.len(),
+                r.latest_expiry.unwrap_or_default()
+            ))
+        }
+        Err(RefreshError::NotFound(_)) => back("error=not_found"),
+        Err(e) => {
+            audit(
+                &state,
+                &user,
+                "platform_certificates_refresh_failed",
+                &form.name,
+                e.code(),
+            )
+            .await;
+            back(&format!("{target}&refreshed={}", e.code()))
         }
     }
 }
@@ -272,13 +343,14 @@ fn live_of(
             )
         }
         ("wechatpay", old) => {
-            let (old_key, old_v3, previous) = match old {
+            let (old_key, old_v3, previous, retired) = match old {
                 Some(LiveChannel::Wechatpay(s, k)) => (
                     Some(k.merchant_private_key.as_str()),
                     Some(k.apiv3_key.as_str()),
                     s.previous_merchant_keys.clone(),
+                    s.retired_platform_certificates.clone(),
                 ),
-                _ => (None, None, Vec::new()),
+                _ => (None, None, Vec::new(), Vec::new()),
             };
             LiveChannel::Wechatpay(
                 WechatPaySettings {
@@ -290,6 +362,7 @@ fn live_of(
                     public_key: opt(&f.public_key),
                     platform_certificates: split_certificates(&f.platform_certificates),
                     download_certificates: f.download_certificates,
+                    retired_platform_certificates: retired,
                     previous_merchant_keys: previous,
                 },
                 WechatPaySecrets {

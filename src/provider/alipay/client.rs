@@ -20,6 +20,9 @@ use crate::provider::{
 /// Business success code of every Alipay OpenAPI response.
 pub const CODE_SUCCESS: &str = "10000";
 
+/// `sub_code` of "no such trade" (also the answer "Test connection" expects).
+pub const TRADE_NOT_EXIST: &str = "ACQ.TRADE_NOT_EXIST";
+
 pub struct AlipayClient {
     cfg: AlipayConfig,
     http: HttpClient,
@@ -94,7 +97,8 @@ impl AlipayClient {
         params
     }
 
-    /// Calls `method` and returns the verified `<method>_response` payload with code 10000.
+    /// Calls `method` and returns its answer, signature checked (see [`Answer`]); the
+    /// business outcome is the caller's ([`Answer::into_success`]).
     async fn call(
         &self,
         operation: &'static str,
@@ -102,7 +106,7 @@ impl AlipayClient {
         biz: Value,
         notify_url: Option<&str>,
         retry: Retry,
-    ) -> Result<Value, ProviderError> {
+    ) -> Result<Answer, ProviderError> {
         let params = self.signed_params(method, &biz, notify_url);
         let req = OutgoingRequest {
             operation,
@@ -123,7 +127,22 @@ impl AlipayClient {
                 message: "alipay gateway HTTP error".into(),
             });
         }
-        verify_response(resp.body_text()?, method, &self.cfg.keys)
+        verified_answer(resp.body_text()?, method, &self.cfg.keys)
+    }
+}
+
+/// A gateway answer whose signature verified — or that had none, which Alipay allows
+/// only for failures.
+#[derive(Debug)]
+struct Answer {
+    payload: Value,
+    signed: bool,
+}
+
+impl Answer {
+    /// The payload of a successful answer (code 10000), or the failure it reports.
+    fn into_success(self) -> Result<Value, ProviderError> {
+        business_outcome(self.payload)
     }
 }
 
@@ -133,9 +152,13 @@ pub fn verify_response(
     method: &str,
     keys: &AlipayKeys,
 ) -> Result<Value, ProviderError> {
+    verified_answer(text, method, keys)?.into_success()
+}
+
+fn verified_answer(text: &str, method: &str, keys: &AlipayKeys) -> Result<Answer, ProviderError> {
     let raw = split_response(text, method)?;
     let payload = parse_payload(raw.payload)?;
-    let code = json_str(&payload, "code").unwrap_or("").to_string();
+    let code = json_str(&payload, "code").unwrap_or("");
     match &raw.sign {
         Some(sign) => {
             let key = keys.verifier_for(raw.alipay_cert_sn.as_deref())?;
@@ -151,6 +174,15 @@ pub fn verify_response(
         None if code == CODE_SUCCESS => return Err(VerifyError::MissingField("sign").into()),
         None => {}
     }
+    Ok(Answer {
+        signed: raw.sign.is_some(),
+        payload,
+    })
+}
+
+/// The payload of a successful answer, or the business failure it reports.
+fn business_outcome(payload: Value) -> Result<Value, ProviderError> {
+    let code = json_str(&payload, "code").unwrap_or("").to_string();
     if code != CODE_SUCCESS {
         return Err(ProviderError::Business {
             code,
@@ -212,7 +244,8 @@ impl Provider for AlipayClient {
                 Some(&req.notify_url),
                 Retry::ConnectOnly,
             )
-            .await?;
+            .await?
+            .into_success()?;
         let qr = json_str(&v, "qr_code")
             .ok_or(ProviderError::Protocol("precreate without qr_code".into()))?;
         Ok(QrCheckout {
@@ -224,25 +257,34 @@ impl Provider for AlipayClient {
 
     async fn query(&self, trade: &TradeRef) -> Result<TradeStatus, ProviderError> {
         let biz = json!({ "out_trade_no": trade.out_trade_no });
-        match self
+        let answer = self
             .call("query", "alipay.trade.query", biz, None, Retry::Idempotent)
-            .await
-        {
+            .await?;
+        let signed = answer.signed;
+        match answer.into_success() {
             Ok(v) => Ok(TradeStatus {
                 out_trade_no: trade.out_trade_no.clone(),
                 trade_no: json_str(&v, "trade_no").map(str::to_string),
                 state: trade_state(json_str(&v, "trade_status").unwrap_or("")),
                 amount: parse_cny(&v, "total_amount")?,
             }),
-            // A precreated order exists at Alipay only once the QR code was scanned.
+            // A precreated order exists at Alipay only once the QR code was scanned. That
+            // answer is believed only when signed: an unsigned "no such order" could come
+            // from anyone, and would let "Test connection" (which asks exactly this) pass
+            // with a wrong Alipay key.
             Err(ProviderError::Business {
                 sub_code: Some(sc), ..
-            }) if sc == "ACQ.TRADE_NOT_EXIST" => Ok(TradeStatus {
-                out_trade_no: trade.out_trade_no.clone(),
-                trade_no: None,
-                state: TradeState::Pending,
-                amount: None,
-            }),
+            }) if sc == TRADE_NOT_EXIST => {
+                if !signed {
+                    return Err(VerifyError::MissingField("sign").into());
+                }
+                Ok(TradeStatus {
+                    out_trade_no: trade.out_trade_no.clone(),
+                    trade_no: None,
+                    state: TradeState::Pending,
+                    amount: None,
+                })
+            }
             Err(e) => Err(e),
         }
     }
@@ -250,7 +292,8 @@ impl Provider for AlipayClient {
     async fn close(&self, trade: &TradeRef) -> Result<(), ProviderError> {
         let biz = json!({ "out_trade_no": trade.out_trade_no });
         self.call("close", "alipay.trade.close", biz, None, Retry::Idempotent)
-            .await
+            .await?
+            .into_success()
             .map(|_| ())
     }
 
@@ -272,7 +315,8 @@ impl Provider for AlipayClient {
                 None,
                 Retry::ConnectOnly,
             )
-            .await?;
+            .await?
+            .into_success()?;
         // fund_change = "Y": money moved by this call; otherwise query to learn the outcome.
         let state = if json_str(&v, "fund_change") == Some("Y") {
             RefundState::Succeeded
@@ -301,7 +345,8 @@ impl Provider for AlipayClient {
                 None,
                 Retry::Idempotent,
             )
-            .await?;
+            .await?
+            .into_success()?;
         let state = match json_str(&v, "refund_status") {
             Some("REFUND_SUCCESS") => RefundState::Succeeded,
             Some(other) => RefundState::Other(other.to_string()),

@@ -1,16 +1,38 @@
-//! `GET /v3/certificates`: the platform certificates, each encrypted with the APIv3 key.
+//! `GET /v3/certificates`: the platform certificates, each encrypted with the APIv3 key, in
+//! an answer signed with one of them.
 //!
-//! The response is signed by one of the certificates it contains, so it is verified after
-//! decryption with the union of the new and the already known certificates (what the
-//! official SDKs do on first download).
+//! [`open_download`] checks an answer in this order:
+//! 1. `Wechatpay-Serial` names a platform certificate we already trust (valid now): the
+//!    signature is checked with it, before anything is decrypted.
+//! 2. Each certificate is decrypted (AEAD_AES_256_GCM, associated data `certificate`),
+//!    parsed, and its serial must equal its `serial_no`.
+//! 3. When we trust no valid certificate yet (first download, or every known one expired),
+//!    the signature is checked with the downloaded certificate `Wechatpay-Serial` names,
+//!    which must be valid now.
+//!
+//! **Trust caveat of step 3**, the same as in WeChat Pay's official SDKs and
+//! `CertificateDownloader`: the answer vouches for itself. What makes it trustworthy is the
+//! encryption (only WeChat Pay and the merchant know the APIv3 key, and AES-GCM makes a
+//! certificate without that key undecryptable) and TLS to WeChat Pay's gateway. Someone who
+//! holds the APIv3 key and can intercept the connection could hand us a key of their own.
+//! Pasting the first certificate by hand (from the merchant platform) avoids this.
+//!
+//! When we already trust a valid certificate, an answer signed with an unknown one is
+//! refused rather than trusted on its own word: WeChat Pay publishes a new certificate
+//! long before it signs with it, so a periodic download learns it while answers are still
+//! signed with the known one. A channel that missed that window gets a clear error and
+//! the certificate can be added by hand.
 
 use serde::Deserialize;
 
 use super::resource::{EncryptedResource, decrypt};
-use super::verify::PlatformCert;
-use crate::provider::VerifyError;
+use super::verify::{PlatformCert, PlatformKeys, SignedHeaders, check_probe_and_time, verify_with};
+use crate::provider::{HeaderMap, VerifyError};
 
 pub const PATH: &str = "/v3/certificates";
+
+/// The associated data WeChat Pay encrypts certificates with.
+pub const ASSOCIATED_DATA: &str = "certificate";
 
 #[derive(Debug, Deserialize)]
 struct CertificatesBody {
@@ -23,7 +45,7 @@ struct CertificateEntry {
     encrypt_certificate: EncryptedResource,
 }
 
-/// One decrypted platform certificate.
+/// One decrypted platform certificate (public data: `Debug` may print it).
 #[derive(Debug, Clone)]
 pub struct DownloadedCert {
     pub serial: String,
@@ -57,4 +79,33 @@ pub fn decrypt_certificates(
         });
     }
     Ok(out)
+}
+
+/// Verifies and decrypts a `/v3/certificates` answer (see the module docs). Returns every
+/// certificate in it, expired ones included: what to keep is the caller's decision.
+pub fn open_download(
+    known: &PlatformKeys,
+    apiv3_key: &[u8],
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<Vec<DownloadedCert>, VerifyError> {
+    let h = SignedHeaders::from_headers(headers)?;
+    check_probe_and_time(&h, now)?;
+    let trusted = known.key_for(h.serial, now);
+    if let Some(key) = &trusted {
+        verify_with(key, &h, body)?;
+    }
+    let downloaded = decrypt_certificates(apiv3_key, body)?;
+    if trusted.is_none() {
+        if known.has_valid_certificate(now) {
+            return Err(VerifyError::UnknownSerial(h.serial.to_string()));
+        }
+        let own = downloaded
+            .iter()
+            .find(|d| d.serial.eq_ignore_ascii_case(h.serial) && d.cert.valid_at(now))
+            .ok_or_else(|| VerifyError::UnknownSerial(h.serial.to_string()))?;
+        verify_with(&own.cert.key, &h, body)?;
+    }
+    Ok(downloaded)
 }

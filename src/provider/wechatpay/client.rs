@@ -7,11 +7,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 
 use super::auth::{AuthParams, authorization};
-use super::certs::{self, decrypt_certificates};
-use super::verify::{
-    PUBLIC_KEY_ID_PREFIX, PlatformKeys, SignedHeaders, check_probe_and_time, verify_with,
-};
-use super::{WechatPayConfig, notify};
+use super::certs::{self, DownloadedCert};
+use super::verify::{PUBLIC_KEY_ID_PREFIX, PlatformKeys, SignedHeaders};
+use super::{WechatPayConfig, notify, rfc3339_beijing};
 use crate::money::{Currency, Money};
 use crate::provider::crypto::random_alnum;
 use crate::provider::http::{HttpClient, HttpSettings, IncomingResponse, OutgoingRequest, Retry};
@@ -39,6 +37,19 @@ impl std::fmt::Debug for WechatPayClient {
             .field("cfg", &self.cfg)
             .finish()
     }
+}
+
+/// The provider's error for a non-2xx answer.
+fn api_error(resp: &IncomingResponse) -> Option<ProviderError> {
+    if resp.is_success() {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    Some(ProviderError::Http {
+        status: resp.status,
+        code: json_str(&v, "code").map(str::to_string),
+        message: json_str(&v, "message").unwrap_or("").to_string(),
+    })
 }
 
 fn error_code(resp: &IncomingResponse) -> Option<String> {
@@ -69,15 +80,6 @@ fn cny_minor(m: &Money) -> Result<i64, ProviderError> {
         ));
     }
     Ok(m.minor())
-}
-
-fn rfc3339_beijing(unix: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::offset;
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.to_offset(offset!(+8)).format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 impl WechatPayClient {
@@ -112,8 +114,12 @@ impl WechatPayClient {
         &self.keys
     }
 
-    /// Sends a signed request and verifies the response signature (2xx) or returns the
-    /// provider's error.
+    /// Sends a signed request and verifies the answer: every success, and every error
+    /// from the API itself (a JSON body with a `code`) except 401. WeChat Pay signs all
+    /// answers to requests it authenticated, so a "no such order" that does not verify is
+    /// a bad signature rather than an answer (else "Test connection" would pass with a
+    /// wrong platform key); a 401 (our signature refused) and errors from something in
+    /// front of the API (an HTML 404 or 502) come unsigned and are returned as they are.
     async fn call(
         &self,
         operation: &'static str,
@@ -125,12 +131,28 @@ impl WechatPayClient {
         let resp = self
             .send_signed(operation, method, path, body, retry)
             .await?;
-        self.verify_signed(&resp.headers, &resp.body).await?;
-        Ok(resp)
+        match api_error(&resp) {
+            None => {
+                self.verify_signed(&resp.headers, &resp.body).await?;
+                Ok(resp)
+            }
+            Some(err) => {
+                if let ProviderError::Http {
+                    status,
+                    code: Some(_),
+                    ..
+                } = &err
+                    && *status != 401
+                {
+                    self.verify_signed(&resp.headers, &resp.body).await?;
+                }
+                Err(err)
+            }
+        }
     }
 
-    /// Sends a signed request to `path` (`/v3/…`, with query); the response signature is
-    /// not checked yet.
+    /// Sends a signed request to `path` (`/v3/…`, with query) and returns the answer,
+    /// whatever its status; nothing is verified yet.
     async fn send_signed(
         &self,
         operation: &'static str,
@@ -168,16 +190,7 @@ impl WechatPayClient {
             body: body_text.into_bytes(),
             retry,
         };
-        let resp = self.http.send(&req, error_code).await?;
-        if !resp.is_success() {
-            let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-            return Err(ProviderError::Http {
-                status: resp.status,
-                code: json_str(&v, "code").map(str::to_string),
-                message: json_str(&v, "message").unwrap_or("").to_string(),
-            });
-        }
-        Ok(resp)
+        self.http.send(&req, error_code).await
     }
 
     /// Verifies a signed response or notification, downloading the platform certificates
@@ -224,11 +237,12 @@ impl WechatPayClient {
         }
     }
 
-    /// Downloads, decrypts, verifies and caches the platform certificates; returns their
-    /// serials. Known certificates are kept (several are valid during a rotation).
-    pub async fn refresh_certificates(&self) -> Result<Vec<String>, ProviderError> {
+    /// Downloads the platform certificates and checks the answer
+    /// ([`certs::open_download`]: signature, decryption, serials). Nothing is trusted or
+    /// stored yet; every certificate of the answer is returned, expired ones included.
+    pub async fn download_certificates(&self) -> Result<Vec<DownloadedCert>, ProviderError> {
         let resp = self
-            // Verified below against the certificates inside the body.
+            // Verified by `open_download`, which knows how a certificate answer is signed.
             .send_signed(
                 "certificates",
                 reqwest::Method::GET,
@@ -237,21 +251,37 @@ impl WechatPayClient {
                 Retry::Idempotent,
             )
             .await?;
-        let downloaded = decrypt_certificates(self.cfg.apiv3_key.expose().as_bytes(), &resp.body)?;
-        let h = SignedHeaders::from_headers(&resp.headers)?;
+        // Errors are not verified here: none of them makes us trust anything.
+        if let Some(err) = api_error(&resp) {
+            return Err(err);
+        }
+        Ok(certs::open_download(
+            &self.keys,
+            self.cfg.apiv3_key.expose().as_bytes(),
+            &resp.headers,
+            &resp.body,
+            self.clock.now_unix(),
+        )?)
+    }
+
+    /// Downloads the platform certificates and adds the usable ones to this client's keys
+    /// (in memory; the channel's stored set is merged by `channel::cert_refresh`). Known
+    /// certificates are kept: several are valid during a rotation. Expired and retired
+    /// ones are skipped. Returns the serials added or refreshed.
+    pub async fn refresh_certificates(&self) -> Result<Vec<String>, ProviderError> {
+        let downloaded = self.download_certificates().await?;
         let now = self.clock.now_unix();
-        check_probe_and_time(&h, now)?;
-        let key = match self.keys.key_for(h.serial, now) {
-            Some(k) => k,
-            None => downloaded
-                .iter()
-                .find(|d| d.serial.eq_ignore_ascii_case(h.serial))
-                .map(|d| d.cert.key.clone())
-                .ok_or_else(|| VerifyError::UnknownSerial(h.serial.to_string()))?,
-        };
-        verify_with(&key, &h, &resp.body)?;
-        let serials = downloaded.iter().map(|d| d.serial.clone()).collect();
+        let mut serials = Vec::new();
         for d in downloaded {
+            let retired = self
+                .cfg
+                .retired_platform_serials
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&d.serial));
+            if retired || d.cert.not_after < now {
+                continue;
+            }
+            serials.push(d.serial);
             self.keys.add_certificate(d.cert);
         }
         Ok(serials)

@@ -24,6 +24,16 @@ use crate::provider::secret::SecretString;
 
 pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
+/// A time as WeChat Pay writes it: RFC 3339 in Beijing time (`2026-01-01T12:00:00+08:00`).
+pub fn rfc3339_beijing(unix: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::offset;
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.to_offset(offset!(+8)).format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// One WeChat Pay merchant channel.
 #[derive(Debug, Clone)]
 pub struct WechatPayConfig {
@@ -46,4 +56,6 @@ pub struct WechatPayConfig {
     /// Download `/v3/certificates` when a serial is unknown. Off for merchants that only
     /// have public-key mode (new merchants cannot download certificates).
     pub download_certificates: bool,
+    /// Serials an admin retired: a download never brings them back.
+    pub retired_platform_serials: Vec<String>,
 }

@@ -71,6 +71,12 @@ impl PlatformCert {
             not_after: info.not_after_unix,
         })
     }
+
+    /// Within its validity at `now` (the start may be up to [`MAX_SKEW_SECS`] ahead of our
+    /// clock: a certificate issued a moment ago on WeChat Pay's clock is usable).
+    pub fn valid_at(&self, now: i64) -> bool {
+        self.not_before <= now + MAX_SKEW_SECS && now <= self.not_after
+    }
 }
 
 /// The verification keys of one merchant: platform certificates by serial plus the optional
@@ -146,6 +152,14 @@ impl PlatformKeys {
         self.public_key.is_some()
     }
 
+    /// Whether any platform certificate we hold is valid at `now`.
+    pub fn has_valid_certificate(&self, now: i64) -> bool {
+        self.certs
+            .read()
+            .map(|c| c.values().any(|c| c.valid_at(now)))
+            .unwrap_or(false)
+    }
+
     /// The key for `serial` at time `now`, or `None` when we do not know it (yet).
     pub fn key_for(&self, serial: &str, now: i64) -> Option<RsaVerifier> {
         if serial.starts_with(PUBLIC_KEY_ID_PREFIX) {
@@ -159,7 +173,7 @@ impl PlatformKeys {
         // Serials are hex; compare case-insensitively. Expired certificates are not used.
         certs
             .get(&serial.to_ascii_uppercase())
-            .filter(|c| c.not_before <= now + MAX_SKEW_SECS && now <= c.not_after)
+            .filter(|c| c.valid_at(now))
             .map(|c| c.key.clone())
     }
 

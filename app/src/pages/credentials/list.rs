@@ -142,12 +142,28 @@ fn Row(r: ChannelView) -> impl IntoView {
                         <input type="hidden" name="name" value=name.clone() />
                         <button type="submit" class="test-connection">{c.test_connection}</button>
                     </form>
+                    {(live && r.platform_certificates).then(|| view! {
+                        <RefreshButton name=name.clone() from_edit=false />
+                    })}
                     {live.then(|| view! {
                         <a class="button" href=format!("/credentials?edit={name}")>{c.edit}</a>
                     })}
                 </div>
             </td>
         </tr>
+    }
+}
+
+/// "Refresh certificates now" (WeChat Pay platform certificates): a plain form post.
+#[component]
+pub fn RefreshButton(name: String, from_edit: bool) -> impl IntoView {
+    let c = use_t().credentials;
+    view! {
+        <form method="post" action="/credentials/refresh-certs">
+            <input type="hidden" name="name" value=name />
+            {from_edit.then(|| view! { <input type="hidden" name="back" value="edit" /> })}
+            <button type="submit" class="refresh-certs">{c.refresh_certs}</button>
+        </form>
     }
 }
 

@@ -1,10 +1,12 @@
 //! Key rotation panels of one live channel: add the new key or certificate next to the
 //! old one, then retire the old one. Each step is its own small multipart form posting
-//! to `/credentials/rotate`.
+//! to `/credentials/rotate`; WeChat Pay platform certificates can also be downloaded now
+//! (`/credentials/refresh-certs`).
 
 use super::form::Pem;
-use super::list::Cert;
-use crate::api::credentials::{ChannelView, list_channels};
+use super::list::{Cert, RefreshButton};
+use crate::api::credentials::{ChannelView, RefreshView, list_channels};
+use crate::components::format::time_ms;
 use crate::components::layout::use_t;
 use crate::pages::section::error_code;
 use leptos::prelude::*;
@@ -47,6 +49,20 @@ fn StepButton(
             <input type="hidden" name="value" value=value />
             <button type="submit" class="danger" disabled=!enabled>{label}</button>
         </form>
+    }
+}
+
+/// When the platform certificates were last downloaded, how it went, and when the
+/// background job downloads next.
+#[component]
+fn LastRefresh(r: RefreshView) -> impl IntoView {
+    let c = use_t().credentials;
+    let ok = r.outcome == "ok";
+    view! {
+        <p class=if ok { "muted" } else { "notice warn" } id="last-refresh" data-outcome=r.outcome.clone()>
+            {(c.last_refresh)(&time_ms(r.at, 480), c.refresh_failure(&r.outcome))}
+            {r.next_at.map(|at| view! { " " {(c.next_refresh)(&time_ms(at, 480))} })}
+        </p>
     }
 }
 
@@ -147,6 +163,13 @@ fn Panels(ch: ChannelView) -> impl IntoView {
                     <p class="hint">{c.platform_overlap_hint}</p>
                     {if ch.certificates.is_empty() { Some(view! { <p class="muted">{c.none_yet}</p> }) } else { None }}
                     {certs}
+                    {ch.platform_certificates.then(|| view! {
+                        <div class="cred-refresh" id="refresh-certs">
+                            <p class="hint">{c.refresh_hint}</p>
+                            {ch.last_refresh.clone().map(|r| view! { <LastRefresh r /> })}
+                            <RefreshButton name=name.clone() from_edit=true />
+                        </div>
+                    })}
                     <form method="post" action="/credentials/rotate" enctype="multipart/form-data">
                         <input type="hidden" name="name" value=name.clone() />
                         <input type="hidden" name="step" value="add_platform_certificate" />
