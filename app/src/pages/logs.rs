@@ -165,7 +165,7 @@ fn InboxTab() -> impl IntoView {
                     param(&q, "channel"),
                     param(&q, "verdict"),
                     param(&q, "order"),
-                    param(&q, "before").and_then(|b| b.parse().ok()),
+                    param(&q, "before"),
                 )
                 .await
                 .map(Ok),
@@ -278,7 +278,7 @@ fn CallsTab() -> impl IntoView {
                 param(&q, "channel"),
                 param(&q, "order"),
                 param(&q, "failed").is_some(),
-                param(&q, "before").and_then(|b| b.parse().ok()),
+                param(&q, "before"),
             )
         },
     );
@@ -359,9 +359,11 @@ fn NotificationsTab() -> impl IntoView {
         |(q, _)| async move {
             match param(&q, "id") {
                 Some(id) => notification_detail(id).await.map(Err),
-                None => list_notifications(param(&q, "status"), param(&q, "order"))
-                    .await
-                    .map(Ok),
+                None => {
+                    list_notifications(param(&q, "status"), param(&q, "order"), param(&q, "before"))
+                        .await
+                        .map(Ok)
+                }
             }
         },
     );
@@ -402,7 +404,7 @@ fn NotificationsTab() -> impl IntoView {
                             }}
                         </section>
                     }.into_any(),
-                    Ok(Ok(rows)) => view! {
+                    Ok(Ok(page)) => view! {
                         <form method="get" action="/logs" class="filters" id="notifications-filters">
                             <div class="field">
                                 <label for="f-status">{t.logs.status}</label>
@@ -416,16 +418,17 @@ fn NotificationsTab() -> impl IntoView {
                             <TextFilter id="f-order" name="order" label=t.logs.order value=param(&q, "order") />
                             <FilterButtons tab="notifications" t />
                         </form>
-                        {if rows.is_empty() {
+                        {if page.rows.is_empty() {
                             view! { <p class="empty">{t.logs.empty_notifications}</p> }.into_any()
                         } else {
                             view! {
                                 <div class="table-wrap"><table class="data" id="notifications-table">
                                     <NotificationHead t />
-                                    <tbody>{rows.into_iter().map(|n| notification_line(n, t, resend)).collect_view()}</tbody>
+                                    <tbody>{page.rows.into_iter().map(|n| notification_line(n, t, resend)).collect_view()}</tbody>
                                 </table></div>
                             }.into_any()
                         }}
+                        <Pager older=page.older q=q t />
                     }.into_any(),
                 }
             })}
