@@ -57,7 +57,7 @@ pub static EN: OverviewText = OverviewText {
     success_rate: "Success rate",
     refunds: "Refunded",
     no_volume: "No payments yet",
-    success_hint: "Paid orders out of created ones, not counting orders still waiting for payment. Days are calendar days in UTC+8.",
+    success_hint: "Paid volume and paid orders count payments by the day they were paid, like the chart. The success rate is the share of the orders created in the period that were paid, not counting orders still waiting for payment. Days are calendar days in UTC+8.",
     chart_heading: |c| format!("Daily paid volume, {c}"),
     chart_label: |c| {
         format!("Bar chart: paid volume in {c} per day for the last 30 days, by channel")
@@ -107,7 +107,7 @@ pub static ZH: OverviewText = OverviewText {
     success_rate: "支付成功率",
     refunds: "已退款",
     no_volume: "暂无收款",
-    success_hint: "成功率 = 已支付订单 ÷ 已创建订单（不含仍在等待付款的订单）。日期按北京时间（UTC+8）的自然日计算。",
+    success_hint: "收款金额和已支付订单按付款日期统计，与图表一致。成功率 = 该期间创建的订单中已支付的比例（不含仍在等待付款的订单）。日期按北京时间（UTC+8）的自然日计算。",
     chart_heading: |c| format!("每日收款金额（{c}）"),
     chart_label: |c| format!("柱状图：近 30 天每日 {c} 收款金额，按渠道区分"),
     chart_empty: "近 30 天没有收款。顾客付款后，每日收款金额会显示在这里。",

@@ -136,15 +136,14 @@ fn Kpis(heading: &'static str, lines: Vec<ChannelLine>) -> impl IntoView {
         .into_iter()
         .filter(|(_, v)| *v > 0)
         .collect();
+    let sum = |f: fn(&ChannelLine) -> i64| lines.iter().map(f).sum::<i64>();
     let total = ChannelLine {
-        channel: String::new(),
-        currency: String::new(),
-        created: lines.iter().map(|l| l.created).sum(),
-        paid: lines.iter().map(|l| l.paid).sum(),
-        pending: lines.iter().map(|l| l.pending).sum(),
-        volume_minor: 0,
-        refund_count: lines.iter().map(|l| l.refund_count).sum(),
-        refunded_minor: 0,
+        created: sum(|l| l.created),
+        created_paid: sum(|l| l.created_paid),
+        created_pending: sum(|l| l.created_pending),
+        paid: sum(|l| l.paid),
+        refund_count: sum(|l| l.refund_count),
+        ..ChannelLine::default()
     };
     let amounts = |v: Vec<(String, i64)>, empty: &'static str| {
         if v.iter().all(|(_, x)| *x == 0) {
