@@ -83,13 +83,13 @@ for (const javaScriptEnabled of [true, false]) {
     await page.screenshot({ path: join(artifacts, `logs-audit-en-${mode}.png`), fullPage: true });
 
     // In Chinese.
-    await page.click('button[data-lang=zh]');
+    await page.click('.lang-switch button[value=zh]');
     await page.waitForSelector('text=审计日志');
     await page.screenshot({ path: join(artifacts, `logs-audit-zh-${mode}.png`), fullPage: true });
     await page.goto(`${app.base}/users`);
     await page.waitForSelector('text=API 密钥');
     await page.screenshot({ path: join(artifacts, `users-zh-${mode}.png`), fullPage: true });
-    await page.click('button[data-lang=en]');
+    await page.click('.lang-switch button[value=en]');
     await page.waitForSelector('text=Sign out');
 
     assert.deepEqual(problems.filter((p) => !p.includes('favicon')), [], 'no console errors or hydration warnings');

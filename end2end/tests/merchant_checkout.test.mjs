@@ -25,7 +25,7 @@ after(async () => {
 });
 
 async function setLang(page, lang) {
-  await page.click(`button[data-lang=${lang}]`);
+  await page.click(`.lang-switch button[value=${lang}]`);
   await page.waitForSelector(`html[lang="${lang === 'zh' ? 'zh-CN' : 'en'}"]`);
 }
 

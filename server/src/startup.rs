@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{credentials, export, health, lang, login, notify, qr};
+use crate::routes::{credentials, export, health, login, notify, preferences, qr};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -145,7 +145,8 @@ pub fn app(state: AppState) -> Router {
     let pages = Router::new()
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
-        .route("/auth/lang", post(lang::switch))
+        .route("/auth/lang", post(preferences::lang))
+        .route("/auth/theme", post(preferences::theme))
         .route("/export/orders.csv", get(export::orders_csv))
         .route("/checkout/{no}/qr.png", get(qr::png))
         .route("/credentials/save", post(credentials::save))
