@@ -3,6 +3,7 @@
 //! `/orders/{no}` is in [`detail`].
 
 mod detail;
+mod refund;
 
 pub use detail::{OrderDetailPage, Outcome};
 
