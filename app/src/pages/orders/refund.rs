@@ -128,11 +128,18 @@ fn RefundForm(
     let t = use_t();
     let o = t.orders;
     let typed = RwSignal::new(amount.clone());
-    let typed_reason = RwSignal::new(reason.clone());
+    let amount_input = NodeRef::<leptos::html::Input>::new();
+    let reason_input = NodeRef::<leptos::html::Input>::new();
     // Effects run in the browser only: the live line appears once the page is hydrated,
-    // so the server's HTML and the first client render agree.
+    // so the server's HTML and the first client render agree. What was typed before
+    // hydration is in the input, not in `typed` yet.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        if let Some(input) = amount_input.get() {
+            typed.set(input.value());
+        }
+        hydrated.set(true);
+    });
     let live = {
         let r = r.clone();
         move || {
@@ -148,11 +155,11 @@ fn RefundForm(
         let r = r.clone();
         move |ev: SubmitEvent| {
             ev.prevent_default();
-            step.set(review(
-                typed.get_untracked(),
-                typed_reason.get_untracked(),
-                &r,
-            ));
+            // The inputs themselves are the truth, whenever they were filled in.
+            let value = |input: NodeRef<leptos::html::Input>| {
+                input.get_untracked().map(|i| i.value()).unwrap_or_default()
+            };
+            step.set(review(value(amount_input), value(reason_input), &r));
         }
     };
     view! {
@@ -167,14 +174,13 @@ fn RefundForm(
                         <label for="refund-amount">{o.refund_amount}</label>
                         <input id="refund-amount" name="refund" type="text" inputmode="decimal" required
                             value=amount size="10" aria-describedby="refund-amount-hint refund-live"
-                            on:input:target=move |ev| typed.set(ev.target().value()) />
+                            node_ref=amount_input on:input:target=move |ev| typed.set(ev.target().value()) />
                         <span class="hint muted" id="refund-amount-hint">{(o.refund_amount_hint)(&r.money(r.left_minor))}</span>
                     </div>
                     <div class="field grow">
                         <label for="refund-reason">{o.refund_reason}</label>
                         <input id="refund-reason" name="reason" type="text" maxlength="80" value=reason
-                            aria-describedby="refund-reason-hint"
-                            on:input:target=move |ev| typed_reason.set(ev.target().value()) />
+                            aria-describedby="refund-reason-hint" node_ref=reason_input />
                         <span class="hint muted" id="refund-reason-hint">{o.refund_reason_hint}</span>
                     </div>
                 </div>
