@@ -147,6 +147,11 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(preferences::lang))
         .route("/auth/theme", post(preferences::theme))
+        // Browsers ask for /favicon.ico on pages that name no icon (the sandbox wallet).
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
+        )
         .route("/export/orders.csv", get(export::orders_csv))
         .route("/checkout/{no}/qr.png", get(qr::png))
         .route("/credentials/save", post(credentials::save))

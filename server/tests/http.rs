@@ -25,6 +25,18 @@ async fn health_probes_answer_and_readyz_follows_the_database() {
 }
 
 #[tokio::test]
+async fn the_ico_icon_browsers_guess_points_at_the_svg_icon() {
+    let app = RouterApp::new().await;
+    // Pages that name no icon make browsers ask for /favicon.ico; a 404 there is a
+    // console error in every browser test.
+    let r = app.get("/favicon.ico", None).await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::PERMANENT_REDIRECT, Some("/favicon.svg"))
+    );
+}
+
+#[tokio::test]
 async fn pages_send_anonymous_visitors_to_login_and_back() {
     let app = RouterApp::new().await;
     let r = app.get("/orders?status=paid", None).await;
@@ -294,7 +306,11 @@ async fn theme_switch_is_a_form_post_rendered_by_the_server() {
     let app = RouterApp::new().await;
     // Before signing in too: the sign-in page has the switch.
     let r = app
-        .post_form("/auth/theme", "theme=dark&next=%2Flogin%3Fnext%3D%252Fusers", None)
+        .post_form(
+            "/auth/theme",
+            "theme=dark&next=%2Flogin%3Fnext%3D%252Fusers",
+            None,
+        )
         .await;
     assert_eq!(
         (r.status, r.location.as_deref()),
@@ -321,15 +337,25 @@ async fn theme_switch_is_a_form_post_rendered_by_the_server() {
         .get("/users", Some(&format!("{admin}; paydesk_theme=dark")))
         .await;
     assert!(page.body.contains(r#"data-theme="dark""#), "{}", page.body);
-    assert!(page.body.contains(r#"action="/auth/theme""#), "the switch is a form");
+    assert!(
+        page.body.contains(r#"action="/auth/theme""#),
+        "the switch is a form"
+    );
     let page = app.get("/users", Some(&admin)).await;
-    assert!(page.body.contains(r#"data-theme="system""#), "no cookie: the system's");
+    assert!(
+        page.body.contains(r#"data-theme="system""#),
+        "no cookie: the system's"
+    );
 
     // Anything unknown means the system's theme.
     let r = app
         .post_form("/auth/theme", "theme=neon&next=%2F", Some(&admin))
         .await;
-    assert!(r.cookies.iter().any(|c| c.starts_with("paydesk_theme=system")));
+    assert!(
+        r.cookies
+            .iter()
+            .any(|c| c.starts_with("paydesk_theme=system"))
+    );
 }
 
 #[tokio::test]
