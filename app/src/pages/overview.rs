@@ -239,7 +239,7 @@ fn FailedRefunds(rows: Vec<FailedRefundLine>) -> impl IntoView {
                             <td class="mono">{r.out_refund_no}</td>
                             <td class="mono"><a href=format!("/orders/{}", r.out_trade_no)>{r.out_trade_no.clone()}</a></td>
                             <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                            <td>{r.failure_reason.unwrap_or_else(|| t.common.none.to_string())}</td>
+                            <td class="wrap">{r.failure_reason.unwrap_or_else(|| t.common.none.to_string())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

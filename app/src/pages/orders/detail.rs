@@ -189,7 +189,7 @@ fn Refunds(rows: Vec<RefundRow>) -> impl IntoView {
                                     {r.failure_reason.clone().map(|f| view! { <br /><span class="small failure">{f}</span> })}
                                 </td>
                                 <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                                <td>{r.reason.clone()}</td>
+                                <td class="wrap">{r.reason.clone()}</td>
                                 <td>{r.requested_by.clone()}</td>
                                 <td class="nowrap">{time_ms(r.created_at, 480)}</td>
                             </tr>
