@@ -423,3 +423,47 @@ async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("notifications-table"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn logs_pages_continue_after_the_last_row_shown_even_within_one_millisecond() {
+    let app = RouterApp::new().await;
+    let admin = app.login("admin", &app.admin_password).await;
+    // A page and a half of notifications, all received in the same millisecond.
+    let at = now_ms() - 1_000;
+    for _ in 0..75 {
+        app.store
+            .insert_notification("alipay", "alipay-sandbox", at, "{}", "{}")
+            .await
+            .expect("insert");
+    }
+    let page = |before: Option<String>| {
+        let form = before.map(|b| format!("before={b}")).unwrap_or_default();
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app.rpc("logs_inbox", &form, Some(&admin)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+            let ids: Vec<String> = v["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["id"].as_str().expect("id").to_string())
+                .collect();
+            (ids, v["older"].as_str().map(String::from))
+        }
+    };
+    let (first, older) = page(None).await;
+    assert_eq!(first.len(), 50);
+    let older = older.expect("a full page links the next one");
+    assert!(older.starts_with(&format!("{at}:")), "{older}");
+    let (second, last) = page(Some(older)).await;
+    assert_eq!(second.len(), 25);
+    assert_eq!(last, None, "no page after the last");
+    let all: std::collections::HashSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(all.len(), 75, "every notification once");
+
+    // A cursor that is not ours means the first page, not an error.
+    let (again, _) = page(Some("yesterday".into())).await;
+    assert_eq!(again, first);
+}

@@ -27,8 +27,8 @@ pub struct OverviewText {
     pub no_orders: &'static str,
     pub start_checkout: &'static str,
     pub pending_heading: &'static str,
-    pub pending_count: fn(i64) -> String,
-    pub pending_oldest: fn(&str) -> String,
+    /// How many orders wait, and since when (the oldest one's creation time, if known).
+    pub pending_count: fn(i64, Option<&str>) -> String,
     pub pending_none: &'static str,
     pub see_pending: &'static str,
     pub failures_heading: &'static str,
@@ -74,11 +74,16 @@ pub static EN: OverviewText = OverviewText {
     no_orders: "No orders in the last 30 days.",
     start_checkout: "Create a checkout QR code",
     pending_heading: "Waiting for payment",
-    pending_count: |n| match n {
-        1 => "1 order is waiting for payment.".to_string(),
-        n => format!("{n} orders are waiting for payment."),
+    pending_count: |n, oldest| {
+        let count = match n {
+            1 => "1 order is waiting for payment.".to_string(),
+            n => format!("{n} orders are waiting for payment."),
+        };
+        match oldest {
+            Some(t) => format!("{count} The oldest was created at {t} (UTC+8)."),
+            None => count,
+        }
     },
-    pending_oldest: |t| format!("The oldest was created at {t} (UTC+8)."),
     pending_none: "No order is waiting for payment.",
     see_pending: "See pending orders",
     failures_heading: "Recent problems (30 days)",
@@ -122,8 +127,10 @@ pub static ZH: OverviewText = OverviewText {
     no_orders: "近 30 天没有订单。",
     start_checkout: "生成收款二维码",
     pending_heading: "等待付款",
-    pending_count: |n| format!("有 {n} 笔订单正在等待付款。"),
-    pending_oldest: |t| format!("最早的一笔创建于 {t}（北京时间）。"),
+    pending_count: |n, oldest| match oldest {
+        Some(t) => format!("有 {n} 笔订单正在等待付款。最早的一笔创建于 {t}（北京时间）。"),
+        None => format!("有 {n} 笔订单正在等待付款。"),
+    },
     pending_none: "没有等待付款的订单。",
     see_pending: "查看待支付订单",
     failures_heading: "近期问题（30 天）",

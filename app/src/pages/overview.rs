@@ -90,10 +90,10 @@ fn Dashboard(o: OverviewData) -> impl IntoView {
                     view! { <p class="empty">{to.pending_none}</p> }.into_any()
                 } else {
                     view! {
-                        <p>
-                            {(to.pending_count)(o.pending_count)} " "
-                            {o.pending_oldest.map(|at| (to.pending_oldest)(&time_ms(at, OFFSET_MINUTES)))}
-                        </p>
+                        <p>{(to.pending_count)(
+                            o.pending_count,
+                            o.pending_oldest.map(|at| time_ms(at, OFFSET_MINUTES)).as_deref(),
+                        )}</p>
                         <p><a href="/orders?status=pending">{to.see_pending}</a></p>
                     }.into_any()
                 }}
