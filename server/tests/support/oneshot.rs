@@ -164,11 +164,19 @@ impl RouterApp {
     }
 }
 
+impl Reply {
+    /// The whole `Set-Cookie` value (attributes included) that starts with `prefix`.
+    pub fn set_cookie(&self, prefix: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|c| c.starts_with(prefix))
+            .map(String::as_str)
+    }
+}
+
 /// The `name=value` of the session cookie a reply sets.
 pub fn session_cookie(r: &Reply) -> Option<String> {
-    r.cookies
-        .iter()
-        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+    r.set_cookie(&format!("{SESSION_COOKIE}="))
         .and_then(|c| c.split(';').next())
         .map(String::from)
 }
