@@ -166,7 +166,7 @@ async fn provider_calls_are_logged_and_queried(store: &Store) {
     );
     assert_eq!(
         by(CallFilter {
-            before_ms: Some(2_000),
+            before: Some(all[1].cursor()),
             ..CallFilter::default()
         })
         .await,

@@ -1,6 +1,8 @@
-//! Overview figures on SQLite and Postgres: daily volume by UTC+8 calendar day, success
-//! rates that ignore still-pending orders, refunds per channel, pending orders and failed
-//! refunds, each optionally limited to one creator's orders.
+//! Overview figures on SQLite and Postgres: daily volume by UTC+8 calendar day, per-channel
+//! figures whose volume and paid count go by the day of payment (so they match the chart)
+//! and whose success rate goes by the day of creation and ignores still-pending orders,
+//! refunds per channel, pending orders and failed refunds, each optionally limited to one
+//! creator's orders.
 
 mod support;
 
@@ -61,6 +63,16 @@ async fn backdate(store: &Store, no: &str, at: i64) {
     .execute(store.pool())
     .await
     .expect("backdate");
+}
+
+/// Moves only an order's creation to `at` (it was paid "now").
+async fn backdate_creation(store: &Store, no: &str, at: i64) {
+    sqlx::query("UPDATE orders SET created_at = $1 WHERE out_trade_no = $2")
+        .bind(at)
+        .bind(no)
+        .execute(store.pool())
+        .await
+        .expect("backdate");
 }
 
 async fn daily_volume_follows_utc8_calendar_days(store: &Store) {
@@ -142,6 +154,11 @@ async fn channel_figures_count_success_and_refunds(store: &Store) {
         .expect("complete");
     order(store, "S1", "stripe-sandbox", 700, Currency::Usd, "mia").await;
     pay(store, "S1", 700, Currency::Usd).await;
+    // Y1: a checkout started yesterday and paid today. Its money is today's; its success
+    // belongs to yesterday's checkouts.
+    order(store, "Y1", "alipay-sandbox", 600, Currency::Cny, "mia").await;
+    pay(store, "Y1", 600, Currency::Cny).await;
+    backdate_creation(store, "Y1", start - 60_000).await;
 
     let figures = store
         .channel_figures(start, start + DAY_MS, StatsScope::default())
@@ -154,15 +171,17 @@ async fn channel_figures_count_success_and_refunds(store: &Store) {
             alipay.channel.as_str(),
             alipay.currency.as_str(),
             alipay.created,
+            alipay.created_paid,
+            alipay.created_pending,
             alipay.paid,
-            alipay.pending,
             alipay.volume_minor,
             alipay.refund_count,
             alipay.refunded_minor,
         ),
-        ("alipay-sandbox", "CNY", 4, 2, 1, 3000, 1, 500)
+        ("alipay-sandbox", "CNY", 4, 2, 1, 3, 3600, 1, 500)
     );
-    // 2 paid of 3 decided (the pending one is not decided yet).
+    // 2 paid of the 3 decided checkouts started today (the pending one is not decided
+    // yet; Y1 was started yesterday).
     let rate = alipay.success_rate().expect("rate");
     assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
     let stripe = &figures[1];
@@ -172,12 +191,43 @@ async fn channel_figures_count_success_and_refunds(store: &Store) {
     );
     assert_eq!(stripe.success_rate(), Some(1.0));
 
-    // Yesterday's window is empty.
+    // Today's figures are today's bar of the chart.
+    let bars = store
+        .daily_volume(start, start + DAY_MS, H8, StatsScope::default())
+        .await
+        .expect("volume");
+    let bar = bars
+        .iter()
+        .find(|b| b.channel == "alipay-sandbox")
+        .expect("bar");
+    assert_eq!(
+        (bar.count, bar.volume_minor),
+        (alipay.paid, alipay.volume_minor)
+    );
+
+    // Yesterday: Y1 was created and (eventually) paid, but no money arrived yesterday.
     let before = store
         .channel_figures(start - DAY_MS, start, StatsScope::default())
         .await
         .expect("figures");
-    assert!(before.is_empty(), "{before:?}");
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(
+        (
+            before[0].created,
+            before[0].created_paid,
+            before[0].paid,
+            before[0].volume_minor
+        ),
+        (1, 1, 0, 0)
+    );
+    assert_eq!(before[0].success_rate(), Some(1.0));
+
+    // The day before: nothing.
+    let empty = store
+        .channel_figures(start - 2 * DAY_MS, start - DAY_MS, StatsScope::default())
+        .await
+        .expect("figures");
+    assert!(empty.is_empty(), "{empty:?}");
 }
 
 async fn pending_and_failed_refunds_are_scoped_to_the_creator(store: &Store) {

@@ -66,8 +66,8 @@ pub fn App() -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct SessionResource(pub Resource<Result<SessionInfo, ServerFnError>>);
 
-/// Waits for the session, provides it (language and user) to `children`, and sets the
-/// document language and title.
+/// Waits for the session, provides it (language, theme and user) to `children`, and sets
+/// the document language, theme and title.
 #[component]
 pub fn SessionGate(children: ChildrenFn) -> impl IntoView {
     let resource = use_context::<SessionResource>().map(|r| r.0);
@@ -79,10 +79,12 @@ pub fn SessionGate(children: ChildrenFn) -> impl IntoView {
                     Some(r) => r.await.unwrap_or_default(),
                     None => SessionInfo::default(),
                 };
-                let lang = info.lang;
+                let (lang, theme) = (info.lang, info.theme);
                 provide_context(info);
                 view! {
-                    <Html attr:lang=lang.html_lang() />
+                    // Both on <html> in the server's first byte: no flash of the wrong
+                    // language or colours.
+                    <Html attr:lang=lang.html_lang() attr:data-theme=theme.code() />
                     <Title text=lang.t().app_name />
                     {children.with_value(|c| c())}
                 }

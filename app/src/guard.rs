@@ -1,6 +1,7 @@
 //! Server-side checks shared by every server function (SSR build only).
 
 use crate::i18n::Lang;
+use crate::preferences::Theme;
 use axum::http::{HeaderMap, StatusCode, header};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -59,15 +60,24 @@ pub async fn auth_session() -> Result<AuthSession, ServerFnError> {
     })
 }
 
-/// The interface language for the current request.
-pub async fn request_lang() -> Lang {
+/// The interface language and colour theme for the current request.
+pub async fn request_preferences() -> (Lang, Theme) {
     let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    preferences(&headers)
+}
+
+/// The interface language and colour theme asked for by a request's headers (cookies,
+/// then `Accept-Language`).
+pub fn preferences(headers: &HeaderMap) -> (Lang, Theme) {
     let get = |name| {
         headers
             .get(name)
             .and_then(|v: &header::HeaderValue| v.to_str().ok())
     };
-    Lang::negotiate(get(header::COOKIE), get(header::ACCEPT_LANGUAGE))
+    (
+        Lang::negotiate(get(header::COOKIE), get(header::ACCEPT_LANGUAGE)),
+        Theme::from_cookies(get(header::COOKIE)),
+    )
 }
 
 /// Logs an internal error and returns the generic code the UI translates; the details

@@ -11,6 +11,7 @@ pub mod components;
 pub mod guard;
 pub mod i18n;
 mod pages;
+pub mod preferences;
 
 pub use app::{App, shell};
 #[cfg(feature = "ssr")]

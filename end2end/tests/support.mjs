@@ -120,3 +120,47 @@ export async function signIn(page, base, username, password, next = '/') {
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
   if (next !== '/') await page.goto(`${base}${next}`);
 }
+
+/** Creates a merchant API key through the CLI and returns it. */
+export async function createApiKey(app, name = 'pos') {
+  const { stdout } = await app.cli(['apikey', 'create', name]);
+  const key = stdout.split('\n')[0].trim();
+  if (!key.startsWith('pdk_')) throw new Error(`the CLI printed no API key:\n${stdout}`);
+  return key;
+}
+
+/** A sandbox checkout created through the merchant API (pending until paid). */
+export async function createOrder(app, apiKey, { amount, channel = 'alipay-sandbox', currency = 'CNY', subject = '乌龙茶 Oolong', notifyUrl } = {}) {
+  const res = await fetch(`${app.base}/api/v1/orders`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ channel, amount, currency, subject, ...(notifyUrl ? { notify_url: notifyUrl } : {}) }),
+  });
+  if (res.status !== 201) throw new Error(`checkout refused (${res.status}): ${await res.text()}`);
+  return res.json();
+}
+
+/** Pays `order` on the sandbox wallet page and waits (bounded) until paydesk knows. */
+export async function payOrder(app, apiKey, order) {
+  const pay = await fetch(`${order.qr_code}/pay`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { Origin: app.base, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
+  if (pay.status !== 303) throw new Error(`the sandbox wallet did not take the payment (${pay.status})`);
+  // The sandbox notifies asynchronously.
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${app.base}/api/v1/orders/${order.out_trade_no}`, {
+      headers: { Authorization: `Bearer ${apiKey}` },
+    });
+    if ((await r.json()).status === 'paid') return order.out_trade_no;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`order ${order.out_trade_no} was not paid within 10 s`);
+}
+
+/** A sandbox order created through the merchant API and paid; returns its number. */
+export async function paidOrder(app, apiKey, options) {
+  return payOrder(app, apiKey, await createOrder(app, apiKey, options));
+}

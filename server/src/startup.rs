@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{credentials, export, health, lang, login, notify, qr};
+use crate::routes::{credentials, export, health, login, notify, preferences, qr};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -150,7 +150,13 @@ pub fn app(state: AppState) -> Router {
     let pages = Router::new()
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
-        .route("/auth/lang", post(lang::switch))
+        .route("/auth/lang", post(preferences::lang))
+        .route("/auth/theme", post(preferences::theme))
+        // Browsers ask for /favicon.ico on pages that name no icon (the sandbox wallet).
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
+        )
         .route("/export/orders.csv", get(export::orders_csv))
         .route("/checkout/{no}/qr.png", get(qr::png))
         .route("/credentials/save", post(credentials::save))

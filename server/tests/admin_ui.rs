@@ -3,170 +3,41 @@
 //! the logs but not the audit log or users; an admin manages users and keys, and each
 //! change is audited.
 
-use axum::Router;
+mod support;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use paydesk_core::auth::{ThrottlePolicy, ensure_bootstrap_admin, hash_password};
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::Cause;
 use paydesk_core::role::Role;
 use paydesk_core::store::{
-    AuditFilter, MerchantNotificationStatus, NewMerchantNotification, NewOrder, NewUser, Store,
+    AuditFilter, MerchantNotificationStatus, NewMerchantNotification, NewOrder,
 };
 use paydesk_core::time::now_ms;
-use paydesk_server::config::{Config, Settings};
-use paydesk_server::startup::{AppState, SESSION_COOKIE, app};
-use tower::ServiceExt;
+use support::oneshot::RouterApp;
 
-struct TestApp {
-    router: Router,
-    store: Store,
-    admin_password: String,
-    _dir: tempfile::TempDir,
+/// The status a merchant API request with `key` gets.
+async fn api_get(app: &RouterApp, path: &str, key: &str) -> StatusCode {
+    let req = Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::empty())
+        .expect("request");
+    app.send(req).await.status
 }
 
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-impl TestApp {
-    async fn new() -> TestApp {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let settings = Settings {
-            data_dir: dir.path().to_path_buf(),
-            ..Settings::default()
-        };
-        let config = Config::from_settings(settings).expect("config");
-        let store = Store::connect(&config.database_url).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        let admin_password = ensure_bootstrap_admin(&store)
-            .await
-            .expect("bootstrap")
-            .expect("created");
-        let mut state = AppState::new(config, store.clone());
-        state.throttle = ThrottlePolicy {
-            base_delay_ms: 1,
-            max_delay_ms: 2,
-            ..ThrottlePolicy::default()
-        };
-        TestApp {
-            router: app(state),
-            store,
-            admin_password,
-            _dir: dir,
-        }
-    }
-
-    async fn add_user(&self, name: &str, password: &str, role: Role) {
-        let hash = hash_password(password.into()).await.expect("hash");
-        self.store
-            .create_user(NewUser {
-                username: name,
-                password_hash: &hash,
-                role,
-            })
-            .await
-            .expect("create");
-    }
-
-    async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
-        let cookies = res
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(String::from))
-            .collect();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Reply {
-            status,
-            location,
-            cookies,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    /// A form post as a browser without JavaScript sends it.
-    async fn post_form(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::from(form.to_string())).expect("request"))
-            .await
-    }
-
-    /// A server function call as the hydrated page makes it.
-    async fn rpc(&self, name: &str, form: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::post(format!("/rpc/{name}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::from(form.to_string())).expect("request"))
-            .await
-    }
-
-    async fn try_login(&self, user: &str, password: &str) -> Option<String> {
-        let r = self
-            .post_form(
-                "/auth/login",
-                &format!("username={user}&password={password}"),
-                None,
-            )
-            .await;
-        (r.location.as_deref() == Some("/"))
-            .then(|| session_cookie(&r))
-            .flatten()
-    }
-
-    async fn login(&self, user: &str, password: &str) -> String {
-        self.try_login(user, password)
-            .await
-            .unwrap_or_else(|| panic!("{user} can sign in"))
-    }
-
-    async fn api_get(&self, path: &str, key: &str) -> StatusCode {
-        let req = Request::get(path)
-            .header(header::AUTHORIZATION, format!("Bearer {key}"))
-            .body(Body::empty())
-            .expect("request");
-        self.send(req).await.status
-    }
-
-    async fn audit_actions(&self, actor: &str) -> Vec<(String, String)> {
-        self.store
-            .audit_entries(&AuditFilter {
-                actor: Some(actor.into()),
-                limit: 100,
-                ..AuditFilter::default()
-            })
-            .await
-            .expect("audit")
-            .into_iter()
-            .map(|e| (e.action, e.target))
-            .collect()
-    }
-}
-
-fn session_cookie(r: &Reply) -> Option<String> {
-    r.cookies
-        .iter()
-        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
-        .and_then(|c| c.split(';').next())
-        .map(String::from)
+/// (action, target) of everything `actor` did, newest first.
+async fn audit_actions(app: &RouterApp, actor: &str) -> Vec<(String, String)> {
+    app.store
+        .audit_entries(&AuditFilter {
+            actor: Some(actor.into()),
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.action, e.target))
+        .collect()
 }
 
 /// The server functions of logs/users, with arguments that would otherwise succeed.
@@ -196,7 +67,7 @@ const ADMIN_ONLY: [(&str, &str); 8] = [
 
 #[tokio::test]
 async fn every_function_and_route_refuses_anonymous_and_merchants() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     app.add_user("mia", "merchant-password", Role::Merchant)
         .await;
     app.add_user("sam", "support-password", Role::Support).await;
@@ -262,7 +133,7 @@ fn get(path: &str, cookie: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn admin_manages_users_and_every_change_is_audited() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let admin = app.login("admin", &app.admin_password).await;
 
     // Create (as a no-JS form post: redirected back with a notice code).
@@ -368,7 +239,7 @@ async fn admin_manages_users_and_every_change_is_audited() {
             .disabled
     );
 
-    let actions = app.audit_actions("admin").await;
+    let actions = audit_actions(&app, "admin").await;
     for action in [
         "user_created",
         "user_role_changed",
@@ -396,7 +267,7 @@ async fn admin_manages_users_and_every_change_is_audited() {
 
 #[tokio::test]
 async fn api_key_is_shown_once_authenticates_and_revoke_stops_it() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let admin = app.login("admin", &app.admin_password).await;
     let r = app
         .post_form("/admin/api-keys", "name=pos+terminal", Some(&admin))
@@ -416,7 +287,7 @@ async fn api_key_is_shown_once_authenticates_and_revoke_stops_it() {
     let page = app.send(get("/users", &admin)).await;
     assert!(page.body.contains("pos terminal"));
     assert!(!page.body.contains(&key) && !page.body.contains(secret.trim()));
-    let audit = app.audit_actions("admin").await;
+    let audit = audit_actions(&app, "admin").await;
     assert!(
         audit
             .iter()
@@ -430,7 +301,7 @@ async fn api_key_is_shown_once_authenticates_and_revoke_stops_it() {
 
     // The key works against the merchant API (404: no such order, but authenticated).
     assert_eq!(
-        app.api_get("/api/v1/orders/NOPE", &key).await,
+        api_get(&app, "/api/v1/orders/NOPE", &key).await,
         StatusCode::NOT_FOUND
     );
     let keys = app.store.api_keys().await.expect("keys");
@@ -441,11 +312,11 @@ async fn api_key_is_shown_once_authenticates_and_revoke_stops_it() {
         .await;
     assert_eq!(r.location.as_deref(), Some("/users?ok=key_revoked"));
     assert_eq!(
-        app.api_get("/api/v1/orders/NOPE", &key).await,
+        api_get(&app, "/api/v1/orders/NOPE", &key).await,
         StatusCode::UNAUTHORIZED
     );
     assert!(
-        app.audit_actions("admin")
+        audit_actions(&app, "admin")
             .await
             .iter()
             .any(|(a, t)| a == "api_key_revoked" && t == "pos terminal")
@@ -464,7 +335,7 @@ fn token(s: &str, prefix: &str) -> Option<String> {
 
 #[tokio::test]
 async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     app.add_user("sam", "support-password", Role::Support).await;
     let support = app.login("sam", "support-password").await;
     let admin = app.login("admin", &app.admin_password).await;
@@ -543,7 +414,7 @@ async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
     assert_eq!(n.status, MerchantNotificationStatus::Pending);
     assert!(n.next_attempt_at <= now_ms());
     assert!(
-        app.audit_actions("sam")
+        audit_actions(&app, "sam")
             .await
             .iter()
             .any(|(a, t)| a == "merchant_notification_resent" && t == &id)
@@ -551,4 +422,48 @@ async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
     let page = app.send(get("/logs?tab=notifications", &admin)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("notifications-table"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn logs_pages_continue_after_the_last_row_shown_even_within_one_millisecond() {
+    let app = RouterApp::new().await;
+    let admin = app.login("admin", &app.admin_password).await;
+    // A page and a half of notifications, all received in the same millisecond.
+    let at = now_ms() - 1_000;
+    for _ in 0..75 {
+        app.store
+            .insert_notification("alipay", "alipay-sandbox", at, "{}", "{}")
+            .await
+            .expect("insert");
+    }
+    let page = |before: Option<String>| {
+        let form = before.map(|b| format!("before={b}")).unwrap_or_default();
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app.rpc("logs_inbox", &form, Some(&admin)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+            let ids: Vec<String> = v["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["id"].as_str().expect("id").to_string())
+                .collect();
+            (ids, v["older"].as_str().map(String::from))
+        }
+    };
+    let (first, older) = page(None).await;
+    assert_eq!(first.len(), 50);
+    let older = older.expect("a full page links the next one");
+    assert!(older.starts_with(&format!("{at}:")), "{older}");
+    let (second, last) = page(Some(older)).await;
+    assert_eq!(second.len(), 25);
+    assert_eq!(last, None, "no page after the last");
+    let all: std::collections::HashSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(all.len(), 75, "every notification once");
+
+    // A cursor that is not ours means the first page, not an error.
+    let (again, _) = page(Some("yesterday".into())).await;
+    assert_eq!(again, first);
 }

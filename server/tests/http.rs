@@ -1,165 +1,18 @@
 //! The HTTP surface, driven through the router with `oneshot` (no socket): health probes,
 //! sign-in/out, sessions, role checks on pages and server functions, no-JS form posts,
-//! language switching and the cross-origin guard.
+//! language and theme switching and the cross-origin guard.
 
-use axum::Router;
+mod support;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use paydesk_core::auth::{ThrottlePolicy, ensure_bootstrap_admin, hash_password};
 use paydesk_core::role::Role;
-use paydesk_core::store::{NewUser, Store};
-use paydesk_server::config::{Config, Settings};
-use paydesk_server::startup::{AppState, SESSION_COOKIE, app};
-use tower::ServiceExt;
-
-struct TestApp {
-    router: Router,
-    store: Store,
-    admin_password: String,
-    _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-impl TestApp {
-    async fn new() -> TestApp {
-        TestApp::with_public_url(None).await
-    }
-
-    async fn with_public_url(public_url: Option<&str>) -> TestApp {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let settings = Settings {
-            data_dir: dir.path().to_path_buf(),
-            public_url: public_url.map(String::from),
-            ..Settings::default()
-        };
-        let config = Config::from_settings(settings).expect("config");
-        let store = Store::connect(&config.database_url).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        let admin_password = ensure_bootstrap_admin(&store)
-            .await
-            .expect("bootstrap")
-            .expect("created");
-        let mut state = AppState::new(config, store.clone());
-        state.throttle = ThrottlePolicy {
-            base_delay_ms: 1,
-            max_delay_ms: 2,
-            ..ThrottlePolicy::default()
-        };
-        TestApp {
-            router: app(state),
-            store,
-            admin_password,
-            _dir: dir,
-        }
-    }
-
-    async fn add_user(&self, name: &str, password: &str, role: Role) {
-        let hash = hash_password(password.into()).await.expect("hash");
-        self.store
-            .create_user(NewUser {
-                username: name,
-                password_hash: &hash,
-                role,
-            })
-            .await
-            .expect("create");
-    }
-
-    async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
-        let cookies = res
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(String::from))
-            .collect();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Reply {
-            status,
-            location,
-            cookies,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::get(path);
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::empty()).expect("request")).await
-    }
-
-    /// A form post exactly as a browser without JavaScript sends it.
-    async fn post_form(
-        &self,
-        path: &str,
-        form: &str,
-        cookie: Option<&str>,
-        origin: Option<&str>,
-    ) -> Reply {
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        if let Some(o) = origin {
-            req = req.header(header::ORIGIN, o);
-        }
-        self.send(req.body(Body::from(form.to_string())).expect("request"))
-            .await
-    }
-
-    /// Signs in and returns the `name=value` session cookie.
-    async fn login(&self, user: &str, password: &str) -> String {
-        let r = self
-            .post_form(
-                "/auth/login",
-                &format!("username={user}&password={password}"),
-                None,
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert_eq!(r.location.as_deref(), Some("/"));
-        session_cookie(&r).expect("session cookie set at login")
-    }
-
-    async fn call_server_fn(&self, name: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::post(format!("/rpc/{name}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::empty()).expect("request")).await
-    }
-}
-
-fn session_cookie(r: &Reply) -> Option<String> {
-    r.cookies
-        .iter()
-        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
-        .and_then(|c| c.split(';').next())
-        .map(String::from)
-}
+use paydesk_server::startup::SESSION_COOKIE;
+use support::oneshot::{RouterApp, session_cookie};
 
 #[tokio::test]
 async fn health_probes_answer_and_readyz_follows_the_database() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let r = app.get("/healthz", None).await;
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
     assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
@@ -172,8 +25,20 @@ async fn health_probes_answer_and_readyz_follows_the_database() {
 }
 
 #[tokio::test]
+async fn the_ico_icon_browsers_guess_points_at_the_svg_icon() {
+    let app = RouterApp::new().await;
+    // Pages that name no icon make browsers ask for /favicon.ico; a 404 there is a
+    // console error in every browser test.
+    let r = app.get("/favicon.ico", None).await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::PERMANENT_REDIRECT, Some("/favicon.svg"))
+    );
+}
+
+#[tokio::test]
 async fn pages_send_anonymous_visitors_to_login_and_back() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let r = app.get("/orders?status=paid", None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -193,7 +58,7 @@ async fn pages_send_anonymous_visitors_to_login_and_back() {
         "username=admin&password={}&next=%2Forders%3Fstatus%3Dpaid",
         app.admin_password
     );
-    let r = app.post_form("/auth/login", &form, None, None).await;
+    let r = app.post_form("/auth/login", &form, None).await;
     assert_eq!(r.location.as_deref(), Some("/orders?status=paid"));
     // Off-site targets are never followed.
     let form = format!(
@@ -201,7 +66,7 @@ async fn pages_send_anonymous_visitors_to_login_and_back() {
         app.admin_password
     );
     assert_eq!(
-        app.post_form("/auth/login", &form, None, None)
+        app.post_form("/auth/login", &form, None)
             .await
             .location
             .as_deref(),
@@ -211,13 +76,11 @@ async fn pages_send_anonymous_visitors_to_login_and_back() {
 
 #[tokio::test]
 async fn login_sets_a_fresh_hardened_session_and_logout_destroys_it() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     // A session id planted by an attacker before sign-in is not the one used after it.
     let planted = format!("{SESSION_COOKIE}=AAAAAAAAAAAAAAAAAAAAAA");
     let form = format!("username=admin&password={}", app.admin_password);
-    let r = app
-        .post_form("/auth/login", &form, Some(&planted), None)
-        .await;
+    let r = app.post_form("/auth/login", &form, Some(&planted)).await;
     let header = r
         .cookies
         .iter()
@@ -244,7 +107,7 @@ async fn login_sets_a_fresh_hardened_session_and_logout_destroys_it() {
         Some("/")
     );
 
-    let r = app.post_form("/auth/logout", "", Some(&cookie), None).await;
+    let r = app.post_form("/auth/logout", "", Some(&cookie)).await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/login"))
@@ -270,12 +133,11 @@ async fn login_sets_a_fresh_hardened_session_and_logout_destroys_it() {
 
 #[tokio::test]
 async fn wrong_password_is_refused_with_a_translated_message() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let r = app
         .post_form(
             "/auth/login",
             "username=admin&password=wrong-password",
-            None,
             None,
         )
         .await;
@@ -301,18 +163,13 @@ async fn wrong_password_is_refused_with_a_translated_message() {
 
 #[tokio::test]
 async fn repeated_failures_lock_the_account_even_for_the_right_password() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     for _ in 0..10 {
-        app.post_form(
-            "/auth/login",
-            "username=admin&password=guess-guess",
-            None,
-            None,
-        )
-        .await;
+        app.post_form("/auth/login", "username=admin&password=guess-guess", None)
+            .await;
     }
     let form = format!("username=admin&password={}", app.admin_password);
-    let r = app.post_form("/auth/login", &form, None, None).await;
+    let r = app.post_form("/auth/login", &form, None).await;
     assert_eq!(
         r.location.as_deref(),
         Some("/login?error=locked&minutes=15")
@@ -328,11 +185,11 @@ async fn repeated_failures_lock_the_account_even_for_the_right_password() {
 
 #[tokio::test]
 async fn server_functions_check_the_role_inside() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     app.add_user("mia", "merchant-password", Role::Merchant)
         .await;
 
-    let anonymous = app.call_server_fn("list_users", None).await;
+    let anonymous = app.rpc("list_users", "", None).await;
     assert_eq!(
         anonymous.status,
         StatusCode::UNAUTHORIZED,
@@ -341,7 +198,7 @@ async fn server_functions_check_the_role_inside() {
     );
 
     let merchant = app.login("mia", "merchant-password").await;
-    let refused = app.call_server_fn("list_users", Some(&merchant)).await;
+    let refused = app.rpc("list_users", "", Some(&merchant)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(
         !refused.body.contains("admin"),
@@ -350,7 +207,7 @@ async fn server_functions_check_the_role_inside() {
     );
 
     let admin = app.login("admin", &app.admin_password).await;
-    let ok = app.call_server_fn("list_users", Some(&admin)).await;
+    let ok = app.rpc("list_users", "", Some(&admin)).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let rows: serde_json::Value = serde_json::from_str(&ok.body).expect("json");
     let names: Vec<_> = rows
@@ -368,7 +225,7 @@ async fn server_functions_check_the_role_inside() {
 
 #[tokio::test]
 async fn pages_and_navigation_follow_the_role() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     app.add_user("mia", "merchant-password", Role::Merchant)
         .await;
     app.add_user("sam", "support-password", Role::Support).await;
@@ -419,20 +276,16 @@ async fn pages_and_navigation_follow_the_role() {
 
 #[tokio::test]
 async fn language_switch_is_a_form_post_and_is_remembered() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let admin = app.login("admin", &app.admin_password).await;
     let r = app
-        .post_form("/auth/lang", "lang=zh&next=%2Fusers", Some(&admin), None)
+        .post_form("/auth/lang", "lang=zh&next=%2Fusers", Some(&admin))
         .await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/users"))
     );
-    let lang = r
-        .cookies
-        .iter()
-        .find(|c| c.starts_with("paydesk_lang=zh"))
-        .expect("language cookie");
+    let lang = r.set_cookie("paydesk_lang=zh").expect("language cookie");
     assert!(lang.contains("Max-Age=31536000"), "{lang}");
 
     let both = format!("{admin}; paydesk_lang=zh");
@@ -445,11 +298,60 @@ async fn language_switch_is_a_form_post_and_is_remembered() {
 }
 
 #[tokio::test]
+async fn theme_switch_is_a_form_post_rendered_by_the_server() {
+    let app = RouterApp::new().await;
+    // Before signing in too: the sign-in page has the switch.
+    let r = app
+        .post_form(
+            "/auth/theme",
+            "theme=dark&next=%2Flogin%3Fnext%3D%252Fusers",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/")),
+        "back to a local page (never /login itself)"
+    );
+    let admin = app.login("admin", &app.admin_password).await;
+    let r = app
+        .post_form("/auth/theme", "theme=dark&next=%2Fusers", Some(&admin))
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/users"))
+    );
+    let cookie = r.set_cookie("paydesk_theme=dark").expect("theme cookie");
+    assert!(cookie.contains("Max-Age=31536000"), "{cookie}");
+
+    // In the first byte of every page: no flash of the wrong colours.
+    let page = app
+        .get("/users", Some(&format!("{admin}; paydesk_theme=dark")))
+        .await;
+    assert!(page.body.contains(r#"data-theme="dark""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"action="/auth/theme""#),
+        "the switch is a form"
+    );
+    let page = app.get("/users", Some(&admin)).await;
+    assert!(
+        page.body.contains(r#"data-theme="system""#),
+        "no cookie: the system's"
+    );
+
+    // Anything unknown means the system's theme.
+    let r = app
+        .post_form("/auth/theme", "theme=neon&next=%2F", Some(&admin))
+        .await;
+    assert!(r.set_cookie("paydesk_theme=system").is_some());
+}
+
+#[tokio::test]
 async fn cross_origin_posts_are_refused() {
-    let app = TestApp::new().await;
+    let app = RouterApp::new().await;
     let form = format!("username=admin&password={}", app.admin_password);
     let r = app
-        .post_form("/auth/login", &form, None, Some("https://evil.example"))
+        .post_form_from("/auth/login", &form, None, Some("https://evil.example"))
         .await;
     assert_eq!(r.location.as_deref(), Some("/login?error=cross_origin"));
     assert!(
@@ -466,17 +368,17 @@ async fn cross_origin_posts_are_refused() {
     assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
     // Our own origin passes.
     let r = app
-        .post_form("/auth/login", &form, None, Some("http://127.0.0.1:3000"))
+        .post_form_from("/auth/login", &form, None, Some("http://127.0.0.1:3000"))
         .await;
     assert!(session_cookie(&r).is_some());
 }
 
 #[tokio::test]
 async fn session_cookie_is_secure_behind_an_https_public_url() {
-    let app = TestApp::with_public_url(Some("https://pay.example.com")).await;
+    let app = RouterApp::with_public_url(Some("https://pay.example.com")).await;
     let form = format!("username=admin&password={}", app.admin_password);
     let r = app
-        .post_form("/auth/login", &form, None, Some("https://pay.example.com"))
+        .post_form_from("/auth/login", &form, None, Some("https://pay.example.com"))
         .await;
     let header = r
         .cookies

@@ -38,10 +38,7 @@ impl Store {
     pub async fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         // Keyset paging on (at, id): ids break ties between entries of the same
         // millisecond, so no entry is skipped or repeated across pages.
-        let (before_at, before_id) = match &f.before {
-            Some((at, id)) => (Some(*at), Some(id.as_str())),
-            None => (None, None),
-        };
+        let (before_at, before_id) = super::keyset(&f.before);
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, detail FROM audit_log \
              WHERE ($1 IS NULL OR actor = $1) \

@@ -94,9 +94,18 @@ pub struct InboxFilter {
     pub channel: Option<String>,
     pub verdict: Option<Verdict>,
     pub out_trade_no: Option<String>,
-    pub before_ms: Option<i64>,
+    /// Only notifications after this (`received_at`, `id`) position in newest-first
+    /// order, for paging backwards: the last entry's [`InboxEntry::cursor`].
+    pub before: Option<(i64, String)>,
     /// Clamped to 1..=500.
     pub limit: i64,
+}
+
+impl InboxEntry {
+    /// This entry's position, for [`InboxFilter::before`].
+    pub fn cursor(&self) -> (i64, String) {
+        (self.received_at, self.id.clone())
+    }
 }
 
 const COLUMNS: &str = "id, provider, channel, received_at, headers, body, status, reason, event, out_trade_no, processed_at";
@@ -199,39 +208,31 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// Notifications matching `f`, newest first.
     pub async fn notifications(&self, f: &InboxFilter) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM notify_inbox WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        let mut add = |sql: &mut String, col: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                binds.push(v.clone());
-                sql.push_str(&format!(" AND {col} = ${}", binds.len()));
-            }
-        };
-        add(&mut sql, "provider", &f.provider);
-        add(&mut sql, "channel", &f.channel);
-        add(
-            &mut sql,
-            "status",
-            &f.verdict.map(|v| v.as_str().to_string()),
+        // Keyset paging on (received_at, id): a provider often sends several notifications
+        // in one millisecond, so the id breaks ties and no row is skipped or repeated at a
+        // page boundary. Optional filters as `$n IS NULL OR col = $n` (one statement).
+        let (before_at, before_id) = super::keyset(&f.before);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notify_inbox \
+             WHERE ($1 IS NULL OR provider = $1) \
+               AND ($2 IS NULL OR channel = $2) \
+               AND ($3 IS NULL OR status = $3) \
+               AND ($4 IS NULL OR out_trade_no = $4) \
+               AND ($5 IS NULL OR received_at < $5 OR (received_at = $5 AND id < $6)) \
+             ORDER BY received_at DESC, id DESC LIMIT $7"
         );
-        add(&mut sql, "out_trade_no", &f.out_trade_no);
-        let n = binds.len();
-        if f.before_ms.is_some() {
-            sql.push_str(&format!(" AND received_at < ${}", n + 1));
-        }
-        let limit_at = n + 1 + usize::from(f.before_ms.is_some());
-        sql.push_str(&format!(
-            " ORDER BY received_at DESC, id DESC LIMIT ${limit_at}"
-        ));
-        let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b);
-        }
-        if let Some(before) = f.before_ms {
-            q = q.bind(before);
-        }
-        let rows = q.bind(f.limit.clamp(1, 500)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(f.provider.as_deref())
+            .bind(f.channel.as_deref())
+            .bind(f.verdict.map(Verdict::as_str))
+            .bind(f.out_trade_no.as_deref())
+            .bind(before_at)
+            .bind(before_id)
+            .bind(f.limit.clamp(1, 500))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(from_row).collect()
     }
 

@@ -209,8 +209,18 @@ pub struct MerchantNotificationFilter {
     pub status: Option<MerchantNotificationStatus>,
     pub order_id: Option<String>,
     pub out_trade_no: Option<String>,
+    /// Only notifications after this (`created_at`, `id`) position in newest-first order,
+    /// for paging backwards: the last one's [`MerchantNotification::cursor`].
+    pub before: Option<(i64, String)>,
     /// At most this many (clamped to 1..=500).
     pub limit: i64,
+}
+
+impl MerchantNotification {
+    /// This notification's position, for [`MerchantNotificationFilter::before`].
+    pub fn cursor(&self) -> (i64, String) {
+        (self.created_at, self.id.clone())
+    }
 }
 
 const COLUMNS: &str = "id, order_id, out_trade_no, api_key_id, url, event, body, status, attempts, \
@@ -422,17 +432,23 @@ impl Store {
         &self,
         filter: &MerchantNotificationFilter,
     ) -> Result<Vec<MerchantNotification>, StoreError> {
+        // Keyset paging on (created_at, id): one order change can queue several events in
+        // the same millisecond, so the id breaks ties and none is skipped at a page boundary.
+        let (before_at, before_id) = super::keyset(&filter.before);
         let sql = format!(
             "SELECT {COLUMNS} FROM merchant_notifications \
              WHERE ($1 IS NULL OR status = $1) \
                AND ($2 IS NULL OR order_id = $2) \
                AND ($3 IS NULL OR out_trade_no = $3) \
-             ORDER BY created_at DESC, id DESC LIMIT $4"
+               AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
+             ORDER BY created_at DESC, id DESC LIMIT $6"
         );
         let rows = sqlx::query(&sql)
             .bind(filter.status.map(MerchantNotificationStatus::as_str))
             .bind(filter.order_id.as_deref())
             .bind(filter.out_trade_no.as_deref())
+            .bind(before_at)
+            .bind(before_id)
             .bind(filter.limit.clamp(1, 500))
             .fetch_all(&self.pool)
             .await?;

@@ -150,6 +150,15 @@ impl Store {
     }
 }
 
+/// The two binds of a keyset condition `(t < $a OR (t = $a AND id < $b))` for a
+/// newest-first listing that continues after the (`time`, `id`) position `before`.
+pub(crate) fn keyset(before: &Option<(i64, String)>) -> (Option<i64>, Option<&str>) {
+    match before {
+        Some((at, id)) => (Some(*at), Some(id.as_str())),
+        None => (None, None),
+    }
+}
+
 /// A fresh random id (UUID v4 text).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -43,8 +43,9 @@ pub struct CallFilter {
     pub provider: Option<String>,
     pub channel: Option<String>,
     pub out_trade_no: Option<String>,
-    /// Only calls strictly older than this (Unix ms), for paging backwards.
-    pub before_ms: Option<i64>,
+    /// Only calls after this (`at`, `id`) position in newest-first order, for paging
+    /// backwards: [`StoredCall::cursor`] of the last call of the previous page.
+    pub before: Option<(i64, String)>,
     /// Only failed calls: no answer, HTTP status >= 400, or a provider error code.
     pub failed_only: bool,
     /// At most this many (clamped to 1..=500).
@@ -80,20 +81,24 @@ impl Store {
     pub async fn provider_calls(&self, filter: &CallFilter) -> Result<Vec<StoredCall>, StoreError> {
         // Optional filters as `$n IS NULL OR col = $n`: one portable statement instead of
         // string-built SQL. `failed_only` is bound as 0/1 (no BOOLEAN in this schema).
+        // Keyset paging on (at, id): calls of the same millisecond (retries, concurrent
+        // checkouts) are ordered by id, so none is skipped or repeated at a page boundary.
+        let (before_at, before_id) = super::keyset(&filter.before);
         let rows = sqlx::query(
             "SELECT id, at, provider, channel, operation, method, url, status, latency_ms, attempt, \
              provider_code, error, out_trade_no FROM provider_calls \
              WHERE ($1 IS NULL OR provider = $1) \
                AND ($2 IS NULL OR channel = $2) \
                AND ($3 IS NULL OR out_trade_no = $3) \
-               AND ($4 IS NULL OR at < $4) \
-               AND ($5 = 0 OR status IS NULL OR status >= 400 OR provider_code IS NOT NULL) \
-             ORDER BY at DESC, id DESC LIMIT $6",
+               AND ($4 IS NULL OR at < $4 OR (at = $4 AND id < $5)) \
+               AND ($6 = 0 OR status IS NULL OR status >= 400 OR provider_code IS NOT NULL) \
+             ORDER BY at DESC, id DESC LIMIT $7",
         )
         .bind(filter.provider.as_deref())
         .bind(filter.channel.as_deref())
         .bind(filter.out_trade_no.as_deref())
-        .bind(filter.before_ms)
+        .bind(before_at)
+        .bind(before_id)
         .bind(i64::from(filter.failed_only))
         .bind(filter.limit.clamp(1, 500))
         .fetch_all(&self.pool)
@@ -117,6 +122,13 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl StoredCall {
+    /// This call's position, for [`CallFilter::before`].
+    pub fn cursor(&self) -> (i64, String) {
+        (self.at, self.id.clone())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Figures for the overview page: daily volume, per-channel counts and success rates,
-//! pending orders and failed refunds. Aggregated in SQL (portable between SQLite and
+//! pending orders and failed refunds. Volume and paid counts go by the day of payment,
+//! success rates by the day of creation (see [`ChannelFigures`]). Aggregated in SQL (portable between SQLite and
 //! Postgres), so the page never loads orders one by one.
 //!
 //! Postgres answers `SUM(bigint)` as NUMERIC, which the `Any` driver cannot decode, so
@@ -32,29 +33,39 @@ pub struct DailyVolume {
     pub volume_minor: i64,
 }
 
-/// What happened to the orders of one channel and currency created in a window.
+/// One channel and currency in a time window.
+///
+/// Two views of the window, on purpose: money is counted when it arrives, so `paid` and
+/// `volume_minor` are the orders *paid* in the window (whenever they were created) — the
+/// same orders, on the same days, as [`Store::daily_volume`] charts, so today's figure is
+/// today's bar. The success rate asks "of the checkouts started in the window, how many
+/// were paid", so it is over the orders *created* in the window (`created`,
+/// `created_paid`, `created_pending`), wherever their payment fell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChannelFigures {
     pub channel: String,
     pub currency: String,
     /// Orders created in the window.
     pub created: i64,
-    /// Of those, paid (including later refunded ones).
+    /// Of those, paid by now (including later refunded ones).
+    pub created_paid: i64,
+    /// Of those, still pending: not decided yet.
+    pub created_pending: i64,
+    /// Orders paid in the window (including later refunded ones).
     pub paid: i64,
-    /// Of those, still pending.
-    pub pending: i64,
+    /// Their amount.
     pub volume_minor: i64,
-    /// Succeeded refunds made in the window (of any order of this channel).
+    /// Succeeded refunds requested in the window (of any order of this channel).
     pub refund_count: i64,
     pub refunded_minor: i64,
 }
 
 impl ChannelFigures {
-    /// Paid share of the decided orders (pending ones are not decided yet); `None` when
-    /// nothing is decided.
+    /// Paid share of the decided orders created in the window (pending ones are not
+    /// decided yet); `None` when nothing is decided.
     pub fn success_rate(&self) -> Option<f64> {
-        let decided = self.created - self.pending;
-        (decided > 0).then(|| self.paid as f64 / decided as f64)
+        let decided = self.created - self.created_pending;
+        (decided > 0).then(|| self.created_paid as f64 / decided as f64)
     }
 }
 
@@ -126,20 +137,26 @@ impl Store {
             .collect()
     }
 
-    /// Per channel and currency: orders created in `[from_ms, to_ms)` and how they ended,
-    /// plus the succeeded refunds made in that window.
+    /// Per channel and currency, for the window `[from_ms, to_ms)`: orders created in it and
+    /// how they ended, orders paid in it and their volume, and the succeeded refunds
+    /// requested in it. See [`ChannelFigures`] for why payments and creations are counted
+    /// by different times.
     pub async fn channel_figures(
         &self,
         from_ms: i64,
         to_ms: i64,
         scope: StatsScope<'_>,
     ) -> Result<Vec<ChannelFigures>, StoreError> {
+        const CREATED: &str = "(created_at >= $1 AND created_at < $2)";
+        let paid = format!("(status IN {PAID_STATES} AND paid_at >= $1 AND paid_at < $2)");
         let mut sql = format!(
-            "SELECT channel, currency, COUNT(*) AS created, \
-             CAST(SUM(CASE WHEN status IN {PAID_STATES} THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
-             CAST(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
-             CAST(SUM(CASE WHEN status IN {PAID_STATES} THEN amount_minor ELSE 0 END) AS BIGINT) AS volume \
-             FROM orders WHERE created_at >= $1 AND created_at < $2"
+            "SELECT channel, currency, \
+             CAST(SUM(CASE WHEN {CREATED} THEN 1 ELSE 0 END) AS BIGINT) AS created, \
+             CAST(SUM(CASE WHEN {CREATED} AND status IN {PAID_STATES} THEN 1 ELSE 0 END) AS BIGINT) AS created_paid, \
+             CAST(SUM(CASE WHEN {CREATED} AND status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS created_pending, \
+             CAST(SUM(CASE WHEN {paid} THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
+             CAST(SUM(CASE WHEN {paid} THEN amount_minor ELSE 0 END) AS BIGINT) AS volume \
+             FROM orders WHERE ({CREATED} OR {paid})"
         );
         scope_clause(&mut sql, "creator", scope, 3);
         sql.push_str(" GROUP BY channel, currency ORDER BY channel, currency");
@@ -153,8 +170,9 @@ impl Store {
                 channel: r.try_get("channel")?,
                 currency: r.try_get("currency")?,
                 created: r.try_get("created")?,
+                created_paid: r.try_get("created_paid")?,
+                created_pending: r.try_get("created_pending")?,
                 paid: r.try_get("paid")?,
-                pending: r.try_get("pending")?,
                 volume_minor: r.try_get("volume")?,
                 ..ChannelFigures::default()
             });
@@ -179,7 +197,7 @@ impl Store {
                 .position(|f| f.channel == channel && f.currency == currency)
             {
                 Some(i) => i,
-                // Refunds of orders created before the window.
+                // Refunds of orders neither created nor paid in the window.
                 None => {
                     out.push(ChannelFigures {
                         channel,

@@ -95,6 +95,28 @@ fn blank_to_none(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// Every list pages by keyset on (time, id), newest first; the cursor in the page's URL
+/// is `<time>:<id>` of the last row shown. A malformed cursor means the first page.
+#[cfg(feature = "ssr")]
+fn parse_cursor(cursor: Option<String>) -> Option<(i64, String)> {
+    let cursor = blank_to_none(cursor)?;
+    let (at, id) = cursor.split_once(':')?;
+    let at = at.parse::<i64>().ok()?;
+    (!id.is_empty() && id.len() <= 64).then(|| (at, id.to_string()))
+}
+
+/// The cursor of the next (older) page: the last row's position when the page is full.
+#[cfg(feature = "ssr")]
+fn older_cursor<T>(rows: &[T], position: impl Fn(&T) -> (i64, String)) -> Option<String> {
+    if (rows.len() as i64) < PAGE_SIZE {
+        return None;
+    }
+    rows.last().map(|r| {
+        let (at, id) = position(r);
+        format!("{at}:{id}")
+    })
+}
+
 #[cfg(feature = "ssr")]
 fn inbox_row(e: &paydesk_core::store::InboxEntry) -> InboxRow {
     InboxRow {
@@ -115,7 +137,7 @@ pub async fn list_inbox(
     channel: Option<String>,
     verdict: Option<String>,
     order: Option<String>,
-    before: Option<i64>,
+    before: Option<String>,
 ) -> Result<Page<InboxRow>, ServerFnError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::{InboxFilter, Verdict};
@@ -135,17 +157,14 @@ pub async fn list_inbox(
             channel: blank_to_none(channel),
             verdict: parsed.flatten(),
             out_trade_no: blank_to_none(order),
-            before_ms: before,
+            before: parse_cursor(before),
             limit: PAGE_SIZE,
         })
         .await
         .map_err(crate::guard::internal)?;
-    let older = (entries.len() as i64 == PAGE_SIZE)
-        .then(|| entries.last().map(|e| e.received_at.to_string()))
-        .flatten();
     Ok(Page {
         rows: entries.iter().map(inbox_row).collect(),
-        older,
+        older: older_cursor(&entries, |e| e.cursor()),
     })
 }
 
@@ -179,7 +198,7 @@ pub async fn list_calls(
     channel: Option<String>,
     order: Option<String>,
     failed: bool,
-    before: Option<i64>,
+    before: Option<String>,
 ) -> Result<Page<CallRow>, ServerFnError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::CallFilter;
@@ -190,15 +209,13 @@ pub async fn list_calls(
             provider: blank_to_none(provider),
             channel: blank_to_none(channel),
             out_trade_no: blank_to_none(order),
-            before_ms: before,
+            before: parse_cursor(before),
             failed_only: failed,
             limit: PAGE_SIZE,
         })
         .await
         .map_err(crate::guard::internal)?;
-    let older = (calls.len() as i64 == PAGE_SIZE)
-        .then(|| calls.last().map(|c| c.at.to_string()))
-        .flatten();
+    let older = older_cursor(&calls, |c| c.cursor());
     // URLs and errors were masked when the call was recorded (`provider::http`).
     let rows = calls
         .into_iter()
@@ -241,7 +258,8 @@ fn notification_row(n: paydesk_core::store::MerchantNotification) -> Notificatio
 pub async fn list_notifications(
     status: Option<String>,
     order: Option<String>,
-) -> Result<Vec<NotificationRow>, ServerFnError> {
+    before: Option<String>,
+) -> Result<Page<NotificationRow>, ServerFnError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::MerchantNotificationFilter;
     let caller = crate::guard::require(Capability::ReadLogs).await?;
@@ -257,12 +275,16 @@ pub async fn list_notifications(
         .merchant_notifications(&MerchantNotificationFilter {
             status,
             out_trade_no: blank_to_none(order),
-            limit: 100,
+            before: parse_cursor(before),
+            limit: PAGE_SIZE,
             ..Default::default()
         })
         .await
         .map_err(crate::guard::internal)?;
-    Ok(rows.into_iter().map(notification_row).collect())
+    Ok(Page {
+        older: older_cursor(&rows, |n| n.cursor()),
+        rows: rows.into_iter().map(notification_row).collect(),
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "logs_notification")]
@@ -338,24 +360,17 @@ pub async fn list_audit(
     use paydesk_core::role::Capability;
     use paydesk_core::store::AuditFilter;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
-    // The cursor is `<at>:<id>` of the last entry shown.
-    let before = blank_to_none(before).and_then(|c| {
-        let (at, id) = c.split_once(':')?;
-        Some((at.parse::<i64>().ok()?, id.to_string()))
-    });
     let entries = caller
         .store
         .audit_entries(&AuditFilter {
             actor: blank_to_none(actor),
             action: blank_to_none(action),
-            before,
+            before: parse_cursor(before),
             limit: PAGE_SIZE,
         })
         .await
         .map_err(crate::guard::internal)?;
-    let older = (entries.len() as i64 == PAGE_SIZE)
-        .then(|| entries.last().map(|e| format!("{}:{}", e.at, e.id)))
-        .flatten();
+    let older = older_cursor(&entries, |e| e.cursor());
     Ok(Page {
         rows: entries
             .into_iter()

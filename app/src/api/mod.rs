@@ -10,15 +10,17 @@ pub mod overview;
 pub mod users;
 
 use crate::i18n::Lang;
+use crate::preferences::Theme;
 use leptos::prelude::*;
 use paydesk_core::role::Role;
 use serde::{Deserialize, Serialize};
 pub use users::{UserRow, list_users};
 
-/// Who is signed in, and in which language the interface speaks.
+/// Who is signed in, in which language the interface speaks and in which colours.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub lang: Lang,
+    pub theme: Theme,
     pub user: Option<UserView>,
 }
 
@@ -28,14 +30,14 @@ pub struct UserView {
     pub role: Role,
 }
 
-/// Public: the login page needs the language too.
+/// Public: the login page needs the language and theme too.
 #[server(prefix = "/rpc", endpoint = "session")]
 pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
-    let lang = crate::guard::request_lang().await;
+    let (lang, theme) = crate::guard::request_preferences().await;
     let auth = crate::guard::auth_session().await?;
     let user = auth.user.map(|u| UserView {
         username: u.username,
         role: u.role,
     });
-    Ok(SessionInfo { lang, user })
+    Ok(SessionInfo { lang, theme, user })
 }

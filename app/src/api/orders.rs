@@ -358,13 +358,22 @@ pub mod server {
         use paydesk_core::store::{CallFilter, InboxFilter, MerchantNotificationFilter};
         let no = Some(order.out_trade_no.clone());
         let mut out = Vec::new();
+        let money = |m: &paydesk_core::money::Money| {
+            crate::components::format::money(m.minor(), m.currency().code())
+        };
         for e in store.order_events(&order.id).await? {
+            // "created" records the bare decimal amount; shown with its currency.
+            let detail = if e.kind == "created" {
+                money(&order.amount)
+            } else {
+                e.detail
+            };
             out.push(TimelineEntry {
                 at: e.at,
                 source: Source::Event,
                 what: e.kind,
                 state: None,
-                detail: e.detail,
+                detail,
                 cause: Some((e.cause.kind().to_string(), e.cause.reference().to_string())),
             });
         }
@@ -413,12 +422,7 @@ pub mod server {
             });
         }
         for r in refunds {
-            let mut detail = format!(
-                "{} {} {}",
-                r.amount.to_decimal_string(),
-                r.amount.currency().code(),
-                r.reason
-            );
+            let mut detail = format!("{} {}", money(&r.amount), r.reason);
             if let Some(f) = &r.failure_reason {
                 detail.push_str(&format!(" · {f}"));
             }

@@ -13,23 +13,28 @@ pub const OFFSET_MINUTES: i32 = 480;
 /// The chart's span.
 pub const DAYS: i64 = 30;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One channel and currency in a window. Volume and `paid` count the payments made in the
+/// window (the chart's days); the success rate is over the orders created in it
+/// (`paydesk_core::store::stats::ChannelFigures` explains why).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelLine {
     pub channel: String,
     pub currency: String,
     pub created: i64,
+    pub created_paid: i64,
+    pub created_pending: i64,
     pub paid: i64,
-    pub pending: i64,
     pub volume_minor: i64,
     pub refund_count: i64,
     pub refunded_minor: i64,
 }
 
 impl ChannelLine {
-    /// Paid share of decided (not pending) orders, in tenths of a percent.
+    /// Paid share of the decided (not pending) orders created in the window, in tenths of
+    /// a percent.
     pub fn success_permille(&self) -> Option<i64> {
-        let decided = self.created - self.pending;
-        (decided > 0).then(|| (self.paid * 1000 + decided / 2) / decided)
+        let decided = self.created - self.created_pending;
+        (decided > 0).then(|| (self.created_paid * 1000 + decided / 2) / decided)
     }
 }
 
@@ -105,8 +110,9 @@ pub async fn overview() -> Result<OverviewData, ServerFnError> {
                 channel: f.channel,
                 currency: f.currency,
                 created: f.created,
+                created_paid: f.created_paid,
+                created_pending: f.created_pending,
                 paid: f.paid,
-                pending: f.pending,
                 volume_minor: f.volume_minor,
                 refund_count: f.refund_count,
                 refunded_minor: f.refunded_minor,

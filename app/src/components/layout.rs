@@ -1,9 +1,10 @@
 //! The frame around every signed-in page: header, navigation filtered by role, language
-//! switch and sign-out. All plain links and forms, so it works without JavaScript.
+//! and theme switches, and sign-out. All plain links and forms, so it works without JavaScript.
 
 use crate::api::SessionInfo;
 use crate::app::SessionGate;
 use crate::i18n::{Lang, Messages};
+use crate::preferences::Theme;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use paydesk_core::role::Capability;
@@ -34,44 +35,86 @@ fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capab
     ]
 }
 
-/// Buttons that switch the language; the server remembers the choice in a cookie.
+/// One button of a [`ChoiceSwitch`].
+struct Choice {
+    value: &'static str,
+    text: &'static str,
+    current: bool,
+    /// The language of `text`, when it differs from the page's (language names).
+    lang: Option<&'static str>,
+}
+
+/// A row of buttons that post one choice to `action`; the server remembers it in a cookie
+/// and sends the browser back to this page, query string included (filters, refund
+/// confirmation). A plain form: the same with and without JavaScript.
 #[component]
-pub fn LangSwitch() -> impl IntoView {
-    let current = use_session().lang;
+fn ChoiceSwitch(
+    action: &'static str,
+    name: &'static str,
+    label: &'static str,
+    class: &'static str,
+    choices: Vec<Choice>,
+) -> impl IntoView {
     let location = use_location();
+    let next = move || {
+        let (path, query) = (location.pathname.get(), location.search.get());
+        match query.trim_start_matches('?') {
+            "" => path,
+            q => format!("{path}?{q}"),
+        }
+    };
     view! {
-        <form method="post" action="/auth/lang" class="lang-switch">
-            // Back to the same page with its filters: the query string is kept.
-            <input
-                type="hidden"
-                name="next"
-                value=move || {
-                    let (path, query) = (location.pathname.get(), location.search.get());
-                    match query.trim_start_matches('?') {
-                        "" => path,
-                        q => format!("{path}?{q}"),
-                    }
-                }
-            />
-            {Lang::ALL
+        <form method="post" action=action class=format!("switch {class}") aria-label=label>
+            <input type="hidden" name="next" value=next />
+            {choices
                 .into_iter()
-                .map(|lang| {
+                .map(|c| {
                     view! {
                         <button
                             type="submit"
-                            name="lang"
-                            value=lang.code()
-                            class:active=lang == current
-                            aria-pressed=if lang == current { "true" } else { "false" }
-                            lang=lang.html_lang()
-                            data-lang=lang.code()
+                            name=name
+                            value=c.value
+                            class:active=c.current
+                            aria-pressed=if c.current { "true" } else { "false" }
+                            lang=c.lang
                         >
-                            {lang.t().language_name}
+                            {c.text}
                         </button>
                     }
                 })
                 .collect_view()}
         </form>
+    }
+}
+
+/// The language switch and the theme switch, side by side.
+#[component]
+pub fn Preferences() -> impl IntoView {
+    let session = use_session();
+    let t = session.lang.t().preferences;
+    let languages = Lang::ALL
+        .into_iter()
+        .map(|lang| Choice {
+            value: lang.code(),
+            text: lang.t().language_name,
+            current: lang == session.lang,
+            lang: Some(lang.html_lang()),
+        })
+        .collect();
+    let themes = Theme::ALL
+        .into_iter()
+        .map(|theme| Choice {
+            value: theme.code(),
+            text: t.theme_name(theme),
+            current: theme == session.theme,
+            lang: None,
+        })
+        .collect();
+    view! {
+        <div class="preferences">
+            <ChoiceSwitch action="/auth/lang" name="lang" label=t.language class="lang-switch" choices=languages />
+            <ChoiceSwitch action="/auth/theme" name="theme" label=t.theme class="theme-switch" choices=themes />
+        </div>
     }
 }
 
@@ -124,7 +167,7 @@ fn Frame(children: Children) -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/">{t.app_name}</a>
             <div class="topbar-right">
-                <LangSwitch />
+                <Preferences />
                 {who}
             </div>
         </header>

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod logs;
 pub mod orders;
 pub mod overview;
+pub mod preferences;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -77,13 +78,8 @@ impl Lang {
 
     /// The language for a request: cookie first, then the browser's preference.
     pub fn negotiate(cookie_header: Option<&str>, accept_language: Option<&str>) -> Lang {
-        let from_cookie = cookie_header.and_then(|c| {
-            c.split(';').find_map(|kv| {
-                let (k, v) = kv.trim().split_once('=')?;
-                (k == LANG_COOKIE).then(|| Lang::from_code(v)).flatten()
-            })
-        });
-        from_cookie
+        crate::preferences::cookie_value(cookie_header, LANG_COOKIE)
+            .and_then(Lang::from_code)
             .or_else(|| accept_language.and_then(Lang::from_accept_language))
             .unwrap_or_default()
     }
@@ -104,6 +100,7 @@ pub struct Messages {
     pub credentials: &'static credentials::CredentialsText,
     pub users: &'static users::UsersText,
     pub overview: &'static overview::OverviewText,
+    pub preferences: &'static preferences::PreferencesText,
     pub app_name: &'static str,
     pub language_name: &'static str,
     pub nav_overview: &'static str,
@@ -171,6 +168,7 @@ pub static EN: Messages = Messages {
     credentials: &credentials::EN,
     users: &users::EN,
     overview: &overview::EN,
+    preferences: &preferences::EN,
     app_name: "paydesk",
     language_name: "English",
     nav_overview: "Overview",
@@ -241,6 +239,7 @@ pub static ZH: Messages = Messages {
     credentials: &credentials::ZH,
     users: &users::ZH,
     overview: &overview::ZH,
+    preferences: &preferences::ZH,
     app_name: "paydesk 收银台",
     language_name: "中文",
     nav_overview: "概览",

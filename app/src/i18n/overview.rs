@@ -27,8 +27,8 @@ pub struct OverviewText {
     pub no_orders: &'static str,
     pub start_checkout: &'static str,
     pub pending_heading: &'static str,
-    pub pending_count: fn(i64) -> String,
-    pub pending_oldest: fn(&str) -> String,
+    /// How many orders wait, and since when (the oldest one's creation time, if known).
+    pub pending_count: fn(i64, Option<&str>) -> String,
     pub pending_none: &'static str,
     pub see_pending: &'static str,
     pub failures_heading: &'static str,
@@ -57,7 +57,7 @@ pub static EN: OverviewText = OverviewText {
     success_rate: "Success rate",
     refunds: "Refunded",
     no_volume: "No payments yet",
-    success_hint: "Paid orders out of created ones, not counting orders still waiting for payment. Days are calendar days in UTC+8.",
+    success_hint: "Paid volume and paid orders count payments by the day they were paid, like the chart. The success rate is the share of the orders created in the period that were paid, not counting orders still waiting for payment. Days are calendar days in UTC+8.",
     chart_heading: |c| format!("Daily paid volume, {c}"),
     chart_label: |c| {
         format!("Bar chart: paid volume in {c} per day for the last 30 days, by channel")
@@ -74,11 +74,16 @@ pub static EN: OverviewText = OverviewText {
     no_orders: "No orders in the last 30 days.",
     start_checkout: "Create a checkout QR code",
     pending_heading: "Waiting for payment",
-    pending_count: |n| match n {
-        1 => "1 order is waiting for payment.".to_string(),
-        n => format!("{n} orders are waiting for payment."),
+    pending_count: |n, oldest| {
+        let count = match n {
+            1 => "1 order is waiting for payment.".to_string(),
+            n => format!("{n} orders are waiting for payment."),
+        };
+        match oldest {
+            Some(t) => format!("{count} The oldest was created at {t} (UTC+8)."),
+            None => count,
+        }
     },
-    pending_oldest: |t| format!("The oldest was created at {t} (UTC+8)."),
     pending_none: "No order is waiting for payment.",
     see_pending: "See pending orders",
     failures_heading: "Recent problems (30 days)",
@@ -107,7 +112,7 @@ pub static ZH: OverviewText = OverviewText {
     success_rate: "支付成功率",
     refunds: "已退款",
     no_volume: "暂无收款",
-    success_hint: "成功率 = 已支付订单 ÷ 已创建订单（不含仍在等待付款的订单）。日期按北京时间（UTC+8）的自然日计算。",
+    success_hint: "收款金额和已支付订单按付款日期统计，与图表一致。成功率 = 该期间创建的订单中已支付的比例（不含仍在等待付款的订单）。日期按北京时间（UTC+8）的自然日计算。",
     chart_heading: |c| format!("每日收款金额（{c}）"),
     chart_label: |c| format!("柱状图：近 30 天每日 {c} 收款金额，按渠道区分"),
     chart_empty: "近 30 天没有收款。顾客付款后，每日收款金额会显示在这里。",
@@ -122,8 +127,10 @@ pub static ZH: OverviewText = OverviewText {
     no_orders: "近 30 天没有订单。",
     start_checkout: "生成收款二维码",
     pending_heading: "等待付款",
-    pending_count: |n| format!("有 {n} 笔订单正在等待付款。"),
-    pending_oldest: |t| format!("最早的一笔创建于 {t}（北京时间）。"),
+    pending_count: |n, oldest| match oldest {
+        Some(t) => format!("有 {n} 笔订单正在等待付款。最早的一笔创建于 {t}（北京时间）。"),
+        None => format!("有 {n} 笔订单正在等待付款。"),
+    },
     pending_none: "没有等待付款的订单。",
     see_pending: "查看待支付订单",
     failures_heading: "近期问题（30 天）",

@@ -1,5 +1,5 @@
 use crate::app::SessionGate;
-use crate::components::layout::{LangSwitch, use_t};
+use crate::components::layout::{Preferences, use_t};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -32,8 +32,8 @@ fn LoginForm() -> impl IntoView {
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     view! {
         <div class="login-page">
-            <div class="login-lang">
-                <LangSwitch />
+            <div class="login-preferences">
+                <Preferences />
             </div>
             <main class="login-card">
                 <h1>{t.login_title}</h1>

@@ -165,7 +165,7 @@ fn InboxTab() -> impl IntoView {
                     param(&q, "channel"),
                     param(&q, "verdict"),
                     param(&q, "order"),
-                    param(&q, "before").and_then(|b| b.parse().ok()),
+                    param(&q, "before"),
                 )
                 .await
                 .map(Ok),
@@ -247,7 +247,7 @@ fn inbox_line(r: InboxRow, t: &'static Messages) -> impl IntoView {
             <td>{r.channel}</td>
             <td>{r.event.unwrap_or_else(|| t.common.none.into())}</td>
             <td><span class=format!("status {}", r.verdict)>{r.verdict.clone()}</span></td>
-            <td>{r.reason.unwrap_or_default()}</td>
+            <td class="wrap">{r.reason.unwrap_or_default()}</td>
             <td>{order_link(r.out_trade_no, t)}</td>
             <td><a href=format!("/logs?tab=inbox&id={}", r.id)>{t.logs.details}</a></td>
         </tr>
@@ -278,7 +278,7 @@ fn CallsTab() -> impl IntoView {
                 param(&q, "channel"),
                 param(&q, "order"),
                 param(&q, "failed").is_some(),
-                param(&q, "before").and_then(|b| b.parse().ok()),
+                param(&q, "before"),
             )
         },
     );
@@ -344,7 +344,7 @@ fn call_line(c: CallRow, t: &'static Messages) -> impl IntoView {
             <td class="num">{format!("{} ms", c.latency_ms)}</td>
             <td>{order_link(c.out_trade_no, t)}</td>
             <td class="mono wrap">{format!("{} {}", c.method, c.url)}</td>
-            <td>{if outcome.is_empty() { t.common.none.to_string() } else { outcome }}</td>
+            <td class="wrap">{if outcome.is_empty() { t.common.none.to_string() } else { outcome }}</td>
         </tr>
     }
 }
@@ -359,9 +359,11 @@ fn NotificationsTab() -> impl IntoView {
         |(q, _)| async move {
             match param(&q, "id") {
                 Some(id) => notification_detail(id).await.map(Err),
-                None => list_notifications(param(&q, "status"), param(&q, "order"))
-                    .await
-                    .map(Ok),
+                None => {
+                    list_notifications(param(&q, "status"), param(&q, "order"), param(&q, "before"))
+                        .await
+                        .map(Ok)
+                }
             }
         },
     );
@@ -393,7 +395,7 @@ fn NotificationsTab() -> impl IntoView {
                                                 <td class="mono">{time_ms(a.at, 480)}</td>
                                                 <td class="num">{a.status.map(|s| s.to_string()).unwrap_or_else(|| t.logs.no_answer.into())}</td>
                                                 <td class="num">{format!("{} ms", a.latency_ms)}</td>
-                                                <td>{a.error.unwrap_or_default()}</td>
+                                                <td class="wrap">{a.error.unwrap_or_default()}</td>
                                                 <td class="mono wrap">{a.response.unwrap_or_default()}</td>
                                             </tr>
                                         }).collect_view()}</tbody>
@@ -402,7 +404,7 @@ fn NotificationsTab() -> impl IntoView {
                             }}
                         </section>
                     }.into_any(),
-                    Ok(Ok(rows)) => view! {
+                    Ok(Ok(page)) => view! {
                         <form method="get" action="/logs" class="filters" id="notifications-filters">
                             <div class="field">
                                 <label for="f-status">{t.logs.status}</label>
@@ -416,16 +418,17 @@ fn NotificationsTab() -> impl IntoView {
                             <TextFilter id="f-order" name="order" label=t.logs.order value=param(&q, "order") />
                             <FilterButtons tab="notifications" t />
                         </form>
-                        {if rows.is_empty() {
+                        {if page.rows.is_empty() {
                             view! { <p class="empty">{t.logs.empty_notifications}</p> }.into_any()
                         } else {
                             view! {
                                 <div class="table-wrap"><table class="data" id="notifications-table">
                                     <NotificationHead t />
-                                    <tbody>{rows.into_iter().map(|n| notification_line(n, t, resend)).collect_view()}</tbody>
+                                    <tbody>{page.rows.into_iter().map(|n| notification_line(n, t, resend)).collect_view()}</tbody>
                                 </table></div>
                             }.into_any()
                         }}
+                        <Pager older=page.older q=q t />
                     }.into_any(),
                 }
             })}
@@ -460,7 +463,7 @@ fn notification_line(
             <td><span class=format!("status {}", n.status)>{t.logs.notify_status(&n.status)}</span></td>
             <td class="num"><a href=format!("/logs?tab=notifications&id={}", n.id)>{n.attempts}</a></td>
             <td class="mono">{if pending { time_ms(n.next_attempt_at, 480) } else { t.common.none.to_string() }}</td>
-            <td>{n.last_error.clone().unwrap_or_else(|| t.common.none.into())}</td>
+            <td class="wrap">{n.last_error.clone().unwrap_or_else(|| t.common.none.into())}</td>
             <td>
                 <ActionForm action=resend attr:class="inline">
                     <input type="hidden" name="id" value=form_id />

@@ -3,6 +3,7 @@
 //! `/orders/{no}` is in [`detail`].
 
 mod detail;
+mod refund;
 
 pub use detail::{OrderDetailPage, Outcome};
 
@@ -240,7 +241,7 @@ fn Row(r: OrderRow) -> impl IntoView {
             <td><span class=format!("status {}", r.status.as_str())>{t.common.order_status(r.status)}</span></td>
             <td class="num">{money(r.amount_minor, &r.currency)}{refunded}</td>
             <td>{r.channel}</td>
-            <td>{r.subject}</td>
+            <td class="wrap">{r.subject}</td>
             <td>{r.creator}</td>
             <td class="nowrap">{time_ms(r.created_at, 480)}</td>
         </tr>

@@ -90,10 +90,10 @@ fn Dashboard(o: OverviewData) -> impl IntoView {
                     view! { <p class="empty">{to.pending_none}</p> }.into_any()
                 } else {
                     view! {
-                        <p>
-                            {(to.pending_count)(o.pending_count)} " "
-                            {o.pending_oldest.map(|at| (to.pending_oldest)(&time_ms(at, OFFSET_MINUTES)))}
-                        </p>
+                        <p>{(to.pending_count)(
+                            o.pending_count,
+                            o.pending_oldest.map(|at| time_ms(at, OFFSET_MINUTES)).as_deref(),
+                        )}</p>
                         <p><a href="/orders?status=pending">{to.see_pending}</a></p>
                     }.into_any()
                 }}
@@ -136,15 +136,14 @@ fn Kpis(heading: &'static str, lines: Vec<ChannelLine>) -> impl IntoView {
         .into_iter()
         .filter(|(_, v)| *v > 0)
         .collect();
+    let sum = |f: fn(&ChannelLine) -> i64| lines.iter().map(f).sum::<i64>();
     let total = ChannelLine {
-        channel: String::new(),
-        currency: String::new(),
-        created: lines.iter().map(|l| l.created).sum(),
-        paid: lines.iter().map(|l| l.paid).sum(),
-        pending: lines.iter().map(|l| l.pending).sum(),
-        volume_minor: 0,
-        refund_count: lines.iter().map(|l| l.refund_count).sum(),
-        refunded_minor: 0,
+        created: sum(|l| l.created),
+        created_paid: sum(|l| l.created_paid),
+        created_pending: sum(|l| l.created_pending),
+        paid: sum(|l| l.paid),
+        refund_count: sum(|l| l.refund_count),
+        ..ChannelLine::default()
     };
     let amounts = |v: Vec<(String, i64)>, empty: &'static str| {
         if v.iter().all(|(_, x)| *x == 0) {
@@ -240,7 +239,7 @@ fn FailedRefunds(rows: Vec<FailedRefundLine>) -> impl IntoView {
                             <td class="mono">{r.out_refund_no}</td>
                             <td class="mono"><a href=format!("/orders/{}", r.out_trade_no)>{r.out_trade_no.clone()}</a></td>
                             <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                            <td>{r.failure_reason.unwrap_or_else(|| t.common.none.to_string())}</td>
+                            <td class="wrap">{r.failure_reason.unwrap_or_else(|| t.common.none.to_string())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -147,8 +147,8 @@ fn Row(r: RefundRow, can_retry: bool) -> impl IntoView {
             <td><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
             <td><span class=format!("status {}", r.status.as_str())>{t.common.refund_status(r.status)}</span></td>
             <td class="num">{money(r.amount_minor, &r.currency)}</td>
-            <td>{r.reason.clone()}</td>
-            <td class="failure">{r.failure_reason.clone().unwrap_or_default()} {retry}</td>
+            <td class="wrap">{r.reason.clone()}</td>
+            <td class="failure wrap">{r.failure_reason.clone().unwrap_or_default()} {retry}</td>
             <td>{r.requested_by.clone()}</td>
             <td class="nowrap">{time_ms(r.created_at, 480)}</td>
         </tr>

@@ -1,11 +1,12 @@
-//! Plain HTTP routes next to the Leptos pages: health probes, sign-in/out, language.
+//! Plain HTTP routes next to the Leptos pages: health probes, sign-in/out, language and
+//! theme.
 
 pub mod credentials;
 pub mod export;
 pub mod health;
-pub mod lang;
 pub mod login;
 pub mod notify;
+pub mod preferences;
 pub mod qr;
 
 /// Where to send the browser after a form post: only local paths, never another host

@@ -3,6 +3,8 @@
 //! channels of a fresh install, and sandbox notification retries shortened to 50 ms.
 #![allow(dead_code)]
 
+pub mod oneshot;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;

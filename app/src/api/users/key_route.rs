@@ -9,6 +9,7 @@
 use super::{CREATE_KEY_PATH, valid_key_name};
 use crate::guard::Services;
 use crate::i18n::{Lang, Messages};
+use crate::preferences::Theme;
 use axum::Router;
 use axum::extract::Form;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -39,15 +40,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S>
     )
 }
 
-fn lang_of(headers: &HeaderMap) -> Lang {
-    let get = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    Lang::negotiate(get(header::COOKIE), get(header::ACCEPT_LANGUAGE))
-}
-
 fn back(code: &str) -> Response {
     Redirect::to(&format!("/users?{code}")).into_response()
 }
@@ -58,13 +50,13 @@ async fn create(
     headers: HeaderMap,
     form: KeyForm,
 ) -> Response {
-    let lang = lang_of(&headers);
+    let (lang, theme) = crate::guard::preferences(&headers);
     let Some(user) = auth.user.clone() else {
-        return refusal(StatusCode::UNAUTHORIZED, lang);
+        return refusal(StatusCode::UNAUTHORIZED, lang, theme);
     };
     if !user.role.can(Capability::ManageUsers) {
         tracing::warn!(user = %user.username, "refused: api key creation needs ManageUsers");
-        return refusal(StatusCode::FORBIDDEN, lang);
+        return refusal(StatusCode::FORBIDDEN, lang, theme);
     }
     let name = form.name.trim();
     if !valid_key_name(name) {
@@ -90,6 +82,7 @@ async fn create(
     let t = lang.t();
     let body = page(
         lang,
+        theme,
         t.users.key_created_title,
         view! {
             <p class="notice warn" role="alert">{t.users.key_created_once}</p>
@@ -120,7 +113,7 @@ async fn create(
     resp
 }
 
-fn refusal(status: StatusCode, lang: Lang) -> Response {
+fn refusal(status: StatusCode, lang: Lang, theme: Theme) -> Response {
     let t: &Messages = lang.t();
     let text = if status == StatusCode::UNAUTHORIZED {
         t.err_unauthenticated
@@ -129,6 +122,7 @@ fn refusal(status: StatusCode, lang: Lang) -> Response {
     };
     let body = page(
         lang,
+        theme,
         t.users.key_created_title,
         view! {
             <p class="notice error" role="alert">{text}</p>
@@ -139,8 +133,9 @@ fn refusal(status: StatusCode, lang: Lang) -> Response {
     (status, Html(body)).into_response()
 }
 
-/// A minimal page in the app's look (same stylesheet), around `content` (already HTML).
-fn page(lang: Lang, title: &'static str, content: String) -> String {
+/// A minimal page in the app's look (same stylesheet, theme and icon), around `content`
+/// (already HTML).
+fn page(lang: Lang, theme: Theme, title: &'static str, content: String) -> String {
     let t = lang.t();
     let head = view! {
         <head>
@@ -149,6 +144,7 @@ fn page(lang: Lang, title: &'static str, content: String) -> String {
             <meta name="color-scheme" content="light dark" />
             <meta name="referrer" content="no-referrer" />
             <link rel="stylesheet" href="/pkg/paydesk.css" />
+            <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
             <title>{format!("{title} · {}", t.app_name)}</title>
         </head>
     }
@@ -159,7 +155,8 @@ fn page(lang: Lang, title: &'static str, content: String) -> String {
     }
     .to_html();
     format!(
-        "<!DOCTYPE html><html lang=\"{}\">{head}<body><main class=\"content key-created\">{top}{content}</main></body></html>",
-        lang.html_lang()
+        "<!DOCTYPE html><html lang=\"{}\" data-theme=\"{}\">{head}<body><main class=\"content key-created\">{top}{content}</main></body></html>",
+        lang.html_lang(),
+        theme.code()
     )
 }

@@ -1,19 +1,17 @@
-//! `/orders/{no}`: amounts, ids, the QR content, actions by role, the refund form with its
-//! confirmation step, the order's refunds and its timeline.
+//! `/orders/{no}`: amounts, ids, the QR content, actions by role, the refund card
+//! (`refund.rs`), the order's refunds and its timeline.
 //!
-//! The refund form is a GET to this page (`?refund=…&reason=…`): the page then shows
-//! what will be refunded and what remains, with a POST form that does it. The same two
-//! steps with and without JavaScript; every action posts to a server function that
-//! redirects back here with `?ok=` / `?error=`.
+//! Every action posts to a server function that redirects back here with `?ok=` /
+//! `?error=`.
 
 use super::error_text;
-use crate::api::orders::{OrderView, RefundRow, TimelineEntry, encode, order_detail};
+use super::refund::RefundSteps;
+use crate::api::orders::{OrderView, RefundRow, TimelineEntry, order_detail};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::section::{Section, error_code};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use paydesk_core::money::{Currency, Money};
 use paydesk_core::role::Capability;
 
 #[component]
@@ -156,100 +154,6 @@ fn Actions(d: OrderView) -> impl IntoView {
     }
 }
 
-/// The refund form, or its confirmation when the page was opened with `?refund=`.
-#[component]
-fn RefundSteps(d: OrderView) -> impl IntoView {
-    let t = use_t();
-    let o = t.orders;
-    if !d.can_refund {
-        return ().into_any();
-    }
-    let query = use_query_map();
-    let asked = query.with_untracked(|q| (q.get("refund"), q.get("reason").unwrap_or_default()));
-    let currency = Currency::from_code(&d.order.currency).ok();
-    let no = d.order.out_trade_no.clone();
-    let page = format!("/orders/{}", encode(&no));
-    let refundable = money(d.refundable_minor, &d.order.currency);
-    let full = currency
-        .and_then(|c| Money::new(d.refundable_minor, c).ok())
-        .map(|m| m.to_decimal_string())
-        .unwrap_or_default();
-    if let (Some(amount), Some(c)) = (asked.0.clone(), currency) {
-        let amount = amount.trim().to_string();
-        let problem = match Money::parse_decimal(&amount, c) {
-            Err(_) => Some("bad_amount"),
-            Ok(m) if m.minor() == 0 => Some("bad_amount"),
-            Ok(m) if m.minor() > d.refundable_minor => Some("over_refund"),
-            Ok(_) => None,
-        };
-        if problem.is_none()
-            && let Ok(m) = Money::parse_decimal(&amount, c)
-        {
-            let shown = money(m.minor(), c.code());
-            let left = money(d.refundable_minor - m.minor(), c.code());
-            let reason = asked.1.clone();
-            return view! {
-                <section class="card refund-confirm" aria-labelledby="h-confirm" id="refund-confirm">
-                    <h2 id="h-confirm">{o.h_confirm}</h2>
-                    <p class="confirm-amount">{(o.confirm_text)(&shown, &no)}</p>
-                    <p id="remaining-after">{(o.remaining_after)(&left)}</p>
-                    {(!reason.is_empty()).then(|| view! {
-                        <dl class="facts"><dt>{o.confirm_reason}</dt><dd>{reason.clone()}</dd></dl>
-                    })}
-                    <form method="post" action="/rpc/refund_order" class="actions">
-                        <input type="hidden" name="no" value=no.clone() />
-                        <input type="hidden" name="amount" value=m.to_decimal_string() />
-                        <input type="hidden" name="reason" value=reason.clone() />
-                        <input type="hidden" name="token" value=d.refund_token.clone() />
-                        <button type="submit" class="primary" id="refund-confirm-button">{o.confirm_button}</button>
-                        <a class="button" href=page.clone()>{o.cancel}</a>
-                    </form>
-                </section>
-            }
-            .into_any();
-        }
-        // Not refundable as typed: say why, and show the form again with the values.
-        return view! {
-            <p class="notice error" role="alert" id="refund-problem">{error_text(t, problem.unwrap_or("bad_amount"))}</p>
-            <RefundForm page no=no.clone() amount refundable reason=asked.1 />
-        }
-        .into_any();
-    }
-    view! { <RefundForm page no amount=full refundable reason=String::new() /> }.into_any()
-}
-
-#[component]
-fn RefundForm(
-    page: String,
-    no: String,
-    amount: String,
-    refundable: String,
-    reason: String,
-) -> impl IntoView {
-    let o = use_t().orders;
-    let _ = no;
-    view! {
-        <section class="card refund-form" aria-labelledby="h-refund">
-            <h2 id="h-refund">{o.h_refund}</h2>
-            <form method="get" action=page id="refund-form">
-                <div class="row">
-                    <div class="field">
-                        <label for="refund-amount">{o.refund_amount}</label>
-                        <input id="refund-amount" name="refund" type="text" inputmode="decimal" required value=amount size="10" aria-describedby="refund-amount-hint" />
-                        <span class="hint muted" id="refund-amount-hint">{(o.refund_amount_hint)(&refundable)}</span>
-                    </div>
-                    <div class="field grow">
-                        <label for="refund-reason">{o.refund_reason}</label>
-                        <input id="refund-reason" name="reason" type="text" maxlength="80" value=reason aria-describedby="refund-reason-hint" />
-                        <span class="hint muted" id="refund-reason-hint">{o.refund_reason_hint}</span>
-                    </div>
-                </div>
-                <button type="submit" class="primary" id="refund-review">{o.refund_review}</button>
-            </form>
-        </section>
-    }
-}
-
 #[component]
 pub fn RefundStatusCell(r: RefundRow) -> impl IntoView {
     let t = use_t();
@@ -285,7 +189,7 @@ fn Refunds(rows: Vec<RefundRow>) -> impl IntoView {
                                     {r.failure_reason.clone().map(|f| view! { <br /><span class="small failure">{f}</span> })}
                                 </td>
                                 <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                                <td>{r.reason.clone()}</td>
+                                <td class="wrap">{r.reason.clone()}</td>
                                 <td>{r.requested_by.clone()}</td>
                                 <td class="nowrap">{time_ms(r.created_at, 480)}</td>
                             </tr>
