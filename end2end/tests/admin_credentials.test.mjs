@@ -186,13 +186,13 @@ for (const javaScriptEnabled of [true, false]) {
     assert.ok(page.url().includes(`edit=${name}`), 'back on the edit page');
 
     // Chinese.
-    await page.click('button[data-lang=zh]');
+    await page.click('.lang-switch button[value=zh]');
     await page.waitForSelector('text=退出登录');
     await page.waitForSelector('#refresh-result');
     assert.match(await page.textContent('#refresh-result'), /共 1 张证书，没有新证书/);
     assert.match(await page.textContent('#refresh-certs'), /立即更新平台证书/);
     await shot(page, `credentials-refresh-zh-${mode}`);
-    await page.click('button[data-lang=en]');
+    await page.click('.lang-switch button[value=en]');
     await page.waitForSelector('text=Sign out');
 
     assert.deepEqual(problems.filter((p) => !p.includes('favicon')), [], 'no console errors or hydration warnings');
