@@ -14,12 +14,14 @@ use paydesk_core::store::{
     new_notification_id,
 };
 use paydesk_core::time::now_ms;
+use paydesk_core::vault::MasterKey;
 use sqlx::Row;
 
 on_both_backends!(
     a_batch_records_final_verdicts_in_arrival_order,
     concurrent_writes_share_transactions_and_pay_each_order_once,
     one_failing_write_does_not_fail_its_batch,
+    payments_in_one_statement_still_queue_merchant_notifications,
 );
 
 fn cny(minor: i64) -> Money {
@@ -27,6 +29,11 @@ fn cny(minor: i64) -> Money {
 }
 
 async fn order(store: &Store, no: &str, minor: i64) {
+    order_for(store, no, minor, None).await;
+}
+
+/// An order; with `forward_to` (api key id, url) its events go to a merchant system.
+async fn order_for(store: &Store, no: &str, minor: i64, forward_to: Option<(&str, &str)>) {
     store
         .create_order(
             NewOrder {
@@ -37,8 +44,8 @@ async fn order(store: &Store, no: &str, minor: i64) {
                 creator: "mia",
                 expires_at: now_ms() + 900_000,
                 qr_code: None,
-                merchant_notify_url: None,
-                api_key_id: None,
+                merchant_notify_url: forward_to.map(|(_, url)| url),
+                api_key_id: forward_to.map(|(key, _)| key),
                 next_query_at: None,
             },
             &Cause::User("mia".into()),
@@ -87,6 +94,12 @@ async fn a_batch_records_final_verdicts_in_arrival_order(store: &Store) {
         note(paid("BATCH-2", 1)),
         note(Outcome::Rejected("signature mismatch".into())),
         note(Outcome::Unprocessed),
+        // Signed by another channel's key: proves nothing about this channel's order.
+        NewNotification {
+            channel: "alipay-other".into(),
+            ..note(paid("BATCH-2", 500))
+        },
+        note(paid("BATCH-404", 500)),
     ];
     let refs: Vec<&NewNotification> = notes.iter().collect();
     let results = store.record_notifications(&refs).await;
@@ -101,9 +114,25 @@ async fn a_batch_records_final_verdicts_in_arrival_order(store: &Store) {
             Verdict::Duplicate,
             Verdict::Refused,
             Verdict::Rejected,
-            Verdict::Received
+            Verdict::Received,
+            Verdict::Refused,
+            Verdict::Refused,
         ]
     );
+    let reason = |i: usize| {
+        results[i]
+            .as_ref()
+            .expect("w")
+            .reason
+            .clone()
+            .unwrap_or_default()
+    };
+    assert!(
+        reason(5).contains("belongs to channel alipay-sandbox"),
+        "{}",
+        reason(5)
+    );
+    assert!(reason(6).contains("no order BATCH-404"), "{}", reason(6));
     let first = results[0].as_ref().expect("written");
     let o = store.order("BATCH-1").await.expect("read").expect("order");
     assert_eq!(o.status, OrderStatus::Paid);
@@ -112,6 +141,11 @@ async fn a_batch_records_final_verdicts_in_arrival_order(store: &Store) {
     let events = store.order_events(&o.id).await.expect("events");
     let paid_event = events.iter().find(|e| e.kind == "paid").expect("paid");
     assert_eq!(paid_event.cause, Cause::Notify(notes[0].id.clone()));
+    assert_eq!(events.len(), 2, "created, paid: {events:?}");
+    assert_eq!(
+        paid_event.seq, o.version,
+        "the event is numbered by the change it records"
+    );
     assert_eq!(
         store.order("BATCH-2").await.expect("r").expect("o").status,
         OrderStatus::Pending
@@ -234,4 +268,71 @@ async fn one_failing_write_does_not_fail_its_batch(store: &Store) {
             OrderStatus::Paid
         );
     }
+}
+
+/// Several first payments in a batch are applied by one `UPDATE … FROM (VALUES …)`: each
+/// still gets its timeline event and, for an order from the merchant API with a notify URL,
+/// its merchant notification, in the same transaction; a later one for the same order in
+/// the batch is a duplicate.
+async fn payments_in_one_statement_still_queue_merchant_notifications(store: &Store) {
+    let key = store
+        .create_api_key("pos", "admin", &MasterKey::from_bytes([42; 32]))
+        .await
+        .expect("api key");
+    let forward = Some((key.info.id.as_str(), "http://127.0.0.1:9/hook"));
+    order_for(store, "FWD-1", 100, forward).await;
+    order_for(store, "FWD-2", 200, forward).await;
+    order_for(store, "FWD-3", 300, None).await;
+    let notes = [
+        note(paid("FWD-1", 100)),
+        note(paid("FWD-2", 200)),
+        note(paid("FWD-3", 300)),
+        note(paid("FWD-2", 200)),
+    ];
+    let refs: Vec<&NewNotification> = notes.iter().collect();
+    let verdicts: Vec<Verdict> = store
+        .record_notifications(&refs)
+        .await
+        .into_iter()
+        .map(|r| r.expect("written").verdict)
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Applied,
+            Verdict::Applied,
+            Verdict::Applied,
+            Verdict::Duplicate
+        ]
+    );
+    for (no, n) in [
+        ("FWD-1", &notes[0]),
+        ("FWD-2", &notes[1]),
+        ("FWD-3", &notes[2]),
+    ] {
+        let o = store.order(no).await.expect("r").expect("order");
+        assert_eq!(o.status, OrderStatus::Paid, "{no}");
+        assert_eq!(
+            o.provider_trade_no.as_deref(),
+            Some(format!("2026{no}").as_str())
+        );
+        let events = store.order_events(&o.id).await.expect("events");
+        let paid = events
+            .iter()
+            .find(|e| e.kind == "paid")
+            .expect("paid event");
+        assert_eq!(
+            (paid.seq, &paid.cause),
+            (o.version, &Cause::Notify(n.id.clone()))
+        );
+    }
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM merchant_notifications WHERE event = 'order.paid'"
+        )
+        .await,
+        2,
+        "FWD-1 and FWD-2 forward their payment, FWD-3 has no merchant system"
+    );
 }

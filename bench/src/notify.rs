@@ -38,20 +38,23 @@ pub struct NotifyReport {
 }
 
 impl NotifyReport {
+    /// The columns of [`NotifyReport::cells`].
+    pub const HEADER: [&str; 11] = [
+        "notify",
+        "database",
+        "sent",
+        "acked",
+        "per second",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "server CPU per notification",
+        "RSS idle → peak",
+    ];
+
     pub fn markdown(&self) -> String {
-        let mut t = Table::new(&[
-            "notify",
-            "database",
-            "sent",
-            "acked",
-            "per second",
-            "p50",
-            "p90",
-            "p99",
-            "max",
-            "server CPU per notification",
-            "RSS idle → peak",
-        ]);
+        let mut t = Table::new(&Self::HEADER);
         t.row(self.cells());
         t.render()
     }

@@ -57,18 +57,7 @@ pub async fn all(env: &Env, count: usize, orders: usize) -> Result<()> {
     for db in [Database::Sqlite, Database::Postgres] {
         println!("{}\n", server::lifecycle(env, db, 3).await?.markdown());
     }
-    let mut t = Table::new(&[
-        "notify",
-        "database",
-        "sent",
-        "acked",
-        "per second",
-        "p50",
-        "p90",
-        "p99",
-        "max",
-        "RSS idle → peak",
-    ]);
+    let mut t = Table::new(&notify::NotifyReport::HEADER);
     for db in [Database::Sqlite, Database::Postgres] {
         for p in [Provider::Alipay, Provider::Wechatpay, Provider::Stripe] {
             t.row(notify::run(env, p, db, count, 64).await?.cells());

@@ -6,8 +6,8 @@
 //! when two recovery passes (or two instances) race on it.
 
 use super::orders::{
-    closed_in, not_closed, not_paid, notify_merchant, order_in, paid_in, record_event, refund_in,
-    settle_refund_in,
+    EventRow, closed_in, insert_events, not_closed, not_paid, notify_merchant, order_in,
+    paid_returning, record_event, refund_in, settle_refund_in,
 };
 use super::{Store, StoreError, Transition, new_id};
 use crate::order::{Cause, OrderStatus, RefundStatus};
@@ -312,9 +312,43 @@ pub(super) async fn apply_event(
     event: &NotifyEvent,
     cause: &Cause,
 ) -> Result<Applied, StoreError> {
+    let mut events = Vec::new();
+    let applied = apply_event_deferred(tx, channel, event, cause, &mut events).await?;
+    insert_events(tx, &events).await?;
+    Ok(applied)
+}
+
+/// [`apply_event`], except that the timeline event of a "paid" that applied is pushed to
+/// `events` for the caller to insert (with others, in one statement) in the same
+/// transaction: the notification writer's batches then cost one statement per payment.
+pub(super) async fn apply_event_deferred(
+    tx: &mut Transaction<'static, Any>,
+    channel: &str,
+    event: &NotifyEvent,
+    cause: &Cause,
+    events: &mut Vec<EventRow>,
+) -> Result<Applied, StoreError> {
     let Some(out_trade_no) = event.out_trade_no() else {
         return Ok(verdict(Verdict::Ignored, None));
     };
+    // The common case, a payment of a pending order of this channel, in one statement.
+    if let NotifyEvent::Paid {
+        trade_no, amount, ..
+    } = event
+        && let Some(paid) = paid_returning(tx, channel, out_trade_no, trade_no, *amount).await?
+    {
+        events.push(EventRow::new(
+            &paid.id,
+            paid.version,
+            "paid",
+            cause,
+            trade_no,
+        ));
+        if paid.forwards {
+            notify_merchant(tx, &paid.id, "paid", None).await?;
+        }
+        return Ok(changed(paid.id));
+    }
     let Some(order) = order_in(tx, out_trade_no).await? else {
         return Ok(verdict(
             Verdict::Refused,
@@ -332,19 +366,10 @@ pub(super) async fn apply_event(
         ));
     }
     match event {
+        // The one-statement update above did not match: say why.
         NotifyEvent::Paid {
             trade_no, amount, ..
-        } => {
-            if paid_in(tx, out_trade_no, trade_no, *amount).await? {
-                record_event(tx, &order.id, "paid", cause, trade_no).await?;
-                if forwards_events(&order) {
-                    notify_merchant(tx, &order.id, "paid", None).await?;
-                }
-                return Ok(changed(order.id));
-            }
-            let now = order_in(tx, out_trade_no).await?.unwrap_or(order);
-            Ok(from_transition(not_paid(now, trade_no, *amount)))
-        }
+        } => Ok(from_transition(not_paid(order, trade_no, *amount))),
         NotifyEvent::Closed { .. } => {
             if closed_in(tx, out_trade_no).await? {
                 record_event(tx, &order.id, "closed", cause, "provider").await?;

@@ -593,6 +593,175 @@ pub(super) async fn paid_in(
     Ok(done.rows_affected() == 1)
 }
 
+/// An order that a "paid" just moved from pending to paid.
+pub(super) struct PaidNow {
+    pub id: String,
+    /// The order's version after the change (the timeline event's `seq`).
+    pub version: i64,
+    /// Its events go to a merchant system.
+    pub forwards: bool,
+}
+
+/// The pending → paid `UPDATE` for an order of `channel` with exactly this amount,
+/// returning what the caller needs so the common case is one statement. `None` when it
+/// did not match (no such order, another channel's, not pending, another amount): the
+/// caller reads the order to say why.
+pub(super) async fn paid_returning(
+    tx: &mut Transaction<'static, Any>,
+    channel: &str,
+    out_trade_no: &str,
+    provider_trade_no: &str,
+    paid: Money,
+) -> Result<Option<PaidNow>, StoreError> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "UPDATE orders SET status = 'paid', provider_trade_no = $1, paid_at = $2, updated_at = $2, \
+         version = version + 1, next_query_at = NULL \
+         WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5 \
+         AND channel = $6 \
+         RETURNING id, version, merchant_notify_url, api_key_id",
+    )
+    .bind(provider_trade_no)
+    .bind(now)
+    .bind(out_trade_no)
+    .bind(paid.minor())
+    .bind(paid.currency().code())
+    .bind(channel)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let url: Option<String> = row.try_get("merchant_notify_url")?;
+    let key: Option<String> = row.try_get("api_key_id")?;
+    Ok(Some(PaidNow {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        forwards: url.is_some() && key.is_some(),
+    }))
+}
+
+/// A "paid" for [`paid_many`].
+#[derive(Clone)]
+pub(super) struct PaidClaim<'a> {
+    pub channel: &'a str,
+    pub out_trade_no: &'a str,
+    pub provider_trade_no: &'a str,
+    pub paid: Money,
+}
+
+/// [`paid_returning`] for many orders in one statement (`UPDATE … FROM (VALUES …)`),
+/// which on SQLite saves a round trip to the connection's thread per payment. Returns the
+/// orders that changed, by order number. The claims must name distinct orders.
+pub(super) async fn paid_many(
+    tx: &mut Transaction<'static, Any>,
+    claims: &[PaidClaim<'_>],
+) -> Result<std::collections::HashMap<String, PaidNow>, StoreError> {
+    let backend = super::Backend::of(tx);
+    let mut changed = std::collections::HashMap::with_capacity(claims.len());
+    let now = now_ms();
+    for chunk in claims.chunks(super::MULTI_ROW_MAX) {
+        let big = Some("BIGINT");
+        let rows = super::values_typed(backend, chunk.len(), &[None, None, big, None, None, big]);
+        // VALUES columns are column1… on both databases.
+        let sql = format!(
+            "UPDATE orders SET status = 'paid', provider_trade_no = v.column2, paid_at = v.column6, \
+             updated_at = v.column6, version = version + 1, next_query_at = NULL \
+             FROM (VALUES {rows}) AS v \
+             WHERE orders.out_trade_no = v.column1 AND orders.status = 'pending' \
+             AND orders.amount_minor = v.column3 AND orders.currency = v.column4 \
+             AND orders.channel = v.column5 \
+             RETURNING id, version, out_trade_no, merchant_notify_url, api_key_id"
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q
+                .bind(c.out_trade_no)
+                .bind(c.provider_trade_no)
+                .bind(c.paid.minor())
+                .bind(c.paid.currency().code())
+                .bind(c.channel)
+                .bind(now);
+        }
+        for row in q.persistent(false).fetch_all(&mut **tx).await? {
+            let url: Option<String> = row.try_get("merchant_notify_url")?;
+            let key: Option<String> = row.try_get("api_key_id")?;
+            changed.insert(
+                row.try_get("out_trade_no")?,
+                PaidNow {
+                    id: row.try_get("id")?,
+                    version: row.try_get("version")?,
+                    forwards: url.is_some() && key.is_some(),
+                },
+            );
+        }
+    }
+    Ok(changed)
+}
+
+/// A timeline event whose order change is already written, waiting to be inserted with
+/// others in one statement ([`insert_events`]).
+pub(super) struct EventRow {
+    order_id: String,
+    seq: i64,
+    at: i64,
+    kind: &'static str,
+    cause_kind: &'static str,
+    cause_ref: String,
+    detail: String,
+}
+
+impl EventRow {
+    /// The event for the change that bumped order `order_id` to `version`.
+    pub(super) fn new(
+        order_id: &str,
+        version: i64,
+        kind: &'static str,
+        cause: &Cause,
+        detail: &str,
+    ) -> EventRow {
+        EventRow {
+            order_id: order_id.to_string(),
+            seq: version,
+            at: now_ms(),
+            kind,
+            cause_kind: cause.kind(),
+            cause_ref: cause.reference().to_string(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Inserts `events` with as few statements as the database's parameter limit allows.
+pub(super) async fn insert_events(
+    tx: &mut Transaction<'static, Any>,
+    events: &[EventRow],
+) -> Result<(), StoreError> {
+    const COLUMNS: usize = 7;
+    let backend = super::Backend::of(tx);
+    for chunk in events.chunks(super::MULTI_ROW_MAX) {
+        let sql = format!(
+            "INSERT INTO order_events (order_id, seq, at, kind, cause_kind, cause_ref, detail) VALUES {}",
+            super::values_placeholders(backend, chunk.len(), COLUMNS)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(&e.order_id)
+                .bind(e.seq)
+                .bind(e.at)
+                .bind(e.kind)
+                .bind(e.cause_kind)
+                .bind(&e.cause_ref)
+                .bind(&e.detail);
+        }
+        // Not kept prepared: the text differs with the number of rows.
+        q.persistent(false).execute(&mut **tx).await?;
+        for e in chunk {
+            crate::metrics::order_transition(e.kind);
+        }
+    }
+    Ok(())
+}
+
 /// Why a "paid" did not apply to `order`: a duplicate, or facts that disagree.
 pub(super) fn not_paid(order: Order, provider_trade_no: &str, paid: Money) -> Transition {
     match order.status {
