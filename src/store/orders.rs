@@ -658,7 +658,29 @@ pub(super) async fn paid_many(
     let backend = super::Backend::of(tx);
     let mut changed = std::collections::HashMap::with_capacity(claims.len());
     let now = now_ms();
-    for chunk in claims.chunks(super::MULTI_ROW_MAX) {
+    // By order number, so that on Postgres every writer (lanes of other instances too)
+    // locks the orders it shares with another in the same order: no deadlock between
+    // two batches holding copies of the same notifications.
+    let mut sorted: Vec<&PaidClaim<'_>> = claims.iter().collect();
+    sorted.sort_unstable_by_key(|c| c.out_trade_no);
+    for chunk in sorted.chunks(super::MULTI_ROW_MAX) {
+        if backend == super::Backend::Postgres {
+            // An UPDATE … FROM locks rows in whatever order its plan meets them; a
+            // sorted SELECT … FOR UPDATE locks them in its output order.
+            let sql = format!(
+                "SELECT 1 FROM orders WHERE out_trade_no IN ({}) \
+                 ORDER BY out_trade_no FOR UPDATE",
+                (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q.bind(c.out_trade_no);
+            }
+            q.persistent(false).execute(&mut **tx).await?;
+        }
         let big = Some("BIGINT");
         let rows = super::values_typed(backend, chunk.len(), &[None, None, big, None, None, big]);
         // VALUES columns are column1… on both databases.
