@@ -102,11 +102,10 @@ async fn a_batch_records_final_verdicts_in_arrival_order(store: &Store) {
         note(paid("BATCH-404", 500)),
     ];
     let refs: Vec<&NewNotification> = notes.iter().collect();
-    let results = store.record_notifications(&refs).await;
-    let verdicts: Vec<Verdict> = results
-        .iter()
-        .map(|r| r.as_ref().expect("written").verdict)
-        .collect();
+    // The batch itself, without the one-by-one fallback, which would give the same
+    // verdicts and hide a broken batch.
+    let results = store.record_batch(&refs).await.expect("one transaction");
+    let verdicts: Vec<Verdict> = results.iter().map(|a| a.verdict).collect();
     assert_eq!(
         verdicts,
         [
@@ -119,21 +118,14 @@ async fn a_batch_records_final_verdicts_in_arrival_order(store: &Store) {
             Verdict::Refused,
         ]
     );
-    let reason = |i: usize| {
-        results[i]
-            .as_ref()
-            .expect("w")
-            .reason
-            .clone()
-            .unwrap_or_default()
-    };
+    let reason = |i: usize| results[i].reason.clone().unwrap_or_default();
     assert!(
         reason(5).contains("belongs to channel alipay-sandbox"),
         "{}",
         reason(5)
     );
     assert!(reason(6).contains("no order BATCH-404"), "{}", reason(6));
-    let first = results[0].as_ref().expect("written");
+    let first = &results[0];
     let o = store.order("BATCH-1").await.expect("read").expect("order");
     assert_eq!(o.status, OrderStatus::Paid);
     assert_eq!(first.changed_order.as_deref(), Some(o.id.as_str()));
@@ -291,10 +283,11 @@ async fn payments_in_one_statement_still_queue_merchant_notifications(store: &St
     ];
     let refs: Vec<&NewNotification> = notes.iter().collect();
     let verdicts: Vec<Verdict> = store
-        .record_notifications(&refs)
+        .record_batch(&refs)
         .await
+        .expect("one transaction, not the one-by-one fallback")
         .into_iter()
-        .map(|r| r.expect("written").verdict)
+        .map(|a| a.verdict)
         .collect();
     assert_eq!(
         verdicts,

@@ -6,7 +6,7 @@
 //! when two recovery passes (or two instances) race on it.
 
 use super::orders::{
-    EventRow, closed_in, insert_events, not_closed, not_paid, notify_merchant, order_in,
+    EventRow, PaidClaim, closed_in, insert_events, not_closed, not_paid, notify_merchant, order_in,
     paid_returning, record_event, refund_in, settle_refund_in,
 };
 use super::{Store, StoreError, Transition, new_id};
@@ -335,7 +335,16 @@ pub(super) async fn apply_event_deferred(
     if let NotifyEvent::Paid {
         trade_no, amount, ..
     } = event
-        && let Some(paid) = paid_returning(tx, channel, out_trade_no, trade_no, *amount).await?
+        && let Some(paid) = paid_returning(
+            tx,
+            PaidClaim {
+                channel,
+                out_trade_no,
+                provider_trade_no: trade_no,
+                paid: *amount,
+            },
+        )
+        .await?
     {
         events.push(EventRow::new(
             &paid.id,

@@ -236,7 +236,7 @@ impl Store {
         &self,
         notes: &[&NewNotification],
     ) -> Vec<Result<Applied, StoreError>> {
-        match self.write_notifications(notes).await {
+        match self.record_batch(notes).await {
             Ok(applied) => applied.into_iter().map(Ok).collect(),
             Err(e) if notes.len() == 1 => vec![Err(e)],
             Err(e) => {
@@ -244,7 +244,7 @@ impl Store {
                 let mut out = Vec::with_capacity(notes.len());
                 for note in notes {
                     out.push(
-                        self.write_notifications(&[note])
+                        self.record_batch(&[note])
                             .await
                             .and_then(|mut r| r.pop().ok_or(StoreError::WriterGone)),
                     );
@@ -254,12 +254,13 @@ impl Store {
         }
     }
 
-    /// All of `notes` in one transaction, or nothing.
+    /// All of `notes` in one transaction, or nothing (an error): what the writer tries
+    /// first for each batch.
     ///
     /// Statements are what a batch costs (each one a round trip to the database's thread
-    /// or socket), so a payment is one `UPDATE … RETURNING`, and the timeline events and
-    /// inbox rows of the whole batch are two multi-row `INSERT`s at the end.
-    async fn write_notifications(
+    /// or socket), so the batch's payments are one `UPDATE … RETURNING`, and its timeline
+    /// events and inbox rows two multi-row `INSERT`s at the end.
+    pub async fn record_batch(
         &self,
         notes: &[&NewNotification],
     ) -> Result<Vec<Applied>, StoreError> {
@@ -324,8 +325,7 @@ async fn pay_first_claims(
             ));
         }
     }
-    // One claim costs a statement either way; the general path also explains a refusal.
-    if claims.len() < 2 {
+    if claims.is_empty() {
         return Ok(done);
     }
     let list: Vec<PaidClaim<'_>> = claims.iter().map(|(_, c)| c.clone()).collect();

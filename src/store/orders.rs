@@ -608,35 +608,10 @@ pub(super) struct PaidNow {
 /// caller reads the order to say why.
 pub(super) async fn paid_returning(
     tx: &mut Transaction<'static, Any>,
-    channel: &str,
-    out_trade_no: &str,
-    provider_trade_no: &str,
-    paid: Money,
+    claim: PaidClaim<'_>,
 ) -> Result<Option<PaidNow>, StoreError> {
-    let now = now_ms();
-    let row = sqlx::query(
-        "UPDATE orders SET status = 'paid', provider_trade_no = $1, paid_at = $2, updated_at = $2, \
-         version = version + 1, next_query_at = NULL \
-         WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5 \
-         AND channel = $6 \
-         RETURNING id, version, merchant_notify_url, api_key_id",
-    )
-    .bind(provider_trade_no)
-    .bind(now)
-    .bind(out_trade_no)
-    .bind(paid.minor())
-    .bind(paid.currency().code())
-    .bind(channel)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let url: Option<String> = row.try_get("merchant_notify_url")?;
-    let key: Option<String> = row.try_get("api_key_id")?;
-    Ok(Some(PaidNow {
-        id: row.try_get("id")?,
-        version: row.try_get("version")?,
-        forwards: url.is_some() && key.is_some(),
-    }))
+    let no = claim.out_trade_no;
+    Ok(paid_many(tx, &[claim]).await?.remove(no))
 }
 
 /// A "paid" for [`paid_many`].
@@ -648,9 +623,10 @@ pub(super) struct PaidClaim<'a> {
     pub paid: Money,
 }
 
-/// [`paid_returning`] for many orders in one statement (`UPDATE … FROM (VALUES …)`),
-/// which on SQLite saves a round trip to the connection's thread per payment. Returns the
-/// orders that changed, by order number. The claims must name distinct orders.
+/// pending → paid for many orders in one statement (`UPDATE … FROM (VALUES …)`), each
+/// only if it is of the claim's channel, pending, and of exactly the claimed amount; a
+/// statement per batch rather than per payment is what makes group commit cheap. Returns
+/// the orders that changed, by order number. The claims must name distinct orders.
 pub(super) async fn paid_many(
     tx: &mut Transaction<'static, Any>,
     claims: &[PaidClaim<'_>],
@@ -664,7 +640,8 @@ pub(super) async fn paid_many(
     let mut sorted: Vec<&PaidClaim<'_>> = claims.iter().collect();
     sorted.sort_unstable_by_key(|c| c.out_trade_no);
     for chunk in sorted.chunks(super::MULTI_ROW_MAX) {
-        if backend == super::Backend::Postgres {
+        // One row has no order to get wrong.
+        if backend == super::Backend::Postgres && chunk.len() > 1 {
             // An UPDATE … FROM locks rows in whatever order its plan meets them; a
             // sorted SELECT … FOR UPDATE locks them in its output order.
             let sql = format!(
