@@ -6,7 +6,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Builds live outside the clone so a fresh clone (CI) starts warm.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/paydesk/target}
 export PATH="$HOME/.cargo/bin:$PATH"
-CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.129
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -18,20 +17,47 @@ ensure_build_tools() {
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes ~20 min on 2 cores, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
-  fi
-  # cargo-leptos shrinks the release wasm with binaryen's wasm-opt (never downloaded here).
-  if ! command -v wasm-opt >/dev/null; then
-    say "installing Debian binaryen (wasm-opt)"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq binaryen >/dev/null
-  fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~5 min on 2 cores, once)"
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
   fi
+  # binaryen's wasm-opt from npm (a current release: Debian's binaryen 108 rewrites the
+  # externref table that wasm-bindgen 0.2.129 emits wrongly, and hydration then fails).
+  if [ ! -x "$ROOT/scripts/site/node_modules/.bin/wasm-opt" ]; then
+    say "installing the site build tools (binaryen from npm)"
+    (cd "$ROOT/scripts/site" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# The wasm's size limit with brotli (BENCHMARKS.md, "Front end size"): the build fails past it.
+WASM_BROTLI_BUDGET=${WASM_BROTLI_BUDGET:-660000}
+
+# Builds the server binary (cargo profile $1: release or dev) and the front end into
+# target/site: the hydrate wasm (profile wasm-release), wasm-bindgen, wasm-opt -Oz, then
+# content-hashed, precompressed files (scripts/site/assemble.mjs). The same steps for the
+# run command and the browser tests, so what is tested is what runs.
+build_site() {
+  local profile=$1
+  local wasm_dir="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release"
+  local work="$CARGO_TARGET_DIR/site-build"
+  say "building the front end (wasm, release) and the server ($profile), side by side"
+  cargo build --profile wasm-release -p paydesk-app --lib --target wasm32-unknown-unknown \
+    --no-default-features --features hydrate &
+  local wasm_pid=$!
+  cargo build --profile "$profile" -p paydesk-server --bin paydesk || { wait "$wasm_pid"; return 1; }
+  wait "$wasm_pid"
+  rm -rf "$work" && mkdir -p "$work"
+  wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name paydesk \
+    "$wasm_dir/paydesk_app.wasm"
+  say "optimising the wasm (binaryen wasm-opt -Oz)"
+  # The features rustc 1.95 enables for wasm32-unknown-unknown by default.
+  "$ROOT/scripts/site/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-reference-types --enable-multivalue --enable-mutable-globals \
+    "$work/paydesk_bg.wasm" -o "$work/paydesk_bg.opt.wasm"
+  mv "$work/paydesk_bg.opt.wasm" "$work/paydesk_bg.wasm"
+  node "$ROOT/scripts/site/assemble.mjs" --bindgen "$work" --css "$ROOT/style/main.css" \
+    --public "$ROOT/public" --out "$ROOT/target/site" --budget "$WASM_BROTLI_BUDGET"
 }
 
 ensure_chromium() {

@@ -3,7 +3,6 @@
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 cd "$ROOT"
-say "building paydesk (server + wasm, release)"
-cargo leptos build --release
+build_site release
 say "starting paydesk"
 exec "$CARGO_TARGET_DIR/release/paydesk" serve "$@"

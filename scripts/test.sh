@@ -31,9 +31,10 @@ else
   timeout 1200 cargo test --workspace
 fi
 
-say "building the site for the browser tests"
-cargo leptos build
-say "browser tests (headless Debian chromium)"
-PAYDESK_BIN="$CARGO_TARGET_DIR/debug/paydesk" PAYDESK_SITE_ROOT="$ROOT/target/site" \
+# The browser tests run the build that ./scripts/run.sh ships: the release server and the
+# optimised, hashed, precompressed front end.
+build_site release
+say "browser tests (headless Debian chromium, release build)"
+PAYDESK_BIN="$CARGO_TARGET_DIR/release/paydesk" PAYDESK_SITE_ROOT="$ROOT/target/site" \
   timeout 600 node --test --test-concurrency=1 end2end/tests/
 say "all tests passed"

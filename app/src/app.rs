@@ -9,7 +9,7 @@ use crate::pages::overview::OverviewPage;
 use crate::pages::refunds::RefundsPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
-use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Html, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -24,6 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                <link rel="stylesheet" href=stylesheet_href(&options) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -31,6 +32,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The stylesheet's URL: content-hashed when the site names its hashes in a hash file
+/// (`scripts/site/assemble.mjs`; the same file Leptos reads for the script and the wasm).
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    let name = &options.output_name;
+    let pkg = &options.site_pkg_dir;
+    let hash = options
+        .hash_files
+        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+        .flatten()
+        .and_then(|hashes| {
+            hashes.lines().find_map(|line| {
+                let (kind, hash) = line.split_once(':')?;
+                (kind.trim() == "css").then(|| hash.trim().to_string())
+            })
+        });
+    match hash {
+        Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+        None => format!("/{pkg}/{name}.css"),
     }
 }
 
@@ -44,7 +66,6 @@ pub fn App() -> impl IntoView {
     provide_context(SessionResource(session));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/paydesk.css" />
         <Router>
             <Routes fallback=|| view! { <Layout><NotFound /></Layout> }>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />

@@ -22,4 +22,9 @@ pub use guard::Services;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // A mark that the page is interactive now: browser tests and page-speed figures wait
+    // for `html[data-hydrated]`.
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
 }

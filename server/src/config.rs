@@ -20,7 +20,7 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Where paydesk keeps its files (`PAYDESK_DATA_DIR`).
     pub data_dir: PathBuf,
-    /// The built front end (`cargo leptos build` output) (`PAYDESK_SITE_ROOT`).
+    /// The built front end (`scripts/lib.sh` `build_site` output) (`PAYDESK_SITE_ROOT`).
     pub site_root: PathBuf,
     /// `text` or `json` (`PAYDESK_LOG_FORMAT`).
     pub log_format: LogFormat,

@@ -11,5 +11,6 @@ pub mod metrics;
 pub mod routes;
 pub mod sandbox;
 pub mod security;
+pub mod site;
 pub mod startup;
 pub mod telemetry;

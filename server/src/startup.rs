@@ -28,6 +28,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::LatencyUnit;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -82,12 +83,7 @@ impl AppState {
         master: MasterKey,
         payment_settings: PaymentSettings,
     ) -> AppState {
-        let leptos = LeptosOptions::builder()
-            .output_name("paydesk")
-            .site_root(config.settings.site_root.to_string_lossy().to_string())
-            .site_pkg_dir("pkg")
-            .site_addr(config.settings.addr)
-            .build();
+        let leptos = crate::site::leptos_options(&config.settings.site_root, config.settings.addr);
         let (sink, writer) = StoreCallSink::spawn(store.clone());
         let channels = ChannelRegistry::new(
             store.clone(),
@@ -167,6 +163,7 @@ pub fn app(state: AppState) -> Router {
             "/credentials/refresh-certs",
             post(credentials::refresh_certs),
         )
+        .merge(crate::site::pkg_routes(&leptos_options))
         .merge(crate::sandbox::routes(state.sandbox.clone()))
         .merge(paydesk_app::api::users::key_route::routes(
             paydesk_app::Services {
@@ -213,6 +210,10 @@ pub fn app(state: AppState) -> Router {
         // pattern is known.
         .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::site::no_store))
+        // br or gzip when the client accepts it; the CSV export stays a stream. Answers
+        // that are already encoded (the precompressed bundle) pass through untouched.
+        .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {

@@ -68,12 +68,13 @@ pub async fn login(
             }
         },
         Ok(LoginOutcome::Invalid) => {
-            tracing::info!(username = %creds.username, "sign-in refused: invalid credentials");
+            // The typed name is anyone's input: escaped, so a newline cannot forge a log line.
+            tracing::info!(username = %creds.username.escape_debug(), "sign-in refused: invalid credentials");
             back_to_login("invalid", "", &form.next)
         }
         Ok(LoginOutcome::Locked { until }) => {
             let minutes = ((until - now_ms()).max(0) + 59_999) / 60_000;
-            tracing::warn!(username = %creds.username, "sign-in refused: locked");
+            tracing::warn!(username = %creds.username.escape_debug(), "sign-in refused: locked");
             back_to_login("locked", &format!("&minutes={minutes}"), &form.next)
         }
         Err(e) => {

@@ -35,12 +35,17 @@ impl RouterApp {
     }
 
     pub async fn with_public_url(public_url: Option<&str>) -> RouterApp {
+        RouterApp::with_settings(|s| s.public_url = public_url.map(String::from)).await
+    }
+
+    /// Default settings (data in a temporary directory) as changed by `edit`.
+    pub async fn with_settings(edit: impl FnOnce(&mut Settings)) -> RouterApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let settings = Settings {
+        let mut settings = Settings {
             data_dir: dir.path().to_path_buf(),
-            public_url: public_url.map(String::from),
             ..Settings::default()
         };
+        edit(&mut settings);
         let config = Config::from_settings(settings).expect("config");
         let store = Store::connect(&config.database_url).await.expect("connect");
         store.migrate().await.expect("migrate");
