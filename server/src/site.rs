@@ -59,11 +59,12 @@ pub fn pkg_routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> 
                 header::CACHE_CONTROL,
                 cache,
             ))
-            .service(
-                ServeDir::new(dir)
-                    .precompressed_br()
-                    .precompressed_gzip(),
-            ),
+            // The same URL answers br, gzip or raw bytes: caches must key on the header.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::VARY,
+                HeaderValue::from_static("accept-encoding"),
+            ))
+            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
     )
 }
 

@@ -41,7 +41,12 @@ async fn app_with_site() -> (RouterApp, tempfile::TempDir) {
     (RouterApp::with_settings(|s| s.site_root = root).await, site)
 }
 
-async fn get(app: &RouterApp, path: &str, accept: Option<&str>, cookie: Option<&str>) -> (StatusCode, HeaderMap, Vec<u8>) {
+async fn get(
+    app: &RouterApp,
+    path: &str,
+    accept: Option<&str>,
+    cookie: Option<&str>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut req = Request::get(path);
     if let Some(a) = accept {
         req = req.header(header::ACCEPT_ENCODING, a);
@@ -61,7 +66,10 @@ async fn get(app: &RouterApp, path: &str, accept: Option<&str>, cookie: Option<&
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
-    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 #[tokio::test]
@@ -71,7 +79,10 @@ async fn pages_name_the_hashed_bundle() {
     assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8_lossy(&body);
     for name in [JS, WASM, CSS] {
-        assert!(html.contains(&format!("/pkg/{name}")), "the page names {name}:\n{html}");
+        assert!(
+            html.contains(&format!("/pkg/{name}")),
+            "the page names {name}:\n{html}"
+        );
     }
 }
 
@@ -86,7 +97,11 @@ async fn the_bundle_is_precompressed_and_immutable() {
         for name in [JS, WASM, CSS] {
             let (status, headers, body) = get(&app, &format!("/pkg/{name}"), accept, None).await;
             assert_eq!(status, StatusCode::OK, "{name}");
-            assert_eq!(header(&headers, header::CONTENT_ENCODING), encoding, "{name} with {accept:?}");
+            assert_eq!(
+                header(&headers, header::CONTENT_ENCODING),
+                encoding,
+                "{name} with {accept:?}"
+            );
             assert_eq!(String::from_utf8_lossy(&body), format!("{prefix}{name}"));
             assert_eq!(
                 header(&headers, header::CACHE_CONTROL),
@@ -99,7 +114,10 @@ async fn the_bundle_is_precompressed_and_immutable() {
     assert_eq!(header(&headers, header::CONTENT_TYPE), "application/wasm");
     let (status, headers, _) = get(&app, "/pkg/paydesk.nothere.js", Some("br"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_ne!(header(&headers, header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+    assert_ne!(
+        header(&headers, header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
 }
 
 #[tokio::test]
@@ -119,7 +137,11 @@ async fn pages_and_answers_are_compressed_and_never_stored() {
     for path in ["/", "/orders", "/export/orders.csv", "/api/v1/openapi.json"] {
         let (status, headers, _) = get(&app, path, Some("gzip"), Some(&cookie)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert_eq!(header(&headers, header::CACHE_CONTROL), "no-store", "{path}");
+        assert_eq!(
+            header(&headers, header::CACHE_CONTROL),
+            "no-store",
+            "{path}"
+        );
         assert_eq!(header(&headers, header::CONTENT_ENCODING), "gzip", "{path}");
     }
     // Without Accept-Encoding nothing is encoded.
@@ -132,13 +154,20 @@ async fn public_files_are_cached_briefly() {
     let (app, _site) = app_with_site().await;
     let (status, headers, _) = get(&app, "/favicon.svg", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(header(&headers, header::CACHE_CONTROL), "public, max-age=3600");
+    assert_eq!(
+        header(&headers, header::CACHE_CONTROL),
+        "public, max-age=3600"
+    );
 }
 
 #[tokio::test]
 async fn redirect_targets_with_tabs_or_newlines_go_home() {
     let (app, _site) = app_with_site().await;
-    for next in ["%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2Forders%0D%0ASet-Cookie%3A+x%3D1"] {
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2Forders%0D%0ASet-Cookie%3A+x%3D1",
+    ] {
         for path in ["/auth/lang", "/auth/theme"] {
             let form = format!("lang=zh&theme=dark&next={next}");
             let reply = app.post_form(path, &form, None).await;
