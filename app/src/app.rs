@@ -37,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The stylesheet's URL: content-hashed when the site names its hashes in a hash file
 /// (`scripts/site/assemble.mjs`; the same file Leptos reads for the script and the wasm).
-fn stylesheet_href(options: &LeptosOptions) -> String {
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
     let name = &options.output_name;
     let pkg = &options.site_pkg_dir;
     let hash = options

@@ -169,6 +169,7 @@ pub fn app(state: AppState) -> Router {
             paydesk_app::Services {
                 payments: state.payments.clone(),
             },
+            paydesk_app::stylesheet_href(&leptos_options),
         ))
         .leptos_routes_with_context(
             &state,

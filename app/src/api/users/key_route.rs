@@ -28,13 +28,19 @@ pub struct KeyForm {
 
 /// The route, to merge into the page router (inside the session, auth and cross-origin
 /// layers).
-pub fn routes<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S> {
+/// `stylesheet` is the site's stylesheet URL (`crate::stylesheet_href`, content-hashed).
+pub fn routes<S: Clone + Send + Sync + 'static>(
+    services: Services,
+    stylesheet: String,
+) -> Router<S> {
+    let stylesheet: std::sync::Arc<str> = stylesheet.into();
     Router::new().route(
         CREATE_KEY_PATH,
         post(
             move |auth: AuthSession, headers: HeaderMap, Form(form): Form<KeyForm>| {
                 let services = services.clone();
-                async move { create(services, auth, headers, form).await }
+                let stylesheet = stylesheet.clone();
+                async move { create(services, &stylesheet, auth, headers, form).await }
             },
         ),
     )
@@ -46,17 +52,18 @@ fn back(code: &str) -> Response {
 
 async fn create(
     services: Services,
+    stylesheet: &str,
     auth: AuthSession,
     headers: HeaderMap,
     form: KeyForm,
 ) -> Response {
     let (lang, theme) = crate::guard::preferences(&headers);
     let Some(user) = auth.user.clone() else {
-        return refusal(StatusCode::UNAUTHORIZED, lang, theme);
+        return refusal(stylesheet, StatusCode::UNAUTHORIZED, lang, theme);
     };
     if !user.role.can(Capability::ManageUsers) {
         tracing::warn!(user = %user.username, "refused: api key creation needs ManageUsers");
-        return refusal(StatusCode::FORBIDDEN, lang, theme);
+        return refusal(stylesheet, StatusCode::FORBIDDEN, lang, theme);
     }
     let name = form.name.trim();
     if !valid_key_name(name) {
@@ -81,6 +88,7 @@ async fn create(
     }
     let t = lang.t();
     let body = page(
+        stylesheet,
         lang,
         theme,
         t.users.key_created_title,
@@ -113,7 +121,7 @@ async fn create(
     resp
 }
 
-fn refusal(status: StatusCode, lang: Lang, theme: Theme) -> Response {
+fn refusal(stylesheet: &str, status: StatusCode, lang: Lang, theme: Theme) -> Response {
     let t: &Messages = lang.t();
     let text = if status == StatusCode::UNAUTHORIZED {
         t.err_unauthenticated
@@ -121,6 +129,7 @@ fn refusal(status: StatusCode, lang: Lang, theme: Theme) -> Response {
         t.err_forbidden
     };
     let body = page(
+        stylesheet,
         lang,
         theme,
         t.users.key_created_title,
@@ -135,7 +144,13 @@ fn refusal(status: StatusCode, lang: Lang, theme: Theme) -> Response {
 
 /// A minimal page in the app's look (same stylesheet, theme and icon), around `content`
 /// (already HTML).
-fn page(lang: Lang, theme: Theme, title: &'static str, content: String) -> String {
+fn page(
+    stylesheet: &str,
+    lang: Lang,
+    theme: Theme,
+    title: &'static str,
+    content: String,
+) -> String {
     let t = lang.t();
     let head = view! {
         <head>
@@ -143,7 +158,7 @@ fn page(lang: Lang, theme: Theme, title: &'static str, content: String) -> Strin
             <meta name="viewport" content="width=device-width, initial-scale=1" />
             <meta name="color-scheme" content="light dark" />
             <meta name="referrer" content="no-referrer" />
-            <link rel="stylesheet" href="/pkg/paydesk.css" />
+            <link rel="stylesheet" href=stylesheet.to_string() />
             <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
             <title>{format!("{title} · {}", t.app_name)}</title>
         </head>
