@@ -40,16 +40,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn stylesheet_href(options: &LeptosOptions) -> String {
     let name = &options.output_name;
     let pkg = &options.site_pkg_dir;
-    let hash = options
-        .hash_files
-        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
-        .flatten()
-        .and_then(|hashes| {
-            hashes.lines().find_map(|line| {
-                let (kind, hash) = line.split_once(':')?;
-                (kind.trim() == "css").then(|| hash.trim().to_string())
-            })
-        });
+    let hashes = if options.hash_files {
+        std::fs::read_to_string(options.hash_file.as_ref()).ok()
+    } else {
+        None
+    };
+    let hash = hashes.as_deref().and_then(|hashes| {
+        hashes.lines().find_map(|line| {
+            let (kind, hash) = line.split_once(':')?;
+            (kind.trim() == "css").then(|| hash.trim().to_string())
+        })
+    });
     match hash {
         Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
         None => format!("/{pkg}/{name}.css"),

@@ -18,11 +18,11 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub const HASH_FILE: &str = "hash.txt";
-const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
-const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
-const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+const NO_STORE: &str = "no-store";
 /// Files from `public/` (the icon): an hour, then revalidated.
-const PUBLIC_FILE: HeaderValue = HeaderValue::from_static("public, max-age=3600");
+const PUBLIC_FILE: &str = "public, max-age=3600";
 
 /// The site root as an absolute path, so Leptos finds `hash.txt` wherever the binary is
 /// (it resolves the hash file against the executable's folder; an absolute path wins).
@@ -47,11 +47,11 @@ pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOpt
 /// `GET /pkg/…`: the hashed bundle, precompressed copies when the browser accepts them.
 pub fn pkg_routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
     let dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let cache = if options.hash_files {
+    let cache = HeaderValue::from_static(if options.hash_files {
         IMMUTABLE
     } else {
         REVALIDATE
-    };
+    });
     Router::new().nest_service(
         "/pkg",
         tower::ServiceBuilder::new()
@@ -81,7 +81,7 @@ pub async fn no_store(req: Request, next: Next) -> Response {
         } else {
             NO_STORE
         };
-        headers.insert(header::CACHE_CONTROL, value);
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     res
 }

@@ -65,7 +65,7 @@ async fn get(
     (parts.status, parts.headers, bytes)
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn value_of<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -98,24 +98,24 @@ async fn the_bundle_is_precompressed_and_immutable() {
             let (status, headers, body) = get(&app, &format!("/pkg/{name}"), accept, None).await;
             assert_eq!(status, StatusCode::OK, "{name}");
             assert_eq!(
-                header(&headers, header::CONTENT_ENCODING),
+                value_of(&headers, header::CONTENT_ENCODING),
                 encoding,
                 "{name} with {accept:?}"
             );
             assert_eq!(String::from_utf8_lossy(&body), format!("{prefix}{name}"));
             assert_eq!(
-                header(&headers, header::CACHE_CONTROL),
+                value_of(&headers, header::CACHE_CONTROL),
                 "public, max-age=31536000, immutable",
                 "{name}"
             );
         }
     }
     let (_, headers, _) = get(&app, &format!("/pkg/{WASM}"), None, None).await;
-    assert_eq!(header(&headers, header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(value_of(&headers, header::CONTENT_TYPE), "application/wasm");
     let (status, headers, _) = get(&app, "/pkg/paydesk.nothere.js", Some("br"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_ne!(
-        header(&headers, header::CACHE_CONTROL),
+        value_of(&headers, header::CACHE_CONTROL),
         "public, max-age=31536000, immutable"
     );
 }
@@ -126,8 +126,8 @@ async fn pages_and_answers_are_compressed_and_never_stored() {
     // Signed out: the sign-in page.
     let (status, headers, body) = get(&app, "/login", Some("br, gzip"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(header(&headers, header::CONTENT_ENCODING), "br");
-    assert_eq!(header(&headers, header::CACHE_CONTROL), "no-store");
+    assert_eq!(value_of(&headers, header::CONTENT_ENCODING), "br");
+    assert_eq!(value_of(&headers, header::CACHE_CONTROL), "no-store");
     let mut html = String::new();
     brotli_decompress(&body, &mut html);
     assert!(html.contains("<!DOCTYPE html>"), "{html}");
@@ -138,15 +138,19 @@ async fn pages_and_answers_are_compressed_and_never_stored() {
         let (status, headers, _) = get(&app, path, Some("gzip"), Some(&cookie)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(
-            header(&headers, header::CACHE_CONTROL),
+            value_of(&headers, header::CACHE_CONTROL),
             "no-store",
             "{path}"
         );
-        assert_eq!(header(&headers, header::CONTENT_ENCODING), "gzip", "{path}");
+        assert_eq!(
+            value_of(&headers, header::CONTENT_ENCODING),
+            "gzip",
+            "{path}"
+        );
     }
     // Without Accept-Encoding nothing is encoded.
     let (_, headers, _) = get(&app, "/orders", None, Some(&cookie)).await;
-    assert_eq!(header(&headers, header::CONTENT_ENCODING), "");
+    assert_eq!(value_of(&headers, header::CONTENT_ENCODING), "");
 }
 
 #[tokio::test]
@@ -155,7 +159,7 @@ async fn public_files_are_cached_briefly() {
     let (status, headers, _) = get(&app, "/favicon.svg", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        header(&headers, header::CACHE_CONTROL),
+        value_of(&headers, header::CACHE_CONTROL),
         "public, max-age=3600"
     );
 }
