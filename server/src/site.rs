@@ -15,7 +15,6 @@ use axum::response::Response;
 use leptos::prelude::LeptosOptions;
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub const HASH_FILE: &str = "hash.txt";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -45,27 +44,36 @@ pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOpt
 }
 
 /// `GET /pkg/…`: the hashed bundle, precompressed copies when the browser accepts them.
+/// Only files found are cached: a 404 (a page naming a bundle this site no longer has,
+/// during a deploy) must not stick in browsers for a year.
 pub fn pkg_routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
     let dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let cache = HeaderValue::from_static(if options.hash_files {
+    let found = if options.hash_files {
         IMMUTABLE
     } else {
         REVALIDATE
-    });
-    Router::new().nest_service(
-        "/pkg",
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                cache,
-            ))
-            // The same URL answers br, gzip or raw bytes: caches must key on the header.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::VARY,
-                HeaderValue::from_static("accept-encoding"),
-            ))
-            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
-    )
+    };
+    Router::new()
+        .nest_service(
+            "/pkg",
+            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        )
+        .layer(axum::middleware::map_response(
+            move |mut res: Response| async move {
+                let cache = if res.status().is_success() {
+                    found
+                } else {
+                    NO_STORE
+                };
+                let headers = res.headers_mut();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                // The same URL answers br, gzip or raw bytes: caches must key on the header.
+                headers
+                    .entry(header::VARY)
+                    .or_insert(HeaderValue::from_static("accept-encoding"));
+                res
+            },
+        ))
 }
 
 /// Everything that is not a static file is never stored by browsers or proxies: pages
