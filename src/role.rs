@@ -29,6 +29,13 @@ pub enum Capability {
     ReadLogs,
     ManageCredentials,
     ManageUsers,
+    /// Close an unpaid order: the cashier's and the admin's call, not support's (support
+    /// searches, refunds and reads logs).
+    CloseOrders,
+    /// Queue a merchant webhook again: it reaches the merchant's systems, so admins only.
+    ResendNotifications,
+    /// See and end one's own sessions: everybody signed in.
+    OwnSessions,
 }
 
 impl Role {
@@ -47,8 +54,11 @@ impl Role {
         use Capability::*;
         match self {
             Role::Admin => true,
-            Role::Support => matches!(capability, ViewOrders | Refund | ReadLogs),
-            Role::Merchant => matches!(capability, Checkout | ViewOrders),
+            Role::Support => matches!(capability, ViewOrders | Refund | ReadLogs | OwnSessions),
+            Role::Merchant => matches!(
+                capability,
+                Checkout | ViewOrders | CloseOrders | OwnSessions
+            ),
         }
     }
 }
@@ -99,11 +109,17 @@ mod tests {
             ReadLogs,
             ManageCredentials,
             ManageUsers,
+            CloseOrders,
+            ResendNotifications,
+            OwnSessions,
         ];
         assert!(all.iter().all(|c| Role::Admin.can(*c)));
         let support: Vec<_> = all.iter().filter(|c| Role::Support.can(**c)).collect();
-        assert_eq!(support, [&ViewOrders, &Refund, &ReadLogs]);
+        assert_eq!(support, [&ViewOrders, &Refund, &ReadLogs, &OwnSessions]);
         let merchant: Vec<_> = all.iter().filter(|c| Role::Merchant.can(**c)).collect();
-        assert_eq!(merchant, [&Checkout, &ViewOrders]);
+        assert_eq!(
+            merchant,
+            [&Checkout, &ViewOrders, &CloseOrders, &OwnSessions]
+        );
     }
 }

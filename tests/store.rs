@@ -7,7 +7,7 @@ use paydesk_core::auth::{
     ensure_bootstrap_admin, hash_password, verify_password,
 };
 use paydesk_core::role::Role;
-use paydesk_core::store::{NewUser, Store, StoreError, StoredSession};
+use paydesk_core::store::{NewUser, SessionOwner, Store, StoreError, StoredSession};
 use paydesk_core::time::now_ms;
 use paydesk_core::vault::MasterKey;
 use tower_sessions::SessionStore;
@@ -17,6 +17,7 @@ on_both_backends!(
     migrations_are_idempotent,
     users_are_created_found_and_unique,
     sessions_expire_and_are_replaced,
+    sessions_are_listed_and_ended_per_user,
     session_store_round_trips_records,
     throttle_counts_windows_and_locks,
     login_attempts_throttle_then_lock,
@@ -115,10 +116,12 @@ async fn sessions_expire_and_are_replaced(store: &Store) {
     let live = StoredSession {
         data: "{\"a\":1}".into(),
         expires_at: now + 60_000,
+        owner: None,
     };
     let dead = StoredSession {
         data: "{}".into(),
         expires_at: now - 1,
+        owner: None,
     };
     store.insert_session("s1", &live).await.expect("insert");
     store.insert_session("s2", &dead).await.expect("insert");
@@ -128,7 +131,7 @@ async fn sessions_expire_and_are_replaced(store: &Store) {
     ));
     assert_eq!(
         store.load_session("s1", now).await.expect("load"),
-        Some(live.clone())
+        Some(live.data.clone())
     );
     assert_eq!(
         store.load_session("s2", now).await.expect("load"),
@@ -139,15 +142,66 @@ async fn sessions_expire_and_are_replaced(store: &Store) {
     let newer = StoredSession {
         data: "{\"a\":2}".into(),
         expires_at: now + 120_000,
+        owner: None,
     };
     store.upsert_session("s1", &newer).await.expect("upsert");
     assert_eq!(
         store.load_session("s1", now).await.expect("load"),
-        Some(newer)
+        Some(newer.data)
     );
     assert_eq!(store.delete_expired_sessions(now).await.expect("sweep"), 1);
     store.delete_session("s1").await.expect("delete");
     assert_eq!(store.load_session("s1", now).await.expect("load"), None);
+}
+
+async fn sessions_are_listed_and_ended_per_user(store: &Store) {
+    let now = now_ms();
+    let owned = |user: &str, handle: &str, seen: i64, expires_at: i64| StoredSession {
+        data: "{}".into(),
+        expires_at,
+        owner: Some(SessionOwner {
+            user_id: user.into(),
+            handle: handle.into(),
+            signed_in_at: now - 1000,
+            last_seen: seen,
+            user_agent: "Firefox".into(),
+            ip: "10.0.0.7".into(),
+        }),
+    };
+    store
+        .insert_session("a1", &owned("u-a", "h1", now - 10, now + 60_000))
+        .await
+        .expect("insert");
+    store
+        .insert_session("a2", &owned("u-a", "h2", now - 5, now + 60_000))
+        .await
+        .expect("insert");
+    store
+        .insert_session("a3", &owned("u-a", "h3", now - 1, now - 1))
+        .await
+        .expect("insert");
+    store
+        .insert_session("b1", &owned("u-b", "h4", now, now + 60_000))
+        .await
+        .expect("insert");
+    let listed = store.sessions_of_user("u-a", now).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|s| s.handle.as_str()).collect::<Vec<_>>(),
+        ["h2", "h1"],
+        "live ones only, most recent first"
+    );
+    assert_eq!(
+        (listed[0].ip.as_str(), listed[0].user_agent.as_str()),
+        ("10.0.0.7", "Firefox")
+    );
+    assert!(
+        !store.end_session_of_user("u-a", "h4").await.expect("end"),
+        "another user's session is not ended by handle"
+    );
+    assert!(store.end_session_of_user("u-a", "h1").await.expect("end"));
+    assert_eq!(store.load_session("a1", now).await.expect("load"), None);
+    assert_eq!(store.end_sessions_of_user("u-a").await.expect("end all"), 2);
+    assert!(store.load_session("b1", now).await.expect("load").is_some());
 }
 
 async fn session_store_round_trips_records(store: &Store) {
@@ -205,24 +259,39 @@ async fn throttle_counts_windows_and_locks(store: &Store) {
 
     let policy = ThrottlePolicy::default();
     let now = now_ms();
-    for _ in 0..3 {
-        policy
-            .record_failure(store, "Eve", Some("10.9.9.9"), now)
-            .await
-            .expect("record");
+    // Each attempt is counted before its password is checked; the delay it owes is for
+    // the failures before it.
+    let mut verdicts = Vec::new();
+    for name in ["Eve", "eve", "eve", "eve"] {
+        verdicts.push(
+            policy
+                .reserve(store, name, Some("10.9.9.9"), now)
+                .await
+                .expect("reserve"),
+        );
     }
     assert_eq!(
-        policy.check(store, "eve", None, now).await.expect("check"),
-        Verdict::Proceed { delay_ms: 250 }
+        verdicts,
+        [0, 0, 0, 250].map(|delay_ms| Verdict::Proceed { delay_ms })
     );
-    for _ in 3..10 {
+    for _ in 4..10 {
         policy
-            .record_failure(store, "eve", Some("10.9.9.9"), now)
+            .reserve(store, "eve", Some("10.9.9.9"), now)
             .await
-            .expect("record");
+            .expect("reserve");
     }
     assert_eq!(
         policy.check(store, "EVE", None, now).await.expect("check"),
+        Verdict::Locked {
+            until: now + policy.lock_ms
+        },
+        "the tenth attempt locks the account"
+    );
+    assert_eq!(
+        policy
+            .reserve(store, "eve", Some("10.9.9.9"), now)
+            .await
+            .expect("reserve"),
         Verdict::Locked {
             until: now + policy.lock_ms
         }
@@ -234,6 +303,19 @@ async fn throttle_counts_windows_and_locks(store: &Store) {
             .await
             .expect("check"),
         Verdict::Proceed { delay_ms: 4000 }
+    );
+    // A right password gives the address its attempt back.
+    policy
+        .record_success(store, "other", Some("10.9.9.9"))
+        .await
+        .expect("success");
+    assert_eq!(
+        store
+            .throttle_state("ip:10.9.9.9")
+            .await
+            .expect("state")
+            .failures,
+        9
     );
 }
 

@@ -7,6 +7,7 @@ use crate::pages::logs::LogsPage;
 use crate::pages::orders::{OrderDetailPage, OrdersPage};
 use crate::pages::overview::OverviewPage;
 use crate::pages::refunds::RefundsPage;
+use crate::pages::sessions::SessionsPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Title, provide_meta_context};
@@ -15,6 +16,8 @@ use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html>
@@ -32,6 +35,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this origin or inline with this
+/// response's nonce (Leptos puts it on its hydration and resource scripts), the wasm
+/// compiled (`'wasm-unsafe-eval'`), no inline styles, no framing, forms only to us.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sends [`content_security_policy`] with the nonce Leptos uses for this render.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use axum::http::{HeaderValue, header};
+    let nonce = leptos::nonce::use_nonce();
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    if let (Some(nonce), Some(response)) = (nonce, response)
+        && let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -79,6 +106,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/logs") view=LogsPage ssr=SsrMode::Async />
                 <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -13,7 +13,7 @@ pub mod i18n;
 mod pages;
 pub mod preferences;
 
-pub use app::{App, shell, stylesheet_href};
+pub use app::{App, content_security_policy, shell, stylesheet_href};
 #[cfg(feature = "ssr")]
 pub use guard::Services;
 

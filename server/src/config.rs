@@ -26,6 +26,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A session ends after this much inactivity (`PAYDESK_SESSION_IDLE_MINUTES`).
     pub session_idle_minutes: u32,
+    /// A session ends this long after sign-in whatever its activity
+    /// (`PAYDESK_SESSION_MAX_HOURS`).
+    pub session_max_hours: u32,
     /// How long a new checkout can be paid unless the request says otherwise
     /// (`PAYDESK_ORDER_EXPIRY_MINUTES`).
     pub order_expiry_minutes: u32,
@@ -36,6 +39,9 @@ pub struct Settings {
     /// A bearer token for `GET /metrics` (`PAYDESK_METRICS_TOKEN`); without it, only
     /// direct connections from this machine may read metrics.
     pub metrics_token: Option<String>,
+    /// Per-address limits for unauthenticated endpoints (`PAYDESK_LOGIN_PER_MINUTE`, …).
+    #[serde(flatten)]
+    pub rate_limits: crate::rate_limit::RateLimitSettings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,9 +61,11 @@ impl Default for Settings {
             site_root: PathBuf::from("target/site"),
             log_format: LogFormat::Text,
             session_idle_minutes: 8 * 60,
+            session_max_hours: 7 * 24,
             order_expiry_minutes: 15,
             merchant_notify_allow_loopback: false,
             metrics_token: None,
+            rate_limits: crate::rate_limit::RateLimitSettings::default(),
         }
     }
 }
@@ -73,6 +81,7 @@ impl std::fmt::Debug for Settings {
             .field("site_root", &self.site_root)
             .field("log_format", &self.log_format)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
             .field("order_expiry_minutes", &self.order_expiry_minutes)
             .field(
                 "merchant_notify_allow_loopback",
@@ -82,6 +91,7 @@ impl std::fmt::Debug for Settings {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -171,6 +181,12 @@ impl Config {
         if settings.session_idle_minutes == 0 {
             return Err(ConfigError::new(
                 "session_idle_minutes",
+                "must be at least 1",
+            ));
+        }
+        if settings.session_max_hours == 0 {
+            return Err(ConfigError::new(
+                "session_max_hours (PAYDESK_SESSION_MAX_HOURS)",
                 "must be at least 1",
             ));
         }

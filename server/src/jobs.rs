@@ -15,6 +15,9 @@ use paydesk_core::time::now_ms;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Notifications that failed verification are kept this long for diagnosis (30 days).
+const REJECTED_NOTIFICATIONS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// How often the loops wake up (tests shorten them).
 #[derive(Debug, Clone)]
 pub struct JobSettings {
@@ -138,6 +141,12 @@ pub fn spawn(
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+            let before = now_ms() - REJECTED_NOTIFICATIONS_KEPT_MS;
+            match store.prune_rejected_notifications(before).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "old rejected notifications removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "rejected-notification sweep failed"),
             }
         }
     }));

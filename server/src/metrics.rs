@@ -87,9 +87,23 @@ fn allowed(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> b
             .unwrap_or("");
         return !token.is_empty() && ct_eq(sent.as_bytes(), token.as_bytes());
     }
-    let proxied = headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for");
+    // Without a token: a direct connection from this machine only. A reverse proxy on this
+    // machine also connects from loopback, so any header a proxy may add means "relayed".
+    let proxied = FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h));
     peer.is_some_and(|p| p.ip().is_loopback()) && !proxied
 }
+
+/// Headers that reverse proxies and CDNs add to say whom they relay for.
+const FORWARDING_HEADERS: [&str; 8] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+];
 
 pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     let peer = req

@@ -51,9 +51,61 @@ impl AllowedOrigin {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
         };
+        if authority == self.public_authority {
+            return true;
+        }
+        // The page's own host is accepted only for loopback names (a local install opened
+        // as localhost while PAYDESK_PUBLIC_URL says 127.0.0.1). Trusting any Host would let
+        // a DNS-rebinding page (evil.example resolving to this server) pass: its Origin and
+        // Host agree.
         let request_host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        authority == self.public_authority || Some(authority.as_str()) == request_host
+        Some(authority.as_str()) == request_host && is_loopback_host(host)
     }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The policy for answers that are not Leptos pages (redirects, JSON, CSV, the sandbox
+/// wallet, the API key page): nothing inline may run, nothing may frame it. Leptos pages
+/// send their own, with a nonce (`paydesk_app::content_security_policy`).
+const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// Security headers on every answer: a CSP (unless the page set its own), no framing,
+/// no MIME sniffing, no Referer to other sites, and HSTS when we are served over https.
+pub async fn security_headers(State(https): State<bool>, req: Request, next: Next) -> Response {
+    use axum::http::HeaderValue;
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    resp
 }
 
 pub async fn reject_cross_origin(
@@ -125,6 +177,21 @@ mod tests {
         assert!(allowed.permits(
             &Method::GET,
             &headers(&[(header::ORIGIN, "https://evil.example")])
+        ));
+        // DNS rebinding: Origin and Host agree, but name another host than ours.
+        assert!(!allowed.permits(
+            &post,
+            &headers(&[
+                (header::HOST, "evil.example:3000"),
+                (header::ORIGIN, "http://evil.example:3000")
+            ])
+        ));
+        assert!(allowed.permits(
+            &post,
+            &headers(&[
+                (header::HOST, "localhost:3000"),
+                (header::ORIGIN, "http://localhost:3000")
+            ])
         ));
     }
 }

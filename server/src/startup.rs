@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::jobs::JobSettings;
 use crate::routes::{credentials, export, health, login, notify, preferences, qr};
 use crate::security::{AllowedOrigin, reject_cross_origin};
+use crate::sessions::SessionLimits;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
@@ -13,7 +14,9 @@ use axum_login::AuthManagerLayerBuilder;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use paydesk_app::{App, shell};
-use paydesk_core::auth::{Backend, DbSessionStore, ThrottlePolicy, ensure_bootstrap_admin};
+use paydesk_core::auth::{
+    AUTH_DATA_KEY, Backend, DbSessionStore, ThrottlePolicy, ensure_bootstrap_admin,
+};
 use paydesk_core::channel::ChannelRegistry;
 use paydesk_core::payments::notify::MAX_NOTIFY_BYTES;
 use paydesk_core::payments::{PaymentSettings, Payments};
@@ -51,6 +54,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed-login policy (tests shorten its delays).
     pub throttle: ThrottlePolicy,
+    /// Session idle and absolute limits (tests shorten them).
+    pub sessions: SessionLimits,
+    /// Per-address limits on unauthenticated endpoints.
+    pub rate_limits: crate::rate_limit::RateLimits,
     /// The built-in provider sandboxes (`/sandbox/…`); tests replace it to tune delivery.
     pub sandbox: crate::sandbox::SandboxHub,
     /// Checkout, notifications, queries and refunds over the configured channels.
@@ -98,6 +105,8 @@ impl AppState {
             sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
             payments: Payments::new(Arc::new(channels), payment_settings),
             jobs: JobSettings::for_config(&config),
+            sessions: SessionLimits::for_config(&config),
+            rate_limits: crate::rate_limit::RateLimits::new(&config.settings.rate_limits),
             call_log: Arc::new(std::sync::Mutex::new(Some(writer))),
             store,
             config: Arc::new(config),
@@ -134,12 +143,15 @@ pub fn app(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookies_secure())
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-            config.settings.session_idle_minutes.into(),
-        )));
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.sessions.idle).unwrap_or(time::Duration::HOUR),
+        ));
     let backend = Backend::new(state.store.clone(), state.throttle);
-    let auth = AuthManagerLayerBuilder::new(backend, sessions).build();
+    let auth = AuthManagerLayerBuilder::new(backend, sessions)
+        .with_data_key(AUTH_DATA_KEY)
+        .build();
     let allowed = AllowedOrigin::new(&config.public_url);
+    let https = config.cookies_secure();
 
     let leptos_options = state.leptos.clone();
     let routes = generate_route_list(App);
@@ -164,7 +176,12 @@ pub fn app(state: AppState) -> Router {
             post(credentials::refresh_certs),
         )
         .merge(crate::site::pkg_routes(&leptos_options))
-        .merge(crate::sandbox::routes(state.sandbox.clone()))
+        .merge(crate::sandbox::routes(state.sandbox.clone()).layer(
+            axum::middleware::from_fn_with_state(
+                state.rate_limits.wallet.clone(),
+                crate::routes::limit_wallet,
+            ),
+        ))
         .merge(paydesk_app::api::users::key_route::routes(
             paydesk_app::Services {
                 payments: state.payments.clone(),
@@ -187,7 +204,14 @@ pub fn app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            crate::routes::server_fns::bad_arguments_are_400,
+        ))
         .layer(axum::middleware::from_fn(login::require_login))
+        .layer(axum::middleware::from_fn_with_state(
+            state.sessions,
+            crate::sessions::lifecycle,
+        ))
         .layer(auth)
         .layer(axum::middleware::from_fn_with_state(
             allowed,
@@ -212,6 +236,10 @@ pub fn app(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
         .with_state(state)
         .layer(axum::middleware::from_fn(crate::site::no_store))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            crate::security::security_headers,
+        ))
         // br or gzip when the client accepts it; the CSV export stays a stream. Answers
         // that are already encoded (the precompressed bundle) pass through untouched.
         .layer(CompressionLayer::new().br(true).gzip(true))

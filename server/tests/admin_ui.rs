@@ -41,14 +41,15 @@ async fn audit_actions(app: &RouterApp, actor: &str) -> Vec<(String, String)> {
 }
 
 /// The server functions of logs/users, with arguments that would otherwise succeed.
-const READ_LOGS: [(&str, &str); 5] = [
+const READ_LOGS: [(&str, &str); 4] = [
     ("logs_inbox", ""),
     ("logs_inbox_entry", "id=x"),
     ("logs_calls", "failed=false"),
     ("logs_notifications", ""),
-    ("logs_resend_notification", "id=x"),
 ];
-const ADMIN_ONLY: [(&str, &str); 8] = [
+const ADMIN_ONLY: [(&str, &str); 9] = [
+    // Resending reaches the merchant's systems: not a support task.
+    ("logs_resend_notification", "id=x"),
     ("logs_audit", ""),
     ("list_users", ""),
     (
@@ -171,11 +172,18 @@ async fn admin_manages_users_and_every_change_is_audited() {
         Some("/users?error=password_invalid")
     );
 
-    // Change role: olga becomes a merchant and loses the logs at once.
+    // Change role: olga becomes a merchant; the change ends her sessions (she signs in
+    // again on a new session id), and the new role has no logs.
     let r = app
         .rpc("set_user_role", "username=olga&role=merchant", Some(&admin))
         .await;
     assert_eq!(r.location.as_deref(), Some("/users?ok=role_changed"));
+    assert_eq!(
+        app.rpc("logs_inbox", "", Some(&olga)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the old session ended with the privilege change"
+    );
+    let olga = app.login("olga", "first-password-1").await;
     assert_eq!(
         app.rpc("logs_inbox", "", Some(&olga)).await.status,
         StatusCode::FORBIDDEN
@@ -401,6 +409,23 @@ async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
             Some(&support),
         )
         .await;
+    assert_ne!(
+        r.location.as_deref(),
+        Some("/logs?tab=notifications&ok=resent"),
+        "support may read notifications but not resend them"
+    );
+    let page = app.send(get("/logs?tab=notifications", &support)).await;
+    assert!(
+        !page.body.contains("logs_resend_notification"),
+        "no resend button for support"
+    );
+    let r = app
+        .post_form(
+            "/rpc/logs_resend_notification",
+            &format!("id={id}"),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(
         r.location.as_deref(),
         Some("/logs?tab=notifications&ok=resent")
@@ -414,12 +439,16 @@ async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
     assert_eq!(n.status, MerchantNotificationStatus::Pending);
     assert!(n.next_attempt_at <= now_ms());
     assert!(
-        audit_actions(&app, "sam")
+        audit_actions(&app, "admin")
             .await
             .iter()
             .any(|(a, t)| a == "merchant_notification_resent" && t == &id)
     );
     let page = app.send(get("/logs?tab=notifications", &admin)).await;
+    assert!(
+        page.body.contains("logs_resend_notification"),
+        "admins get the button"
+    );
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("notifications-table"), "{}", page.body);
 }

@@ -14,9 +14,14 @@ use tower::ServiceExt;
 mod support;
 
 async fn scrape(base: &str, forwarded: bool) -> (reqwest::StatusCode, String) {
+    scrape_via(base, forwarded.then_some("x-forwarded-for")).await
+}
+
+/// A scrape relayed by a local proxy that adds only `header`.
+async fn scrape_via(base: &str, header: Option<&str>) -> (reqwest::StatusCode, String) {
     let mut req = reqwest::Client::new().get(format!("{base}/metrics"));
-    if forwarded {
-        req = req.header("X-Forwarded-For", "203.0.113.9");
+    if let Some(h) = header {
+        req = req.header(h, "203.0.113.9");
     }
     let resp = req.send().await.expect("scrape");
     (resp.status(), resp.text().await.expect("text"))
@@ -83,6 +88,11 @@ async fn metrics_count_real_traffic_and_stay_private() {
     // Through a proxy (public visitor): refused.
     let (status, _) = scrape(&test.base, true).await;
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    // Proxies that say whom they relay for in another header are relays too.
+    for header in ["x-real-ip", "forwarded", "cf-connecting-ip"] {
+        let (status, _) = scrape_via(&test.base, Some(header)).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{header}");
+    }
 
     // With a token configured, only the bearer may read, from anywhere.
     let mut state = test.state.clone();

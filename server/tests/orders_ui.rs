@@ -283,6 +283,28 @@ async fn merchants_see_and_close_only_their_own_orders_and_never_refund() {
             .is_empty()
     );
 
+    // Support sees the order but may not close it (closing is not a support task).
+    add_user(store, "sam", Role::Support).await;
+    let sam = login(&app, "sam").await;
+    let r = rpc(
+        &app,
+        "close_order",
+        &format!("no={}", pending_m1.out_trade_no),
+        Some(&sam),
+        false,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = rpc(
+        &app,
+        "order_detail",
+        &format!("no={}", pending_m1.out_trade_no),
+        Some(&sam),
+        false,
+    )
+    .await;
+    assert!(r.body.contains("\"can_close\":false"), "{}", r.body);
+
     // m1 sees and closes their own pending order.
     let r = rpc(&app, "search_orders", "query%5Bq%5D=", Some(&m1), false).await;
     assert!(r.body.contains(&no) && r.body.contains(&pending_m1.out_trade_no));

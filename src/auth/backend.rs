@@ -81,7 +81,8 @@ impl Backend {
     ) -> Result<LoginOutcome, AuthError> {
         let now = now_ms();
         let username = creds.username.trim();
-        match self.policy.check(&self.store, username, ip, now).await? {
+        // Counted before the check, so concurrent guesses cannot outrun the lock.
+        match self.policy.reserve(&self.store, username, ip, now).await? {
             Verdict::Locked { until } => return Ok(LoginOutcome::Locked { until }),
             Verdict::Proceed { delay_ms } if delay_ms > 0 => {
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
@@ -95,16 +96,15 @@ impl Backend {
         let ok = verify_password(creds.password.clone(), hash).await;
         match user {
             Some(user) if ok && !user.disabled => {
-                self.policy.record_success(&self.store, username).await?;
+                self.policy
+                    .record_success(&self.store, username, ip)
+                    .await?;
                 self.store
                     .audit(&user.username, "login", &user.username, ip.unwrap_or(""))
                     .await?;
                 Ok(LoginOutcome::Success(user))
             }
             _ => {
-                self.policy
-                    .record_failure(&self.store, username, ip, now)
-                    .await?;
                 self.store
                     .audit(username, "login_failed", username, ip.unwrap_or(""))
                     .await?;

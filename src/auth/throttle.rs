@@ -46,6 +46,21 @@ pub enum Verdict {
     Locked { until: i64 },
 }
 
+impl Verdict {
+    /// Both keys' verdicts together: locked if either is, else the longer delay.
+    fn and(self, other: Verdict) -> Verdict {
+        match (self, other) {
+            (Verdict::Locked { until: a }, Verdict::Locked { until: b }) => {
+                Verdict::Locked { until: a.max(b) }
+            }
+            (l @ Verdict::Locked { .. }, _) | (_, l @ Verdict::Locked { .. }) => l,
+            (Verdict::Proceed { delay_ms: a }, Verdict::Proceed { delay_ms: b }) => {
+                Verdict::Proceed { delay_ms: a.max(b) }
+            }
+        }
+    }
+}
+
 pub(crate) fn user_key(username: &str) -> String {
     format!("user:{}", username.trim().to_lowercase())
 }
@@ -91,39 +106,68 @@ impl ThrottlePolicy {
         Ok(Verdict::Proceed { delay_ms: delay })
     }
 
-    /// Counts a failed attempt on both keys and locks whichever passed its limit.
-    pub async fn record_failure(
+    /// Counts this attempt against both keys *before* its password is checked, and says
+    /// whether it may be checked at all.
+    ///
+    /// Why before: counting after the check let a burst of N concurrent guesses all pass
+    /// the lock test before any of them was recorded, so one burst tested N passwords.
+    /// Counting first is one atomic statement per key, so of N concurrent attempts exactly
+    /// those numbered up to the limit are checked and the rest are refused unchecked. The
+    /// attempt that reaches the limit locks the key; a success then lifts the account's
+    /// lock and failures ([`ThrottlePolicy::record_success`]).
+    pub async fn reserve(
         &self,
         store: &Store,
         username: &str,
         ip: Option<&str>,
         now: i64,
-    ) -> Result<(), StoreError> {
-        let key = user_key(username);
-        if store
-            .throttle_record_failure(&key, now, self.window_ms)
-            .await?
-            >= self.lock_after_user
-        {
-            store.throttle_lock(&key, now + self.lock_ms).await?;
+    ) -> Result<Verdict, StoreError> {
+        if let Verdict::Locked { until } = self.check(store, username, ip, now).await? {
+            return Ok(Verdict::Locked { until });
         }
-        if let Some(ip) = ip {
-            let key = ip_key(ip);
-            if store
+        let mut keys = vec![(user_key(username), self.lock_after_user)];
+        keys.extend(ip.map(|ip| (ip_key(ip), self.lock_after_ip)));
+        let mut verdict = Verdict::Proceed { delay_ms: 0 };
+        for (key, limit) in keys {
+            let failures = store
                 .throttle_record_failure(&key, now, self.window_ms)
-                .await?
-                >= self.lock_after_ip
-            {
+                .await?;
+            verdict = verdict.and(self.judge(failures, limit, now));
+            if failures >= limit {
                 store.throttle_lock(&key, now + self.lock_ms).await?;
             }
         }
-        Ok(())
+        Ok(verdict)
+    }
+
+    /// The verdict for the attempt that made `failures` (this one included) on a key
+    /// that locks after `limit`.
+    pub fn judge(&self, failures: i64, limit: i64, now: i64) -> Verdict {
+        if failures > limit {
+            Verdict::Locked {
+                until: now + self.lock_ms,
+            }
+        } else {
+            Verdict::Proceed {
+                delay_ms: self.delay_ms(failures - 1),
+            }
+        }
     }
 
     /// A successful login forgives the account's failures (not the address's: one good
     /// password must not reset a guessing run against other accounts).
-    pub async fn record_success(&self, store: &Store, username: &str) -> Result<(), StoreError> {
-        store.throttle_clear(&user_key(username)).await
+    /// The address gets back the attempt [`ThrottlePolicy::reserve`] counted.
+    pub async fn record_success(
+        &self,
+        store: &Store,
+        username: &str,
+        ip: Option<&str>,
+    ) -> Result<(), StoreError> {
+        store.throttle_clear(&user_key(username)).await?;
+        if let Some(ip) = ip {
+            store.throttle_forgive(&ip_key(ip)).await?;
+        }
+        Ok(())
     }
 }
 
@@ -140,6 +184,21 @@ mod tests {
         assert_eq!(p.delay_ms(6), 2000);
         assert_eq!(p.delay_ms(9), 4000);
         assert_eq!(p.delay_ms(1000), 4000);
+    }
+
+    #[test]
+    fn attempts_past_the_limit_are_refused_unchecked() {
+        let p = ThrottlePolicy::default();
+        assert_eq!(p.judge(1, 10, 0), Verdict::Proceed { delay_ms: 0 });
+        assert_eq!(p.judge(10, 10, 0), Verdict::Proceed { delay_ms: 4000 });
+        assert_eq!(
+            p.judge(11, 10, 5),
+            Verdict::Locked {
+                until: 5 + p.lock_ms
+            }
+        );
+        let both = Verdict::Proceed { delay_ms: 9 }.and(Verdict::Locked { until: 3 });
+        assert_eq!(both, Verdict::Locked { until: 3 });
     }
 
     #[test]

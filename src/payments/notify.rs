@@ -29,6 +29,22 @@ const CHANNEL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 /// Largest notification body accepted (providers send a few KiB).
 pub const MAX_NOTIFY_BYTES: usize = 64 * 1024;
 
+/// How much of a notification that failed verification is kept for diagnosis: enough to
+/// see what was sent, not enough for anonymous callers to fill the database.
+pub const KEPT_REJECTED_BYTES: usize = 2 * 1024;
+
+/// `text` cut to at most `max` bytes at a character boundary, saying how much was cut.
+fn truncated(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[{} bytes not kept]", &text[..end], text.len() - end)
+}
+
 /// What the endpoint answers, and what the inbox recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifyOutcome {
@@ -77,12 +93,17 @@ impl Payments {
     /// Verifies first (CPU only), then records the notification and applies it in one
     /// batched transaction ([`InboxWriter`](crate::store::InboxWriter)); the answer is
     /// built after that commit, so an acknowledged notification is never lost.
+    ///
+    /// A notification that fails verification is stored (truncated) only if
+    /// `keep_rejected()` says so (the caller's per-address quota); otherwise it is answered
+    /// 429 and nothing is written. Verified notifications never ask.
     pub async fn receive_notify(
         &self,
         provider: &str,
         channel: &str,
         headers: &HeaderMap,
         body: &[u8],
+        keep_rejected: impl FnOnce() -> bool,
     ) -> Option<NotifyOutcome> {
         let kind = parse_provider(provider)?;
         let received_at = now_ms();
@@ -94,8 +115,34 @@ impl Payments {
             }
             Err(_) => Outcome::Rejected("body is not UTF-8".into()),
         };
+        let rejected = matches!(outcome, Outcome::Rejected(_));
+        if rejected && !keep_rejected() {
+            tracing::debug!(
+                provider,
+                channel,
+                "rejected notification over its sender's quota; not stored"
+            );
+            return Some(NotifyOutcome {
+                ack: NotifyAck {
+                    status: 429,
+                    ..kind.ack_failure("too many rejected notifications")
+                },
+                inbox_id: None,
+                verdict: Verdict::Rejected,
+                changed_order: None,
+                out_trade_no: None,
+            });
+        }
         if let Outcome::Rejected(reason) = &outcome {
             tracing::warn!(inbox_id = %id, provider, channel, reason, "notification rejected");
+        }
+        let (mut headers_text, mut body_text) = (
+            headers_json(headers),
+            String::from_utf8_lossy(body).into_owned(),
+        );
+        if rejected {
+            headers_text = truncated(headers_text, KEPT_REJECTED_BYTES);
+            body_text = truncated(body_text, KEPT_REJECTED_BYTES);
         }
         let out_trade_no = match &outcome {
             Outcome::Verified(e) => e.out_trade_no().map(str::to_string),
@@ -106,8 +153,8 @@ impl Payments {
             provider: kind.as_str().to_string(),
             channel: channel.to_string(),
             received_at,
-            headers: headers_json(headers),
-            body: String::from_utf8_lossy(body).into_owned(),
+            headers: headers_text,
+            body: body_text,
             outcome,
         };
         Some(match self.inbox_writer.write(note).await {
@@ -187,7 +234,12 @@ impl Payments {
         }
         let ack = match applied.verdict {
             v if v.acknowledge() => kind.ack_success(),
-            Verdict::Rejected => kind.ack_failure(applied.reason.as_deref().unwrap_or("rejected")),
+            // Our fault or not, a retry of the same bytes cannot succeed: a 4xx, which
+            // scanners' garbage must not turn into 5xx alerts.
+            Verdict::Rejected => NotifyAck {
+                status: 400,
+                ..kind.ack_failure(applied.reason.as_deref().unwrap_or("rejected"))
+            },
             _ => kind.ack_failure("temporarily unavailable"),
         };
         NotifyOutcome {
@@ -327,6 +379,19 @@ impl Payments {
                 return done;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod truncation_tests {
+    use super::truncated;
+
+    #[test]
+    fn long_rejected_bodies_are_cut_at_a_character_boundary() {
+        assert_eq!(truncated("short".into(), 10), "short");
+        let cut = truncated("支付宝".repeat(10), 7);
+        assert!(cut.starts_with("支付"), "{cut}");
+        assert!(cut.ends_with("…[84 bytes not kept]"), "{cut}");
     }
 }
 

@@ -140,6 +140,17 @@ pub fn event_kind(e: &NotifyEvent) -> &str {
 }
 
 impl Store {
+    /// Removes notifications that failed verification and arrived before `before` (they
+    /// are kept for diagnosis only; anyone can send them); returns how many.
+    pub async fn prune_rejected_notifications(&self, before: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM notify_inbox WHERE status = 'rejected' AND received_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Stores a notification as received, durably (committed before this returns).
     pub async fn insert_notification(
         &self,

@@ -49,7 +49,7 @@ pub use order_search::{MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
-pub use sessions::StoredSession;
+pub use sessions::{ActiveSession, SessionOwner, StoredSession};
 pub use throttle::ThrottleState;
 pub use users::{NewUser, User, UserUpdate};
 

@@ -60,6 +60,17 @@ impl Store {
         Ok(())
     }
 
+    /// Takes back one counted failure (a reserved attempt that turned out right).
+    pub async fn throttle_forgive(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+        )
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn throttle_clear(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)

@@ -328,7 +328,7 @@ pub async fn notification_detail(id: String) -> Result<NotificationView, ServerF
 pub async fn resend_notification(id: String) -> Result<(), ServerFnError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::StoreError;
-    let caller = crate::guard::require(Capability::ReadLogs).await?;
+    let caller = crate::guard::require(Capability::ResendNotifications).await?;
     let code = match caller.store.resend_merchant_notification(&id).await {
         Ok(()) => {
             caller

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod logs;
 pub mod orders;
 pub mod overview;
+pub mod sessions;
 pub mod users;
 
 use crate::i18n::Lang;

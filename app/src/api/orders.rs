@@ -558,7 +558,8 @@ pub async fn order_detail(no: String) -> Result<OrderView, ServerFnError> {
             .collect(),
         timeline,
         can_refund: caller.user.role.can(Capability::Refund) && order.refundable_minor() > 0,
-        can_close: order.status == OrderStatus::Pending,
+        can_close: caller.user.role.can(Capability::CloseOrders)
+            && order.status == OrderStatus::Pending,
         refund_token: paydesk_core::payments::new_number("RF"),
     })
 }
@@ -584,7 +585,7 @@ pub async fn sync_order(no: String) -> Result<(), ServerFnError> {
 pub async fn close_order(no: String) -> Result<(), ServerFnError> {
     use paydesk_core::order::Cause;
     use paydesk_core::role::Capability;
-    let caller = crate::guard::require(Capability::ViewOrders).await?;
+    let caller = crate::guard::require(Capability::CloseOrders).await?;
     let order = server::visible_order(&caller, &no).await?;
     let cause = Cause::User(caller.user.username.clone());
     match caller.payments.close(&order.out_trade_no, &cause).await {

@@ -124,8 +124,7 @@ pub async fn set_user_role(username: String, role: String) -> Result<(), ServerF
         .store
         .user_by_name(&username)
         .await
-        .map_err(crate::guard::internal)?
-        .map(|u| u.role);
+        .map_err(crate::guard::internal)?;
     match caller
         .store
         .change_user_role(&username, role)
@@ -136,7 +135,16 @@ pub async fn set_user_role(username: String, role: String) -> Result<(), ServerF
         UserUpdate::NoSuchUser => return done("error=no_such_user"),
         UserUpdate::LastAdmin => return done("error=last_admin"),
     }
-    let from = before.map(Role::as_str).unwrap_or("?");
+    // A privilege change ends the user's sessions: they sign in again, on a new session id,
+    // with the new role.
+    if let Some(user) = before.as_ref().filter(|u| u.role != role) {
+        caller
+            .store
+            .end_sessions_of_user(&user.id)
+            .await
+            .map_err(crate::guard::internal)?;
+    }
+    let from = before.map(|u| u.role.as_str()).unwrap_or("?");
     audit(
         &caller,
         "user_role_changed",

@@ -158,6 +158,7 @@ fn Frame(children: Children) -> impl IntoView {
                 <span class="user-name">{u.username.clone()}</span>
                 <span class=format!("badge role-{}", u.role.as_str())>{t.role(u.role)}</span>
             </span>
+            <a class="sessions-link" href="/sessions">{t.sessions.link}</a>
             <form method="post" action="/auth/logout" class="logout">
                 <button type="submit">{t.sign_out}</button>
             </form>

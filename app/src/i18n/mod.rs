@@ -12,6 +12,7 @@ pub mod logs;
 pub mod orders;
 pub mod overview;
 pub mod preferences;
+pub mod sessions;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,7 @@ pub struct Messages {
     pub logs: &'static logs::LogsText,
     pub credentials: &'static credentials::CredentialsText,
     pub users: &'static users::UsersText,
+    pub sessions: &'static sessions::SessionsText,
     pub overview: &'static overview::OverviewText,
     pub preferences: &'static preferences::PreferencesText,
     pub app_name: &'static str,
@@ -167,6 +169,7 @@ pub static EN: Messages = Messages {
     logs: &logs::EN,
     credentials: &credentials::EN,
     users: &users::EN,
+    sessions: &sessions::EN,
     overview: &overview::EN,
     preferences: &preferences::EN,
     app_name: "paydesk",
@@ -238,6 +241,7 @@ pub static ZH: Messages = Messages {
     logs: &logs::ZH,
     credentials: &credentials::ZH,
     users: &users::ZH,
+    sessions: &sessions::ZH,
     overview: &overview::ZH,
     preferences: &preferences::ZH,
     app_name: "paydesk 收银台",

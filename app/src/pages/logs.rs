@@ -351,7 +351,12 @@ fn call_line(c: CallRow, t: &'static Messages) -> impl IntoView {
 
 #[component]
 fn NotificationsTab() -> impl IntoView {
-    let t = use_session().lang.t();
+    let session = use_session();
+    let t = session.lang.t();
+    // Resending reaches the merchant's systems: offered to those who may (admins).
+    let can_resend = session
+        .user
+        .is_some_and(|u| u.role.can(Capability::ResendNotifications));
     let query = use_query_map();
     let resend = ServerAction::<ResendNotification>::new();
     let data = Resource::new(
@@ -378,7 +383,7 @@ fn NotificationsTab() -> impl IntoView {
                             <p><a href="/logs?tab=notifications">{t.logs.back_to_list}</a></p>
                             <div class="table-wrap"><table class="data">
                                 <NotificationHead t />
-                                <tbody>{notification_line(d.row.clone(), t, resend)}</tbody>
+                                <tbody>{notification_line(d.row.clone(), t, resend, can_resend)}</tbody>
                             </table></div>
                             <h3>{t.logs.attempts}</h3>
                             {if d.attempts.is_empty() {
@@ -424,7 +429,7 @@ fn NotificationsTab() -> impl IntoView {
                             view! {
                                 <div class="table-wrap"><table class="data" id="notifications-table">
                                     <NotificationHead t />
-                                    <tbody>{page.rows.into_iter().map(|n| notification_line(n, t, resend)).collect_view()}</tbody>
+                                    <tbody>{page.rows.into_iter().map(|n| notification_line(n, t, resend, can_resend)).collect_view()}</tbody>
                                 </table></div>
                             }.into_any()
                         }}
@@ -451,6 +456,7 @@ fn notification_line(
     n: NotificationRow,
     t: &'static Messages,
     resend: ServerAction<ResendNotification>,
+    can_resend: bool,
 ) -> impl IntoView {
     let pending = n.status == "pending";
     let form_id = n.id.clone();
@@ -465,10 +471,12 @@ fn notification_line(
             <td class="mono">{if pending { time_ms(n.next_attempt_at, 480) } else { t.common.none.to_string() }}</td>
             <td class="wrap">{n.last_error.clone().unwrap_or_else(|| t.common.none.into())}</td>
             <td>
-                <ActionForm action=resend attr:class="inline">
-                    <input type="hidden" name="id" value=form_id />
-                    <button type="submit">{t.logs.resend}</button>
-                </ActionForm>
+                {can_resend.then(|| view! {
+                    <ActionForm action=resend attr:class="inline">
+                        <input type="hidden" name="id" value=form_id />
+                        <button type="submit">{t.logs.resend}</button>
+                    </ActionForm>
+                })}
             </td>
         </tr>
     }

@@ -8,4 +8,5 @@ pub mod orders;
 pub mod overview;
 pub mod refunds;
 pub mod section;
+pub mod sessions;
 pub mod users;

@@ -4,6 +4,7 @@
 //! `api::users` (which redirect back with `?ok=`/`?error=`), and a plain form for
 //! creating an API key (its result page shows the key once).
 
+use crate::api::sessions::EndUserSessions;
 use crate::api::users::{
     ApiKeyRow, CREATE_KEY_PATH, CreateUser, ResetUserPassword, RevokeApiKey, SetUserDisabled,
     SetUserRole, UserRow, list_api_keys, list_users,
@@ -57,6 +58,7 @@ fn UsersBody() -> impl IntoView {
     let set_disabled = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<ResetUserPassword>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
+    let end_sessions = ServerAction::<EndUserSessions>::new();
     // Reload after any change, and whenever the notice in the URL changes.
     let changes = move || {
         (
@@ -66,6 +68,7 @@ fn UsersBody() -> impl IntoView {
             set_disabled.version().get(),
             reset.version().get(),
             revoke.version().get(),
+            end_sessions.version().get(),
         )
     };
     let users = Resource::new(changes, |_| list_users());
@@ -111,7 +114,7 @@ fn UsersBody() -> impl IntoView {
                                     </thead>
                                     <tbody>
                                         {rows.into_iter().map(|u| view! {
-                                            <UserLine u me=me.get_value() t set_role set_disabled reset />
+                                            <UserLine u me=me.get_value() t set_role set_disabled reset end_sessions />
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -177,8 +180,10 @@ fn UserLine(
     set_role: ServerAction<SetUserRole>,
     set_disabled: ServerAction<SetUserDisabled>,
     reset: ServerAction<ResetUserPassword>,
+    end_sessions: ServerAction<EndUserSessions>,
 ) -> impl IntoView {
     let is_me = u.username == me;
+    let n4 = u.username.clone();
     let name = u.username.clone();
     let slug: String = name
         .chars()
@@ -217,6 +222,10 @@ fn UserLine(
                     <input id=pw_id name="password" type="password" required minlength="10" maxlength="256"
                         autocomplete="new-password" placeholder=t.users.new_password />
                     <button type="submit">{t.users.reset_password}</button>
+                </ActionForm>
+                <ActionForm action=end_sessions attr:class="inline">
+                    <input type="hidden" name="username" value=n4 />
+                    <button type="submit" disabled=is_me>{t.users.end_sessions}</button>
                 </ActionForm>
             </td>
         </tr>

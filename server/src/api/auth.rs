@@ -43,12 +43,19 @@ impl FromRequestParts<AppState> for ApiKey {
         if let Some(key) = parts.extensions.get::<ApiKey>() {
             return Ok(key.clone());
         }
-        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
-        let info = state
-            .store
-            .authenticate_api_key(token)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
+        let info = match bearer(parts) {
+            Some(token) => state.store.authenticate_api_key(token).await?,
+            None => None,
+        };
+        let Some(info) = info else {
+            // Failures count against the address; a guessing run gets 429s.
+            let ip = crate::routes::peer_ip(&parts.extensions);
+            return Err(if state.rate_limits.api_auth_failures.allow(ip) {
+                ApiError::unauthorized()
+            } else {
+                ApiError::rate_limited()
+            });
+        };
         let key = ApiKey(info);
         parts.extensions.insert(key.clone());
         Ok(key)

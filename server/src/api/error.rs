@@ -33,6 +33,15 @@ impl ApiError {
     }
 
     /// A request that is well-formed JSON but asks for something invalid.
+    /// Too many failed authentications from this address (`rate_limit`).
+    pub fn rate_limited() -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed authentications from this address; wait a minute",
+        )
+    }
+
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
     }

@@ -1,7 +1,9 @@
 use super::safe_next;
+use crate::startup::AppState;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use paydesk_core::auth::{AuthSession, Credentials, LoginOutcome};
@@ -51,30 +53,47 @@ fn urlencode(s: &str) -> String {
 
 /// POST /auth/login (form): throttle, verify, start a fresh session, go where the user was going.
 pub async fn login(
+    State(state): State<AppState>,
     mut auth: AuthSession,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    // Per address, before anything is checked or stored.
+    if !state
+        .rate_limits
+        .login
+        .allow(ip.as_deref().and_then(|ip| ip.parse().ok()))
+    {
+        return crate::rate_limit::too_many_requests();
+    }
     let creds = Credentials {
         username: form.username,
         password: form.password,
     };
     match auth.backend.attempt(&creds, ip.as_deref()).await {
-        Ok(LoginOutcome::Success(user)) => match auth.login(&user).await {
-            Ok(()) => Redirect::to(safe_next(&form.next)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not start a session");
-                back_to_login("internal", "", &form.next)
+        Ok(LoginOutcome::Success(user)) => {
+            let agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            match crate::sessions::start(&mut auth, &user, agent, ip.as_deref()).await {
+                Ok(()) => Redirect::to(safe_next(&form.next)).into_response(),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not start a session");
+                    back_to_login("internal", "", &form.next)
+                }
             }
-        },
+        }
         Ok(LoginOutcome::Invalid) => {
-            // The typed name is anyone's input: escaped, so a newline cannot forge a log line.
-            tracing::info!(username = %creds.username.escape_debug(), "sign-in refused: invalid credentials");
+            // The typed name is anyone's input; the log writer keeps it on this line
+            // (`telemetry::OneLine`).
+            tracing::info!(username = %creds.username, "sign-in refused: invalid credentials");
             back_to_login("invalid", "", &form.next)
         }
         Ok(LoginOutcome::Locked { until }) => {
             let minutes = ((until - now_ms()).max(0) + 59_999) / 60_000;
-            tracing::warn!(username = %creds.username.escape_debug(), "sign-in refused: locked");
+            tracing::warn!(username = %creds.username, "sign-in refused: locked");
             back_to_login("locked", &format!("&minutes={minutes}"), &form.next)
         }
         Err(e) => {

@@ -8,6 +8,30 @@ pub mod login;
 pub mod notify;
 pub mod preferences;
 pub mod qr;
+pub mod server_fns;
+
+use crate::rate_limit::{Limiter, too_many_requests};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Extensions;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::{IpAddr, SocketAddr};
+
+/// The TCP peer's address (never a forwarded header); None without a socket (router tests).
+pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// The sandbox wallet pages (what a stranger can load and post to) are rate-limited per
+/// address; the sandbox gateway APIs that paydesk itself calls are not.
+pub async fn limit_wallet(State(limiter): State<Limiter>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/sandbox/pay/") && !limiter.allow(peer_ip(req.extensions())) {
+        return too_many_requests();
+    }
+    next.run(req).await
+}
 
 /// Where to send the browser after a form post: only local paths, never another host.
 /// `//evil.example` and `/\evil.example` are protocol-relative in browsers, and browsers

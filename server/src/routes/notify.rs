@@ -7,17 +7,22 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::login::ClientIp;
 use crate::startup::AppState;
 
 pub async fn receive(
     State(state): State<AppState>,
     Path((provider, channel)): Path<(String, String)>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Only what fails verification counts against the sender's address.
+    let limiter = state.rate_limits.notify_rejected.clone();
+    let ip = ip.and_then(|ip| ip.parse().ok());
     let Some(out) = state
         .payments
-        .receive_notify(&provider, &channel, &headers, &body)
+        .receive_notify(&provider, &channel, &headers, &body, || limiter.allow(ip))
         .await
     else {
         return (StatusCode::NOT_FOUND, "unknown provider").into_response();

@@ -40,6 +40,15 @@ impl RouterApp {
 
     /// Default settings (data in a temporary directory) as changed by `edit`.
     pub async fn with_settings(edit: impl FnOnce(&mut Settings)) -> RouterApp {
+        RouterApp::build(edit, |_| {}).await
+    }
+
+    /// [`RouterApp::with_settings`], and `edit_state` changes the application state
+    /// (limits tests shorten) before the router is built.
+    pub async fn build(
+        edit: impl FnOnce(&mut Settings),
+        edit_state: impl FnOnce(&mut AppState),
+    ) -> RouterApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut settings = Settings {
             data_dir: dir.path().to_path_buf(),
@@ -59,6 +68,7 @@ impl RouterApp {
             max_delay_ms: 2,
             ..ThrottlePolicy::default()
         };
+        edit_state(&mut state);
         RouterApp {
             router: app(state),
             store,

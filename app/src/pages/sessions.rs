@@ -1,0 +1,115 @@
+//! `/sessions`: where the signed-in user is signed in, and ending those sessions.
+//!
+//! Every change is an `ActionForm` posting to `api::sessions` (which redirects back with
+//! `?ok=`/`?error=`), so the page works the same without JavaScript.
+
+use crate::api::sessions::{ActiveSessionRow, EndMySession, EndOtherSessions, my_sessions};
+use crate::components::format::time_ms;
+use crate::components::layout::use_session;
+use crate::i18n::Messages;
+use crate::pages::section::{Section, error_code};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use paydesk_core::role::Capability;
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    view! {
+        <Section title=|t| t.sessions.title intro=|t| t.sessions.intro cap=Capability::OwnSessions>
+            <SessionsBody />
+        </Section>
+    }
+}
+
+#[component]
+fn SessionsBody() -> impl IntoView {
+    let t = use_session().lang.t();
+    let query = use_query_map();
+    let end = ServerAction::<EndMySession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let rows = Resource::new(
+        move || (query.get(), end.version().get(), end_others.version().get()),
+        |_| my_sessions(),
+    );
+    let notice = move || {
+        let q = query.get();
+        if let Some(text) = q.get("ok").and_then(|c| t.sessions.ok(&c)) {
+            return Some(view! { <p class="notice ok" role="status">{text}</p> }.into_any());
+        }
+        q.get("error").map(|c| {
+            let text = t
+                .sessions
+                .error(&c)
+                .map(str::to_string)
+                .unwrap_or_else(|| t.error(&c));
+            view! { <p class="notice error" role="alert">{text}</p> }.into_any()
+        })
+    };
+    view! {
+        {notice}
+        <section class="card">
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Ok(rows) => {
+                            let others = rows.iter().any(|r| !r.current);
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="data" id="sessions-table">
+                                        <thead><tr>
+                                            <th>{t.sessions.device}</th><th>{t.sessions.address}</th>
+                                            <th>{t.sessions.signed_in}</th><th>{t.sessions.last_seen}</th><th></th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {rows.into_iter().map(|r| session_line(r, t, end)).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                {if others {
+                                    view! {
+                                        <ActionForm action=end_others attr:class="actions">
+                                            <button type="submit" class="danger">{t.sessions.end_others}</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                } else {
+                                    view! { <p class="empty">{t.sessions.none}</p> }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn session_line(
+    r: ActiveSessionRow,
+    t: &'static Messages,
+    end: ServerAction<EndMySession>,
+) -> impl IntoView {
+    let device = if r.user_agent.is_empty() {
+        t.sessions.unknown_device.to_string()
+    } else {
+        r.user_agent.clone()
+    };
+    let (row_handle, form_handle) = (r.handle.clone(), r.handle.clone());
+    view! {
+        <tr data-session=row_handle data-current=r.current.then_some("true")>
+            <td class="wrap">
+                {device}
+                {r.current.then(|| view! { " " <span class="badge">{t.sessions.this_session}</span> })}
+            </td>
+            <td class="mono">{if r.ip.is_empty() { t.common.none.to_string() } else { r.ip.clone() }}</td>
+            <td class="mono">{time_ms(r.signed_in_at, 480)}</td>
+            <td class="mono">{time_ms(r.last_seen, 480)}</td>
+            <td>
+                <ActionForm action=end attr:class="inline">
+                    <input type="hidden" name="handle" value=form_handle />
+                    <button type="submit">{t.sessions.end}</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}
