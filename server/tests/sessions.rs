@@ -126,3 +126,86 @@ async fn a_session_ends_at_its_absolute_lifetime_however_busy() {
     let r = app.rpc("session", "", Some(&cookie)).await;
     assert!(!r.body.contains("admin"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn users_see_and_end_their_sessions_and_admins_end_all_of_a_users() {
+    let app = RouterApp::new().await;
+    app.add_user("sam", "support-password", Role::Support).await;
+    let laptop = app.login("sam", "support-password").await;
+    let phone = app.login("sam", "support-password").await;
+    let admin = app.login("admin", &app.admin_password).await;
+
+    let page = app.get("/sessions", Some(&laptop)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body.matches("data-session=").count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("data-current=\"true\"").count(), 1);
+    assert!(
+        !page.body.contains(laptop.split('=').nth(1).expect("id")),
+        "the session id itself is never shown"
+    );
+    let list = app.rpc("my_sessions", "", Some(&laptop)).await;
+    let rows: serde_json::Value = serde_json::from_str(&list.body).expect("json");
+    let other = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["current"] == false)
+        .and_then(|r| r["handle"].as_str())
+        .expect("the phone's session")
+        .to_string();
+
+    // The admin's session handles are not sam's to end.
+    let admin_rows: serde_json::Value =
+        serde_json::from_str(&app.rpc("my_sessions", "", Some(&admin)).await.body).expect("json");
+    let admin_handle = admin_rows[0]["handle"]
+        .as_str()
+        .expect("handle")
+        .to_string();
+    let r = app
+        .rpc(
+            "end_my_session",
+            &format!("handle={admin_handle}"),
+            Some(&laptop),
+        )
+        .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/sessions?error=no_such_session")
+    );
+    assert_eq!(app.get("/", Some(&admin)).await.status, StatusCode::OK);
+
+    // Sam ends the phone's session from the laptop.
+    let r = app
+        .rpc("end_my_session", &format!("handle={other}"), Some(&laptop))
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/sessions?ok=session_ended"));
+    assert_eq!(
+        app.get("/", Some(&phone)).await.location.as_deref(),
+        Some("/login")
+    );
+    assert_eq!(app.get("/", Some(&laptop)).await.status, StatusCode::OK);
+
+    // Only admins end someone else's sessions, all at once.
+    let r = app
+        .rpc("end_user_sessions", "username=admin", Some(&laptop))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .rpc("end_user_sessions", "username=sam", Some(&admin))
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/users?ok=sessions_ended"));
+    assert_eq!(
+        app.get("/", Some(&laptop)).await.location.as_deref(),
+        Some("/login")
+    );
+    let users = app.get("/users", Some(&admin)).await;
+    assert!(
+        users.body.contains("end_user_sessions"),
+        "the button is on the users page"
+    );
+}
