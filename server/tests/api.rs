@@ -688,3 +688,86 @@ async fn unknown_and_disabled_channels_are_refused_with_their_codes() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 }
+
+#[tokio::test]
+async fn each_key_has_its_own_order_and_refund_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let a = server.api_key("shop-a").await;
+    let b = server.api_key("shop-b").await;
+    let order = |no: &str| {
+        json!({"channel": "wechatpay-sandbox", "amount": 1000, "currency": "CNY",
+               "subject": "tea", "out_trade_no": no})
+    };
+    let (s, mine) = server
+        .post("/api/v1/orders", &a, &order("INV-000123"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    assert_eq!(
+        mine["out_trade_no"], "INV-000123",
+        "shown as the merchant chose it"
+    );
+    // Another key using the same number learns nothing and takes nothing: its own order.
+    let (s, theirs) = server
+        .post("/api/v1/orders", &b, &order("INV-000123"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{theirs}");
+    assert_ne!(mine["qr_code"], theirs["qr_code"], "two different orders");
+    // Within one key a number is still unique.
+    let (s, v) = server
+        .post("/api/v1/orders", &a, &order("INV-000123"))
+        .await;
+    assert_error(s, &v, StatusCode::CONFLICT, "duplicate_out_trade_no");
+    // Each reads its own.
+    let (_, got_a) = server.get("/api/v1/orders/INV-000123", &a).await;
+    let (_, got_b) = server.get("/api/v1/orders/INV-000123", &b).await;
+    assert_eq!(got_a["qr_code"], mine["qr_code"]);
+    assert_eq!(got_b["qr_code"], theirs["qr_code"]);
+    // The provider sees a number of the key's namespace, never the bare one.
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT out_trade_no FROM orders ORDER BY created_at")
+            .fetch_all(server.state.store.pool())
+            .await
+            .expect("orders");
+    assert_eq!(stored.len(), 2);
+    assert!(
+        stored.iter().all(|n| n != "INV-000123" && n.len() == 32),
+        "{stored:?}"
+    );
+
+    // Refund numbers too: both pay, both refund under the same number.
+    for (key, o) in [(&a, &mine), (&b, &theirs)] {
+        let code = o["qr_code"]
+            .as_str()
+            .expect("qr")
+            .rsplit('/')
+            .next()
+            .expect("code")
+            .to_string();
+        let pressed = server
+            .http
+            .post(format!("{}/sandbox/pay/{code}/pay", server.base))
+            .header("Origin", &server.base)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .expect("pay");
+        assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+        server.wait_for_status(key, "INV-000123", "paid").await;
+        let (s, r) = server
+            .post(
+                "/api/v1/orders/INV-000123/refunds",
+                key,
+                &json!({"amount": 100, "out_refund_no": "RFD-000777"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(
+            (r["out_refund_no"].as_str(), r["out_trade_no"].as_str()),
+            (Some("RFD-000777"), Some("INV-000123"))
+        );
+    }
+    let (s, r) = server.get("/api/v1/refunds/RFD-000777", &a).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["amount"], 100);
+}

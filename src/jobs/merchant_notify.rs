@@ -195,7 +195,7 @@ pub fn event_body(event: &str, order: &Order, refund: Option<&Refund>) -> String
     let secs = |ms: i64| ms.div_euclid(1000);
     let refund = refund.map(|r| {
         json!({
-            "out_refund_no": r.out_refund_no,
+            "out_refund_no": r.merchant_facing_no(),
             "amount": r.amount.minor(),
             "status": r.status.as_str(),
             "failure_reason": r.failure_reason,
@@ -205,7 +205,7 @@ pub fn event_body(event: &str, order: &Order, refund: Option<&Refund>) -> String
         "type": event,
         "created": secs(now_ms()),
         "data": {
-            "out_trade_no": order.out_trade_no,
+            "out_trade_no": order.merchant_facing_no(),
             "status": order.status.as_str(),
             "amount": order.amount.minor(),
             "currency": order.amount.currency().code(),

@@ -1,7 +1,7 @@
 //! Creating a QR checkout: the order is stored first (so a notification that races the
 //! provider's answer finds it), then the provider is asked for the QR content.
 
-use super::{PaymentError, Payments, new_number, valid_number};
+use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, valid_number};
 use crate::money::{Currency, Money};
 use crate::order::Cause;
 use crate::provider::{CreateQrRequest, ProviderKind, for_trade};
@@ -61,16 +61,29 @@ impl Payments {
                 format!("60 to {} seconds", self.settings.max_expiry_secs),
             ));
         }
-        let out_trade_no = match req.out_trade_no {
-            Some(n) if valid_number(&n) => n,
-            Some(_) => {
+        // A number chosen through an API key lives in that key's namespace.
+        let (out_trade_no, merchant_no) = match (req.out_trade_no, &req.api_key_id) {
+            (Some(n), Some(key)) if valid_number(&n) => {
+                (key_scoped_number(key, NumberKind::Order, &n), Some(n))
+            }
+            (Some(n), None) if valid_number(&n) => (n, None),
+            (Some(_), _) => {
                 return Err(PaymentError::invalid(
                     "out_trade_no",
                     "6 to 32 of 0-9, A-Z, a-z, _ and -",
                 ));
             }
-            None => new_number("PD"),
+            (None, _) => (new_number("PD"), None),
         };
+        // A chosen number that is already the generated number of one of this key's own
+        // orders would name two orders for the key: a duplicate, as within the namespace.
+        if let (Some(n), Some(key)) = (&merchant_no, &req.api_key_id)
+            && self.store.order(n).await?.is_some_and(|o| {
+                o.api_key_id.as_deref() == Some(key.as_str()) && o.merchant_no.is_none()
+            })
+        {
+            return Err(PaymentError::DuplicateOrder);
+        }
         let channel = self.channels.resolve(&req.channel).await?;
         if channel.is_disabled() {
             return Err(PaymentError::ChannelDisabled);
@@ -96,7 +109,7 @@ impl Payments {
             other => other.kind().to_string(),
         };
         self.store
-            .create_order(
+            .create_order_numbered(
                 NewOrder {
                     out_trade_no: &out_trade_no,
                     channel: &channel.row.name,
@@ -109,6 +122,7 @@ impl Payments {
                     api_key_id: req.api_key_id.as_deref(),
                     next_query_at: Some(self.settings.next_query_at(now, now)),
                 },
+                merchant_no.as_deref(),
                 &req.cause,
             )
             .await

@@ -237,6 +237,37 @@ pub fn new_number(prefix: &str) -> String {
     )
 }
 
+/// What a key-scoped number is for: the same merchant number may name an order and a
+/// refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    Order,
+    Refund,
+}
+
+/// The number paydesk stores and sends to the provider for a number that a merchant API
+/// key chose: `K` and 31 hex digits of SHA-256 over the key id, the kind and the number.
+///
+/// Why: every key shares the provider account, where numbers must be unique. Used as
+/// given, one merchant system's numbers would collide with another's, and the "already
+/// used" answer would tell it which numbers the other uses (or let it take them first).
+/// Derived this way, each key has a namespace of its own; 32 characters of `[0-9A-Za-z]`
+/// suit every provider (WeChat Pay allows 32).
+pub fn key_scoped_number(api_key_id: &str, kind: NumberKind, merchant_no: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let tag: &[u8] = match kind {
+        NumberKind::Order => b"order",
+        NumberKind::Refund => b"refund",
+    };
+    let mut h = Sha256::new();
+    for part in [api_key_id.as_bytes(), tag, merchant_no.as_bytes()] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    let hex = hex::encode(h.finalize());
+    format!("K{}", &hex[..31])
+}
+
 /// Merchant-chosen order/refund numbers: `[0-9A-Za-z_-]`, 6 to 32 characters (the
 /// strictest provider's rule, WeChat Pay's), so any channel accepts them.
 pub fn valid_number(s: &str) -> bool {
@@ -248,6 +279,20 @@ pub fn valid_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_scoped_numbers_differ_per_key_and_kind_and_suit_every_provider() {
+        let a = key_scoped_number("key-a", NumberKind::Order, "INV-100");
+        assert_eq!(a, key_scoped_number("key-a", NumberKind::Order, "INV-100"));
+        assert_ne!(a, key_scoped_number("key-b", NumberKind::Order, "INV-100"));
+        assert_ne!(a, key_scoped_number("key-a", NumberKind::Refund, "INV-100"));
+        // Length-prefixed parts: moving a character between key and number changes it.
+        assert_ne!(
+            key_scoped_number("ab", NumberKind::Order, "c"),
+            key_scoped_number("a", NumberKind::Order, "bc")
+        );
+        assert!(valid_number(&a) && a.len() == 32, "{a}");
+    }
 
     #[test]
     fn numbers_are_valid_and_distinct() {

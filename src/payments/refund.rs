@@ -4,7 +4,7 @@
 //! pending; refund notifications and the refund query job settle it later.
 
 use super::sync::SyncReport;
-use super::{PaymentError, Payments, new_number, valid_number};
+use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, valid_number};
 use crate::money::Money;
 use crate::order::{Cause, RefundStatus};
 use crate::provider::{
@@ -32,16 +32,16 @@ impl Payments {
         input: RefundInput,
         cause: &Cause,
     ) -> Result<Refund, PaymentError> {
-        let out_refund_no = match input.out_refund_no {
-            Some(n) if valid_number(&n) => n,
-            Some(_) => {
-                return Err(PaymentError::invalid(
-                    "out_refund_no",
-                    "6 to 32 of 0-9, A-Z, a-z, _ and -",
-                ));
-            }
-            None => new_number("RF"),
-        };
+        if input
+            .out_refund_no
+            .as_deref()
+            .is_some_and(|n| !valid_number(n))
+        {
+            return Err(PaymentError::invalid(
+                "out_refund_no",
+                "6 to 32 of 0-9, A-Z, a-z, _ and -",
+            ));
+        }
         let reason = input.reason.trim();
         if reason.chars().count() > 80 {
             return Err(PaymentError::invalid("reason", "at most 80 characters"));
@@ -51,6 +51,15 @@ impl Payments {
             .order(out_trade_no)
             .await?
             .ok_or(PaymentError::OrderNotFound)?;
+        // A number chosen through an API key lives in that key's namespace (see
+        // `key_scoped_number`); the dashboard's numbers are its own.
+        let (out_refund_no, merchant_no) = match (input.out_refund_no, cause, &order.api_key_id) {
+            (Some(n), Cause::ApiKey(_), Some(key)) => {
+                (key_scoped_number(key, NumberKind::Refund, &n), Some(n))
+            }
+            (Some(n), _, _) => (n, None),
+            (None, _, _) => (new_number("RF"), None),
+        };
         if input.amount.currency() != order.amount.currency() {
             return Err(PaymentError::invalid(
                 "currency",
@@ -62,7 +71,14 @@ impl Payments {
         }
         let refund = match self
             .store
-            .request_refund(out_trade_no, &out_refund_no, input.amount, reason, cause)
+            .request_refund_numbered(
+                out_trade_no,
+                &out_refund_no,
+                merchant_no.as_deref(),
+                input.amount,
+                reason,
+                cause,
+            )
             .await?
         {
             store::RefundRequest::Created(r) => r,

@@ -36,9 +36,23 @@ pub struct Order {
     /// When the active-query job next asks the provider (pending orders only).
     pub next_query_at: Option<i64>,
     pub query_count: i64,
+    /// The number the merchant's API key chose (then `out_trade_no` is derived from it).
+    pub merchant_no: Option<String>,
+}
+
+impl Refund {
+    /// The number its requester knows it by: the API key's own number, else `out_refund_no`.
+    pub fn merchant_facing_no(&self) -> &str {
+        self.merchant_no.as_deref().unwrap_or(&self.out_refund_no)
+    }
 }
 
 impl Order {
+    /// The number its creator knows it by: the API key's own number, else `out_trade_no`.
+    pub fn merchant_facing_no(&self) -> &str {
+        self.merchant_no.as_deref().unwrap_or(&self.out_trade_no)
+    }
+
     /// What can still be refunded: paid minus pending and succeeded refunds.
     pub fn refundable_minor(&self) -> i64 {
         if self.status.is_refundable() {
@@ -75,6 +89,8 @@ pub struct Refund {
     pub failure_reason: Option<String>,
     pub requested_by: String,
     pub created_at: i64,
+    /// The number the merchant's API key chose (then `out_refund_no` is derived from it).
+    pub merchant_no: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +138,10 @@ pub enum RefundRequest {
 
 pub(super) const ORDER_COLUMNS: &str = "id, out_trade_no, channel, amount_minor, currency, subject, status, provider_trade_no, \
      qr_code, creator, merchant_notify_url, created_at, updated_at, expires_at, paid_at, closed_at, refunded_minor, \
-     refund_reserved_minor, version, provider_ref, api_key_id, next_query_at, query_count";
+     refund_reserved_minor, version, provider_ref, api_key_id, next_query_at, query_count, merchant_no";
 
 pub(super) const REFUND_COLUMNS: &str = "id, out_refund_no, order_id, amount_minor, currency, reason, status, provider_refund_id, \
-     failure_reason, requested_by, created_at";
+     failure_reason, requested_by, created_at, merchant_no";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -162,6 +178,7 @@ pub(super) fn order_from_row(row: &AnyRow) -> Result<Order, StoreError> {
         api_key_id: row.try_get("api_key_id")?,
         next_query_at: row.try_get("next_query_at")?,
         query_count: row.try_get("query_count")?,
+        merchant_no: row.try_get("merchant_no")?,
     })
 }
 
@@ -178,6 +195,7 @@ pub(super) fn refund_from_row(row: &AnyRow) -> Result<Refund, StoreError> {
         failure_reason: row.try_get("failure_reason")?,
         requested_by: row.try_get("requested_by")?,
         created_at: row.try_get("created_at")?,
+        merchant_no: row.try_get("merchant_no")?,
     })
 }
 
@@ -212,13 +230,24 @@ impl Store {
         new: NewOrder<'_>,
         cause: &Cause,
     ) -> Result<Order, StoreError> {
+        self.create_order_numbered(new, None, cause).await
+    }
+
+    /// [`Store::create_order`] for an order whose number the merchant's API key chose as
+    /// `merchant_no` (shown by the API; `new.out_trade_no` is derived from it).
+    pub async fn create_order_numbered(
+        &self,
+        new: NewOrder<'_>,
+        merchant_no: Option<&str>,
+        cause: &Cause,
+    ) -> Result<Order, StoreError> {
         let id = new_id();
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, qr_code, creator, \
-             merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13)",
+             merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at, merchant_no) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13, $14)",
         )
         .bind(&id)
         .bind(new.out_trade_no)
@@ -233,6 +262,7 @@ impl Store {
         .bind(new.expires_at)
         .bind(new.api_key_id)
         .bind(new.next_query_at)
+        .bind(merchant_no)
         .execute(&mut *tx)
         .await?;
         record_event(
@@ -333,6 +363,21 @@ impl Store {
         reason: &str,
         cause: &Cause,
     ) -> Result<RefundRequest, StoreError> {
+        self.request_refund_numbered(out_trade_no, out_refund_no, None, amount, reason, cause)
+            .await
+    }
+
+    /// [`Store::request_refund`] for a refund whose number the merchant's API key chose as
+    /// `merchant_no` (shown by the API; `out_refund_no` is derived from it).
+    pub async fn request_refund_numbered(
+        &self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+        merchant_no: Option<&str>,
+        amount: Money,
+        reason: &str,
+        cause: &Cause,
+    ) -> Result<RefundRequest, StoreError> {
         if let Some(existing) = self.refund(out_refund_no).await? {
             return Ok(RefundRequest::Existing(existing));
         }
@@ -378,7 +423,7 @@ impl Store {
         }
         let insert = sqlx::query(
             "INSERT INTO refunds (id, out_refund_no, order_id, amount_minor, currency, reason, status, requested_by, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
+             created_at, updated_at, merchant_no) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8, $9)",
         )
         .bind(new_id())
         .bind(out_refund_no)
@@ -388,6 +433,7 @@ impl Store {
         .bind(reason)
         .bind(cause_text(cause))
         .bind(now)
+        .bind(merchant_no)
         .execute(&mut *tx)
         .await;
         match insert.map_err(StoreError::from) {

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use paydesk_core::jobs::merchant_notify::validate_notify_url;
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::OrderStatus;
-use paydesk_core::payments::CheckoutRequest;
+use paydesk_core::payments::{CheckoutRequest, NumberKind, key_scoped_number};
 use paydesk_core::store::{Order, OrderFilter, Transition};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,7 +23,7 @@ use crate::startup::AppState;
 /// The order as the API shows it. Amounts in minor units; times in Unix milliseconds.
 pub fn order_json(o: &Order) -> Value {
     json!({
-        "out_trade_no": o.out_trade_no,
+        "out_trade_no": o.merchant_facing_no(),
         "channel": o.channel,
         "status": o.status.as_str(),
         "amount": o.amount.minor(),
@@ -40,15 +40,24 @@ pub fn order_json(o: &Order) -> Value {
     })
 }
 
-/// The order `out_trade_no` if this key created it; any other order does not exist for it.
-pub async fn owned_order(
-    state: &AppState,
-    key: &ApiKey,
-    out_trade_no: &str,
-) -> Result<Order, ApiError> {
-    crate::telemetry::record_order(out_trade_no);
-    match state.store.order(out_trade_no).await? {
-        Some(o) if o.api_key_id.as_deref() == Some(key.id()) => Ok(o),
+/// The order this key knows as `no` (a number it chose, or one paydesk generated for it);
+/// any other order does not exist for it.
+pub async fn owned_order(state: &AppState, key: &ApiKey, no: &str) -> Result<Order, ApiError> {
+    let scoped = key_scoped_number(key.id(), NumberKind::Order, no);
+    let order = match state.store.order(&scoped).await? {
+        Some(o) => Some(o),
+        // Orders created without a number carry the one paydesk generated.
+        None => state
+            .store
+            .order(no)
+            .await?
+            .filter(|o| o.merchant_no.is_none()),
+    };
+    match order {
+        Some(o) if o.api_key_id.as_deref() == Some(key.id()) => {
+            crate::telemetry::record_order(&o.out_trade_no);
+            Ok(o)
+        }
         _ => Err(ApiError::order_not_found()),
     }
 }
@@ -114,8 +123,12 @@ pub async fn close(
     key: ApiKey,
     Path(out_trade_no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    owned_order(&state, &key, &out_trade_no).await?;
-    match state.payments.close(&out_trade_no, &key.cause()).await? {
+    let order = owned_order(&state, &key, &out_trade_no).await?;
+    match state
+        .payments
+        .close(&order.out_trade_no, &key.cause())
+        .await?
+    {
         Transition::Refused { reason, .. } => {
             Err(ApiError::new(StatusCode::CONFLICT, "not_allowed", reason))
         }

@@ -7,7 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use paydesk_core::money::Money;
-use paydesk_core::payments::RefundInput;
+use paydesk_core::payments::{NumberKind, RefundInput, key_scoped_number};
 use paydesk_core::store::Refund;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ use crate::startup::AppState;
 
 pub fn refund_json(r: &Refund, out_trade_no: &str) -> Value {
     json!({
-        "out_refund_no": r.out_refund_no,
+        "out_refund_no": r.merchant_facing_no(),
         "out_trade_no": out_trade_no,
         "amount": r.amount.minor(),
         "currency": r.amount.currency().code(),
@@ -56,7 +56,7 @@ pub async fn create(
     let existed = match &req.out_refund_no {
         Some(n) => state
             .store
-            .refund(n)
+            .refund(&key_scoped_number(key.id(), NumberKind::Refund, n))
             .await?
             .is_some_and(|r| r.order_id == order.id),
         None => false,
@@ -64,7 +64,7 @@ pub async fn create(
     let refund = state
         .payments
         .refund(
-            &out_trade_no,
+            &order.out_trade_no,
             RefundInput {
                 amount,
                 reason: req.reason,
@@ -78,7 +78,10 @@ pub async fn create(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(refund_json(&refund, &order.out_trade_no))))
+    Ok((
+        status,
+        Json(refund_json(&refund, order.merchant_facing_no())),
+    ))
 }
 
 pub async fn get(
@@ -86,15 +89,21 @@ pub async fn get(
     key: ApiKey,
     Path(out_refund_no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let refund = state
-        .store
-        .refund(&out_refund_no)
-        .await?
-        .ok_or_else(ApiError::refund_not_found)?;
+    let scoped = key_scoped_number(key.id(), NumberKind::Refund, &out_refund_no);
+    let refund = match state.store.refund(&scoped).await? {
+        Some(r) => r,
+        // Refunds requested without a number carry the one paydesk generated.
+        None => state
+            .store
+            .refund(&out_refund_no)
+            .await?
+            .filter(|r| r.merchant_no.is_none())
+            .ok_or_else(ApiError::refund_not_found)?,
+    };
     let order = state.store.order_by_id(&refund.order_id).await?;
     if order.api_key_id.as_deref() != Some(key.id()) {
         return Err(ApiError::refund_not_found());
     }
     crate::telemetry::record_order(&order.out_trade_no);
-    Ok(Json(refund_json(&refund, &order.out_trade_no)))
+    Ok(Json(refund_json(&refund, order.merchant_facing_no())))
 }
