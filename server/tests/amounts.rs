@@ -490,9 +490,10 @@ async fn large_amounts_are_confirmed_before_the_qr_code_is_made() {
     assert_eq!(order.amount.minor(), 1_234_500);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refunds_that_would_overflow_are_refused_cleanly() {
-    let c = Client::start(None).await;
+/// On Postgres `reserved + amount` in the reservation's bound raised "bigint out of
+/// range" (a 500); SQLite quietly turned it into a float. Both must refuse it plainly.
+async fn refunds_that_would_overflow_are_refused_cleanly(database_url: Option<String>) {
+    let c = Client::start(database_url).await;
     let key = c.api_key().await;
     let (status, order) = c
         .api(
@@ -561,6 +562,20 @@ async fn refunds_that_would_overflow_are_refused_cleanly() {
         StatusCode::CREATED,
         "the rest can still be refunded: {v}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_that_would_overflow_are_refused_cleanly_on_sqlite() {
+    refunds_that_would_overflow_are_refused_cleanly(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_that_would_overflow_are_refused_cleanly_on_postgres() {
+    let Some(pg) = PgSchema::create().await else {
+        return;
+    };
+    refunds_that_would_overflow_are_refused_cleanly(Some(pg.url.clone())).await;
+    pg.drop().await;
 }
 
 /// Two paid orders of 2^62 fen from before the ceilings: the overview answers, with the
