@@ -4,6 +4,7 @@
 //! Everything that talks to a database, hashes passwords or calls a provider sits
 //! behind the `server` feature.
 
+pub mod limits;
 pub mod money;
 pub mod order;
 pub mod role;

@@ -16,6 +16,7 @@ on_both_backends!(
     daily_volume_follows_utc8_calendar_days,
     channel_figures_count_success_and_refunds,
     pending_and_failed_refunds_are_scoped_to_the_creator,
+    sums_of_huge_old_amounts_do_not_overflow,
 );
 
 const H8: i64 = 8 * 3_600_000;
@@ -304,4 +305,89 @@ async fn pending_and_failed_refunds_are_scoped_to_the_creator(store: &Store) {
             .expect("failed")
             .is_empty()
     );
+}
+
+/// Two paid orders of 2^62 fen (possible before amount ceilings existed) once made every
+/// overview query fail: SQLite's SUM raised "integer overflow", Postgres's cast of its
+/// NUMERIC sum back to BIGINT "out of range". Now the figures are exact where they fit and
+/// saturate at i64::MAX where they do not, on both databases.
+async fn sums_of_huge_old_amounts_do_not_overflow(store: &Store) {
+    let huge = 1i64 << 62;
+    let start = day_start(now_ms(), H8);
+    for no in ["H1", "H2"] {
+        order(store, no, "alipay-sandbox", huge, Currency::Cny, "mia").await;
+        pay(store, no, huge, Currency::Cny).await;
+        let r = store
+            .request_refund(
+                no,
+                &format!("R{no}"),
+                Money::new(huge, Currency::Cny).expect("money"),
+                "",
+                &Cause::User("mia".into()),
+            )
+            .await
+            .expect("refund");
+        assert!(matches!(r, RefundRequest::Created(_)), "{r:?}");
+        store
+            .complete_refund(&format!("R{no}"), Some("p"), &Cause::Query)
+            .await
+            .expect("complete");
+    }
+    // Another channel: a huge amount and a small one, whose sum still fits and must be
+    // exact (the split into high and low halves loses nothing).
+    order(store, "E1", "wechatpay-sandbox", huge, Currency::Cny, "mia").await;
+    pay(store, "E1", huge, Currency::Cny).await;
+    order(store, "E2", "wechatpay-sandbox", 3, Currency::Cny, "mia").await;
+    pay(store, "E2", 3, Currency::Cny).await;
+
+    let figures = store
+        .channel_figures(start, start + DAY_MS, StatsScope::default())
+        .await
+        .expect("figures do not fail");
+    let got: Vec<_> = figures
+        .iter()
+        .map(|f| {
+            (
+                f.channel.as_str(),
+                f.paid,
+                f.volume_minor,
+                f.refund_count,
+                f.refunded_minor,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("alipay-sandbox", 2, i64::MAX, 2, i64::MAX),
+            ("wechatpay-sandbox", 2, huge + 3, 0, 0),
+        ]
+    );
+    let bars = store
+        .daily_volume(start, start + DAY_MS, H8, StatsScope::default())
+        .await
+        .expect("volume does not fail");
+    let got: Vec<_> = bars
+        .iter()
+        .map(|b| (b.channel.as_str(), b.count, b.volume_minor))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("alipay-sandbox", 2, i64::MAX),
+            ("wechatpay-sandbox", 2, huge + 3)
+        ]
+    );
+    // The merchant's own view goes through the same sums.
+    let mine = store
+        .channel_figures(
+            start,
+            start + DAY_MS,
+            StatsScope {
+                creator: Some("mia"),
+            },
+        )
+        .await
+        .expect("scoped figures");
+    assert_eq!(mine.len(), 2);
 }

@@ -2,7 +2,8 @@
 // wallet URL in a second page and pays, and the checkout page shows "paid" by itself:
 // with JavaScript by polling, without JavaScript by its <noscript> meta refresh.
 // Also: a refused amount comes back with a clear message and the input kept, and the
-// overview shows the payment. Screenshots in en and zh.
+// overview shows the payment; an amount above the channel's "large amount" asks
+// "Yes, charge …" before the QR code is made. Screenshots in en and zh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -106,6 +107,40 @@ for (const javaScriptEnabled of [true, false]) {
     await setLang(page, 'en');
     await page.waitForSelector('text=Paid volume');
     await page.screenshot({ path: join(artifacts, `overview-en-checkout-${mode}.png`), fullPage: true });
+
+    assert.deepEqual(problems, [], 'no console errors or hydration warnings');
+    await context.close();
+  });
+
+  test(`a large amount is confirmed before the QR code is made (${mode})`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled, locale: 'en-US', viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await signIn(page, app.base, 'm1', PASSWORD, '/checkout');
+    await page.waitForSelector('#checkout-form');
+    if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+
+    // Above the default ¥10,000.00: the confirmation step, nothing created yet.
+    await page.check('#channel-wechatpay-sandbox');
+    await page.fill('#amount', '12345.00');
+    await page.fill('#subject', 'Banquet');
+    await page.click('#checkout-form button[type=submit]');
+    await page.waitForSelector('#checkout-confirm');
+    assert.match(await page.textContent('#confirm-charge'), /Yes, charge ¥12345\.00 CNY/);
+    await page.screenshot({ path: join(artifacts, `checkout-confirm-en-${mode}.png`), fullPage: true });
+
+    // "No, change the amount" goes back to the form with what was typed.
+    await page.click('#confirm-change');
+    await page.waitForSelector('#checkout-form');
+    assert.equal(await page.inputValue('#amount'), '12345.00');
+    await page.click('#checkout-form button[type=submit]');
+    await page.waitForSelector('#checkout-confirm');
+
+    // "Yes, charge": the QR code for exactly that amount.
+    await page.click('#confirm-charge');
+    await page.waitForURL(/\/checkout\/[A-Za-z0-9_-]+$/);
+    await page.waitForSelector('figure.qr svg');
+    assert.match(await page.textContent('#checkout-status'), /¥12345\.00 CNY/);
 
     assert.deepEqual(problems, [], 'no console errors or hydration warnings');
     await context.close();

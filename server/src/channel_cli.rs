@@ -1,4 +1,4 @@
-//! `paydesk channel add|list|disable|enable|rotate|refresh-certs`: channels for automation, keys read from
+//! `paydesk channel add|list|disable|enable|rotate|refresh-certs|limit`: channels for automation, keys read from
 //! files (never from the command line, where they would land in shell history and `ps`).
 
 use std::path::{Path, PathBuf};
@@ -33,6 +33,9 @@ pub enum ChannelCommand {
     Disable { name: String },
     /// Enable a disabled channel.
     Enable { name: String },
+    /// Show or set the channel's amount limits per order (maximum, and the amount above
+    /// which dashboard checkouts ask to confirm), per currency.
+    Limit(crate::channel_limit_cli::LimitArgs),
     /// One key-rotation step on a live channel (exactly one option); keys from files.
     Rotate(Box<RotateChannel>),
     /// Download a live WeChat Pay channel's platform certificates now and add the new
@@ -458,6 +461,7 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
         }
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,
         ChannelCommand::Enable { name } => toggle(&store, &name, false).await,
+        ChannelCommand::Limit(a) => crate::channel_limit_cli::run(&store, a).await,
     }
 }
 

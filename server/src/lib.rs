@@ -4,6 +4,7 @@
 pub mod api;
 pub mod backup_cli;
 pub mod channel_cli;
+pub mod channel_limit_cli;
 pub mod cli;
 pub mod config;
 pub mod jobs;

@@ -37,7 +37,7 @@ impl Default for RateLimitSettings {
     fn default() -> Self {
         RateLimitSettings {
             login_per_minute: 30,
-            wallet_per_minute: 600,
+            wallet_per_minute: 3000,
             api_auth_failures_per_minute: 30,
             notify_rejected_per_minute: 30,
         }

@@ -2,6 +2,8 @@
 //! provider's answer finds it), then the provider is asked for the QR content.
 
 use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, valid_number};
+use crate::channel::ResolvedChannel;
+use crate::limits::{self, AmountCheck, AmountLimit};
 use crate::money::{Currency, Money};
 use crate::order::Cause;
 use crate::provider::{CreateQrRequest, ProviderKind, for_trade};
@@ -24,15 +26,46 @@ pub struct CheckoutRequest {
     pub cause: Cause,
 }
 
-/// Alipay 当面付 and WeChat Pay Native charge in CNY only.
-fn supports(kind: ProviderKind, c: Currency) -> bool {
-    match kind {
-        ProviderKind::Alipay | ProviderKind::Wechatpay => c == Currency::Cny,
-        ProviderKind::Stripe => true,
-    }
-}
-
 impl Payments {
+    /// The amount limit that applies to `channel` in `currency`: the admin's override or
+    /// the default, within what the provider accepts (`crate::limits::effective`).
+    pub async fn amount_limit(
+        &self,
+        channel: &ResolvedChannel,
+        currency: Currency,
+    ) -> Result<AmountLimit, PaymentError> {
+        let provider = limits::Provider::from(channel.kind);
+        if !provider.supports(currency) {
+            return Err(PaymentError::invalid(
+                "currency",
+                format!(
+                    "{} charges in CNY only",
+                    match channel.kind {
+                        ProviderKind::Alipay => "Alipay",
+                        _ => "WeChat Pay",
+                    }
+                ),
+            ));
+        }
+        let stored = self.store.amount_limit(&channel.row.id, currency).await?;
+        Ok(limits::effective(provider, currency, stored))
+    }
+
+    /// [`Payments::amount_limit`] by channel name, for the dashboard to ask before it
+    /// creates: a disabled channel is refused here already, so nobody is asked to confirm
+    /// an amount on a channel that then refuses it.
+    pub async fn amount_limit_of(
+        &self,
+        channel: &str,
+        currency: Currency,
+    ) -> Result<AmountLimit, PaymentError> {
+        let channel = self.channels.resolve(channel).await?;
+        if channel.is_disabled() {
+            return Err(PaymentError::ChannelDisabled);
+        }
+        self.amount_limit(&channel, currency).await
+    }
+
     pub async fn create_checkout(&self, req: CheckoutRequest) -> Result<Order, PaymentError> {
         let subject = req.subject.trim();
         if subject.is_empty() || subject.chars().count() > 128 {
@@ -88,17 +121,15 @@ impl Payments {
         if channel.is_disabled() {
             return Err(PaymentError::ChannelDisabled);
         }
-        if !supports(channel.kind, req.amount.currency()) {
-            return Err(PaymentError::invalid(
-                "currency",
-                format!(
-                    "{} charges in CNY only",
-                    match channel.kind {
-                        ProviderKind::Alipay => "Alipay",
-                        _ => "WeChat Pay",
-                    }
-                ),
-            ));
+        // The ceiling is checked here, where every channel's orders are created (dashboard
+        // and merchant API alike); the dashboard's "large amount" confirmation happens
+        // before, in the page's server function, as only a person can confirm.
+        // (`amount_limit` also refuses a currency the provider does not charge in.)
+        let limit = self.amount_limit(&channel, req.amount.currency()).await?;
+        if limits::check(&limit, req.amount, true) == AmountCheck::TooLarge {
+            return Err(PaymentError::AmountTooLarge {
+                max: Money::new(limit.max_minor, limit.currency).unwrap_or(req.amount),
+            });
         }
 
         let now = now_ms();

@@ -11,6 +11,7 @@ pub mod sync;
 use std::sync::Arc;
 
 use crate::channel::{ChannelError, ChannelRegistry};
+use crate::money::Money;
 use crate::order::Cause;
 use crate::provider::ProviderError;
 use crate::store::{InboxWriter, Store, StoreError};
@@ -70,6 +71,11 @@ pub enum PaymentError {
         field: &'static str,
         problem: String,
     },
+    /// Above the channel's maximum per order (`crate::limits`).
+    #[error(
+        "the amount is above this channel's maximum of {max} per order; split it into several payments, or ask an admin to raise the channel's limit"
+    )]
+    AmountTooLarge { max: Money },
     #[error("no such channel")]
     ChannelNotFound,
     #[error("the channel is disabled")]
@@ -96,6 +102,7 @@ impl PaymentError {
     pub fn code(&self) -> &'static str {
         match self {
             PaymentError::Invalid { .. } => "invalid_request",
+            PaymentError::AmountTooLarge { .. } => "amount_too_large",
             PaymentError::ChannelNotFound => "channel_not_found",
             PaymentError::ChannelDisabled => "channel_disabled",
             PaymentError::ChannelConfig(_) => "channel_misconfigured",

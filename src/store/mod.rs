@@ -6,6 +6,7 @@
 //! claiming merchant notifications takes row locks (`FOR UPDATE SKIP LOCKED`) on Postgres,
 //! which SQLite has no syntax for (see `merchant_notifications`).
 
+mod amount_limits;
 mod api_keys;
 mod audit;
 pub mod backup;

@@ -393,12 +393,15 @@ impl Store {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         // Write first: in SQLite this takes the write lock at once, so the transaction never
-        // has to upgrade a read snapshot (which could fail under concurrency).
+        // has to upgrade a read snapshot (which could fail under concurrency). The bound is
+        // written as `amount <= paid - reserved`, not `reserved + amount <= paid`: the
+        // subtraction of two columns with 0 <= reserved <= paid cannot overflow, while an
+        // addition with a huge requested amount would (an SQL error, not a refusal).
         let done = sqlx::query(
             "UPDATE orders SET refund_reserved_minor = refund_reserved_minor + $1, updated_at = $2, \
              version = version + 1 \
              WHERE id = $3 AND status IN ('paid', 'partially_refunded') \
-             AND refund_reserved_minor + $1 <= amount_minor",
+             AND $1 <= amount_minor - refund_reserved_minor",
         )
         .bind(amount.minor())
         .bind(now)

@@ -4,7 +4,8 @@
 //! Postgres), so the page never loads orders one by one.
 //!
 //! Postgres answers `SUM(bigint)` as NUMERIC, which the `Any` driver cannot decode, so
-//! every sum is cast back to BIGINT. Calendar days are computed as
+//! every sum is cast back to BIGINT. Sums of money are split so they cannot overflow
+//! (see [`money_sum`]). Calendar days are computed as
 //! `(t + offset) / 86_400_000` on BIGINT milliseconds, integer division on both backends
 //! (timestamps are after 1970, so truncation and floor agree).
 
@@ -87,6 +88,46 @@ pub struct FailedRefund {
     pub created_at: i64,
 }
 
+/// The split of [`money_sum`]: 2^32.
+const SPLIT: i64 = 1 << 32;
+
+/// `SUM(expr)` over money as two BIGINT columns, `{alias}_hi` and `{alias}_lo`: the sums
+/// of `expr / 2^32` and `expr % 2^32`, put back together in Rust by [`read_money_sum`].
+///
+/// Why: a plain `SUM(amount_minor)` fails the whole query once the total passes i64
+/// (SQLite raises "integer overflow"; Postgres sums in NUMERIC but the cast back to
+/// BIGINT raises "out of range"), and two old orders of 2^62 fen made the overview
+/// answer 500 for 30 days. Amount ceilings bound new orders, but rows from before them
+/// may exist. Each half stays small: per row the high part is below 2^31 and the low
+/// part below 2^32, so a group would need over two billion rows to overflow either sum,
+/// while the work stays one aggregate query in SQL on both databases (no rows loaded).
+/// Amounts are never negative (a CHECK on the column), so `/` and `%` agree between
+/// SQLite and Postgres.
+fn money_sum(expr: &str, alias: &str) -> String {
+    format!(
+        "CAST(SUM(({expr}) / {SPLIT}) AS BIGINT) AS {alias}_hi, \
+         CAST(SUM(({expr}) % {SPLIT}) AS BIGINT) AS {alias}_lo"
+    )
+}
+
+/// Reads a [`money_sum`] back: exact in i128, then saturated at `i64::MAX`. A total that
+/// large (92 trillion yuan) only comes from broken old rows; showing the largest figure
+/// the page can show is saner than failing the page. A group with no rows sums to NULL,
+/// read as zero.
+fn read_money_sum(r: &sqlx::any::AnyRow, alias: &str) -> Result<i64, StoreError> {
+    let hi: Option<i64> = r.try_get(format!("{alias}_hi").as_str())?;
+    let lo: Option<i64> = r.try_get(format!("{alias}_lo").as_str())?;
+    Ok(saturate(combine(hi.unwrap_or(0), lo.unwrap_or(0))))
+}
+
+fn combine(hi: i64, lo: i64) -> i128 {
+    i128::from(hi) * i128::from(SPLIT) + i128::from(lo)
+}
+
+fn saturate(total: i128) -> i64 {
+    i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// Start (inclusive, ms) of the calendar day containing `t` at `offset_ms` from UTC.
 pub fn day_start(t: i64, offset_ms: i64) -> i64 {
     (t + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms
@@ -109,9 +150,9 @@ impl Store {
         scope: StatsScope<'_>,
     ) -> Result<Vec<DailyVolume>, StoreError> {
         let mut sql = format!(
-            "SELECT (paid_at + $1) / $2 AS day, channel, currency, COUNT(*) AS n, \
-             CAST(SUM(amount_minor) AS BIGINT) AS volume FROM orders \
-             WHERE status IN {PAID_STATES} AND paid_at >= $3 AND paid_at < $4"
+            "SELECT (paid_at + $1) / $2 AS day, channel, currency, COUNT(*) AS n, {} FROM orders \
+             WHERE status IN {PAID_STATES} AND paid_at >= $3 AND paid_at < $4",
+            money_sum("amount_minor", "volume")
         );
         scope_clause(&mut sql, "creator", scope, 5);
         sql.push_str(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
@@ -131,7 +172,7 @@ impl Store {
                     channel: r.try_get("channel")?,
                     currency: r.try_get("currency")?,
                     count: r.try_get("n")?,
-                    volume_minor: r.try_get("volume")?,
+                    volume_minor: read_money_sum(r, "volume")?,
                 })
             })
             .collect()
@@ -155,8 +196,12 @@ impl Store {
              CAST(SUM(CASE WHEN {CREATED} AND status IN {PAID_STATES} THEN 1 ELSE 0 END) AS BIGINT) AS created_paid, \
              CAST(SUM(CASE WHEN {CREATED} AND status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS created_pending, \
              CAST(SUM(CASE WHEN {paid} THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
-             CAST(SUM(CASE WHEN {paid} THEN amount_minor ELSE 0 END) AS BIGINT) AS volume \
-             FROM orders WHERE ({CREATED} OR {paid})"
+             {} \
+             FROM orders WHERE ({CREATED} OR {paid})",
+            money_sum(
+                &format!("CASE WHEN {paid} THEN amount_minor ELSE 0 END"),
+                "volume"
+            )
         );
         scope_clause(&mut sql, "creator", scope, 3);
         sql.push_str(" GROUP BY channel, currency ORDER BY channel, currency");
@@ -173,16 +218,17 @@ impl Store {
                 created_paid: r.try_get("created_paid")?,
                 created_pending: r.try_get("created_pending")?,
                 paid: r.try_get("paid")?,
-                volume_minor: r.try_get("volume")?,
+                volume_minor: read_money_sum(&r, "volume")?,
                 ..ChannelFigures::default()
             });
         }
 
-        let mut sql = "SELECT o.channel AS channel, r.currency AS currency, COUNT(*) AS n, \
-             CAST(SUM(r.amount_minor) AS BIGINT) AS total FROM refunds r \
-             JOIN orders o ON o.id = r.order_id \
-             WHERE r.status = 'succeeded' AND r.created_at >= $1 AND r.created_at < $2"
-            .to_string();
+        let mut sql = format!(
+            "SELECT o.channel AS channel, r.currency AS currency, COUNT(*) AS n, {} \
+             FROM refunds r JOIN orders o ON o.id = r.order_id \
+             WHERE r.status = 'succeeded' AND r.created_at >= $1 AND r.created_at < $2",
+            money_sum("r.amount_minor", "total")
+        );
         scope_clause(&mut sql, "o.creator", scope, 3);
         sql.push_str(" GROUP BY o.channel, r.currency");
         let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
@@ -208,7 +254,7 @@ impl Store {
                 }
             };
             out[i].refund_count = r.try_get("n")?;
-            out[i].refunded_minor = r.try_get("total")?;
+            out[i].refunded_minor = read_money_sum(&r, "total")?;
         }
         out.sort_by(|a, b| (&a.channel, &a.currency).cmp(&(&b.channel, &b.currency)));
         Ok(out)
@@ -277,6 +323,20 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_sums_put_back_together_exactly() {
+        let split = |v: i64| (v / SPLIT, v % SPLIT);
+        for v in [0, 1, SPLIT - 1, SPLIT, SPLIT + 1, 1 << 62, i64::MAX] {
+            let (hi, lo) = split(v);
+            assert_eq!(combine(hi, lo), i128::from(v), "{v}");
+        }
+        // Two rows of 2^62: one more than i64 holds, saturated rather than an error.
+        let (hi, lo) = split(1 << 62);
+        assert_eq!(combine(2 * hi, 2 * lo), 1i128 << 63);
+        assert_eq!(saturate(combine(2 * hi, 2 * lo)), i64::MAX);
+        assert_eq!(saturate(12_345), 12_345);
+    }
 
     #[test]
     fn days_start_at_local_midnight() {

@@ -7,6 +7,7 @@
 //! again as it was typed, in both modes alike.
 
 use leptos::prelude::*;
+use paydesk_core::limits::AmountLimit;
 use paydesk_core::order::OrderStatus;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,17 @@ pub struct ChannelChoice {
     /// `alipay`, `wechatpay` or `stripe`.
     pub provider: String,
     pub sandbox: bool,
+    /// The amount limits that apply, one per currency the channel charges in (so a
+    /// refusal can say what the maximum is).
+    pub limits: Vec<AmountLimit>,
+}
+
+impl ChannelChoice {
+    pub fn limit(&self, currency: &str) -> Option<&AmountLimit> {
+        self.limits
+            .iter()
+            .find(|l| l.currency.code().eq_ignore_ascii_case(currency))
+    }
 }
 
 /// Everything the checkout status page shows.
@@ -61,27 +73,33 @@ pub async fn checkout_channels() -> Result<Vec<ChannelChoice>, ServerFnError> {
         .channels()
         .await
         .map_err(crate::guard::internal)?;
-    let mut out: Vec<ChannelChoice> = rows
-        .into_iter()
-        .filter(|c| c.disabled_at.is_none())
-        .map(|c| ChannelChoice {
+    let mut out: Vec<ChannelChoice> = Vec::new();
+    for c in rows.into_iter().filter(|c| c.disabled_at.is_none()) {
+        let limits = ssr::channel_limits(&caller.store, &c).await?;
+        out.push(ChannelChoice {
             sandbox: c.mode == "sandbox",
             name: c.name,
             provider: c.provider,
-        })
-        .collect();
+            limits,
+        });
+    }
     out.sort_by(|a, b| (a.sandbox, &a.name).cmp(&(b.sandbox, &b.name)));
     Ok(out)
 }
 
 /// Creates a QR checkout and goes to its status page; on a problem, back to the form.
+/// An amount above the channel's "large amount" first goes back to the form's
+/// confirmation step (`?confirm=1&…`), which posts again with `confirm` set to
+/// [`confirmation_token`](paydesk_core::limits::confirmation_token) of the amount shown.
 #[server(prefix = "/rpc", endpoint = "create_checkout")]
 pub async fn create_checkout(
     channel: String,
     amount: String,
     currency: String,
     subject: String,
+    #[server(default)] confirm: String,
 ) -> Result<(), ServerFnError> {
+    use paydesk_core::limits::{AmountCheck, check, confirmation_token};
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let back = |code: &str| {
@@ -92,6 +110,26 @@ pub async fn create_checkout(
         Ok(m) => m,
         Err(code) => return back(code),
     };
+    // The large-amount step, decided before anything is stored. The ceiling itself is
+    // enforced again by `create_checkout` below (as for the merchant API).
+    let limit = match caller
+        .payments
+        .amount_limit_of(&channel, amount_money.currency())
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return back(ssr::refused(&e, &caller.user.username)),
+    };
+    let confirmed = confirm == confirmation_token(amount_money);
+    match check(&limit, amount_money, confirmed) {
+        AmountCheck::TooLarge => return back("amount_over_limit"),
+        AmountCheck::NeedsConfirmation => {
+            let fields = fields_query(&channel, &amount, &currency, &subject);
+            leptos_axum::redirect(&format!("/checkout?confirm=1&{fields}"));
+            return Ok(());
+        }
+        AmountCheck::Ok => {}
+    }
     let req = paydesk_core::payments::CheckoutRequest {
         channel: channel.clone(),
         amount: amount_money,
@@ -107,15 +145,7 @@ pub async fn create_checkout(
             leptos_axum::redirect(&format!("/checkout/{}", order.out_trade_no));
             Ok(())
         }
-        Err(e) => {
-            let code = ssr::payment_error_code(&e);
-            if code == "internal" {
-                tracing::error!(error = %e, "checkout failed");
-            } else {
-                tracing::info!(error = %e, user = %caller.user.username, "checkout refused");
-            }
-            back(code)
-        }
+        Err(e) => back(ssr::refused(&e, &caller.user.username)),
     }
 }
 
@@ -186,10 +216,36 @@ pub async fn close_checkout(no: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// Percent-encodes everything but the unreserved characters (RFC 3986). Shared by the
+/// server function and the page (the confirmation step's "change" link).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `channel=…&amount=…&currency=…&subject=…`: the form's input, for going back to it.
+pub fn fields_query(channel: &str, amount: &str, currency: &str, subject: &str) -> String {
+    format!(
+        "channel={}&amount={}&currency={}&subject={}",
+        encode(channel),
+        encode(amount),
+        encode(currency),
+        encode(subject)
+    )
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     //! Server-side helpers of the checkout server functions.
 
+    use super::AmountLimit;
     use crate::guard::Caller;
     use axum::http::StatusCode;
     use leptos::prelude::ServerFnError;
@@ -222,13 +278,26 @@ pub mod ssr {
             MoneyError::Empty => "amount_empty",
             MoneyError::Negative => "amount_positive",
             MoneyError::TooManyDecimals => "amount_decimals",
-            MoneyError::Overflow => "amount_too_large",
+            // Beyond i64 is beyond every channel's maximum: say what the maximum is.
+            MoneyError::Overflow => "amount_over_limit",
             _ => "amount_malformed",
         })?;
         if money.minor() <= 0 {
             return Err("amount_positive");
         }
         Ok(money)
+    }
+
+    /// Logs a refused checkout (internal errors in full, as errors) and returns the code
+    /// the form shows.
+    pub fn refused(e: &PaymentError, user: &str) -> &'static str {
+        let code = payment_error_code(e);
+        if code == "internal" {
+            tracing::error!(error = %e, "checkout failed");
+        } else {
+            tracing::info!(error = %e, user = %user, "checkout refused");
+        }
+        code
     }
 
     /// The code the form shows for a refused checkout.
@@ -241,6 +310,7 @@ pub mod ssr {
                 "expires_in" => "expiry_invalid",
                 _ => "invalid_request",
             },
+            PaymentError::AmountTooLarge { .. } => "amount_over_limit",
             PaymentError::ChannelNotFound => "channel_not_found",
             PaymentError::ChannelDisabled => "channel_disabled",
             PaymentError::ChannelConfig(_) => "channel_misconfigured",
@@ -252,6 +322,8 @@ pub mod ssr {
         }
     }
 
+    pub use super::{encode, fields_query};
+
     /// `/checkout?error=…` with the user's input, so the form shows it again.
     pub fn form_url(
         code: &str,
@@ -261,26 +333,34 @@ pub mod ssr {
         subject: &str,
     ) -> String {
         format!(
-            "/checkout?error={}&channel={}&amount={}&currency={}&subject={}",
+            "/checkout?error={}&{}",
             encode(code),
-            encode(channel),
-            encode(amount),
-            encode(currency),
-            encode(subject)
+            fields_query(channel, amount, currency, subject)
         )
     }
 
-    /// Percent-encodes everything but the unreserved characters (RFC 3986).
-    pub fn encode(s: &str) -> String {
-        let mut out = String::with_capacity(s.len());
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
+    /// The limits of a channel in every currency it charges in (admin overrides or the
+    /// defaults, within the provider's own ceiling).
+    pub async fn channel_limits(
+        store: &paydesk_core::store::Store,
+        row: &paydesk_core::store::ChannelRow,
+    ) -> Result<Vec<AmountLimit>, ServerFnError> {
+        use paydesk_core::limits::{Provider, effective};
+        let Some(provider) = Provider::parse(&row.provider) else {
+            return Ok(Vec::new());
+        };
+        let stored = store
+            .amount_limits(&row.id)
+            .await
+            .map_err(crate::guard::internal)?;
+        Ok(provider
+            .currencies()
+            .into_iter()
+            .map(|c| {
+                let own = stored.iter().find(|l| l.currency == c).copied();
+                effective(provider, c, own)
+            })
+            .collect())
     }
 
     /// The QR code of `content` as a standalone SVG: one path of unit squares on a white
@@ -317,6 +397,10 @@ pub mod ssr {
             assert_eq!(parse_amount("", "CNY"), Err("amount_empty"));
             assert_eq!(parse_amount("1e3", "CNY"), Err("amount_malformed"));
             assert_eq!(parse_amount("1", "XYZ"), Err("currency_unknown"));
+            assert_eq!(
+                parse_amount("92233720368547758.08", "CNY"),
+                Err("amount_over_limit")
+            );
         }
 
         #[test]

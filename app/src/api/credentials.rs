@@ -46,6 +46,9 @@ pub struct ChannelView {
     pub platform_certificates: bool,
     /// WeChat Pay: the last certificate download (background or by hand), if any.
     pub last_refresh: Option<RefreshView>,
+    /// The limit per order in the channel's first currency (CNY), for the list; all of
+    /// them are on `?limits=<name>`.
+    pub limit: Option<paydesk_core::limits::AmountLimit>,
 }
 
 /// The last platform certificate download of a channel.
@@ -182,7 +185,12 @@ mod ssr {
             merchant_serial: String::new(),
             platform_certificates: false,
             last_refresh: None,
+            limit: None,
         };
+        match crate::api::checkout::ssr::channel_limits(registry.store(), &row).await {
+            Ok(limits) => v.limit = limits.first().copied(),
+            Err(_) => tracing::error!(channel = %row.name, "amount limits unreadable"),
+        }
         let live = match registry.live_config(&row.name).await {
             Ok(Some(live)) => live,
             Ok(None) => return v,

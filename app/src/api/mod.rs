@@ -4,6 +4,7 @@
 
 pub mod checkout;
 pub mod credentials;
+pub mod limits;
 pub mod logs;
 pub mod orders;
 pub mod overview;

@@ -20,6 +20,8 @@ pub struct CheckoutText {
     pub err_amount_decimals: fn(&str, u32) -> String,
     pub err_amount_positive: &'static str,
     pub err_amount_too_large: &'static str,
+    /// The channel's maximum per order, formatted.
+    pub err_amount_over_limit: fn(&str) -> String,
     pub err_currency_unknown: &'static str,
     pub err_currency_unsupported: &'static str,
     pub err_subject_invalid: &'static str,
@@ -30,6 +32,12 @@ pub struct CheckoutText {
     pub err_provider_unavailable: &'static str,
     pub err_not_allowed: &'static str,
     pub err_not_found: &'static str,
+    // The large-amount confirmation step.
+    pub confirm_heading: &'static str,
+    /// The amount and the channel.
+    pub confirm_text: fn(&str, &str) -> String,
+    pub confirm_yes: fn(&str) -> String,
+    pub confirm_change: &'static str,
     // The status page.
     pub order_no: &'static str,
     pub status: &'static str,
@@ -72,6 +80,11 @@ pub static EN: CheckoutText = CheckoutText {
     },
     err_amount_positive: "The amount must be more than zero.",
     err_amount_too_large: "The amount is too large. Split it into smaller payments.",
+    err_amount_over_limit: |max| {
+        format!(
+            "The amount is above this channel's maximum of {max} per order. Split it into several payments, or ask an admin to raise the limit on the Credentials page."
+        )
+    },
     err_currency_unknown: "Pick a currency from the list.",
     err_currency_unsupported: "Alipay and WeChat Pay charge in CNY only. Choose CNY or a Stripe channel.",
     err_subject_invalid: "Describe what is being paid for, in 1 to 128 characters.",
@@ -82,6 +95,14 @@ pub static EN: CheckoutText = CheckoutText {
     err_provider_unavailable: "The payment provider could not be reached. Try again in a moment.",
     err_not_allowed: "This order can no longer be closed: it is not pending any more.",
     err_not_found: "There is no such checkout, or it belongs to someone else. Start a new checkout.",
+    confirm_heading: "Confirm a large amount",
+    confirm_text: |amount, channel| {
+        format!(
+            "{amount} on {channel} is a large amount. Check it with the customer before the QR code is created: one extra zero is the most common mistake."
+        )
+    },
+    confirm_yes: |amount| format!("Yes, charge {amount}"),
+    confirm_change: "No, change the amount",
     order_no: "Order number",
     status: "Status",
     created: "Created",
@@ -127,6 +148,11 @@ pub static ZH: CheckoutText = CheckoutText {
     },
     err_amount_positive: "金额必须大于零。",
     err_amount_too_large: "金额过大，请拆分为多笔收款。",
+    err_amount_over_limit: |max| {
+        format!(
+            "金额超过了该渠道单笔最高 {max} 的限额。请拆分为多笔收款，或联系管理员在“支付凭证”页面提高限额。"
+        )
+    },
     err_currency_unknown: "请从列表中选择币种。",
     err_currency_unsupported: "支付宝和微信支付仅支持人民币。请选择 CNY，或改用 Stripe 渠道。",
     err_subject_invalid: "请填写商品说明，长度为 1 到 128 个字符。",
@@ -137,6 +163,14 @@ pub static ZH: CheckoutText = CheckoutText {
     err_provider_unavailable: "暂时无法连接支付渠道，请稍后重试。",
     err_not_allowed: "该订单已不是待支付状态，无法关闭。",
     err_not_found: "找不到该收款单，或它属于其他用户。请新建收款。",
+    confirm_heading: "确认大额收款",
+    confirm_text: |amount, channel| {
+        format!(
+            "通过 {channel} 收款 {amount} 属于大额收款。生成二维码前请与顾客核对金额：多输一个零是最常见的错误。"
+        )
+    },
+    confirm_yes: |amount| format!("确认收款 {amount}"),
+    confirm_change: "不，修改金额",
     order_no: "订单号",
     status: "状态",
     created: "创建时间",

@@ -122,9 +122,12 @@ pub struct CredentialsText {
     pub refresh_other: &'static str,
     /// Key and certificate labels come from the core in English: `(English prefix, local)`.
     pub labels: &'static [(&'static str, &'static str)],
+    /// The channel's amount limits (`super::limits`).
+    pub limits: &'static super::limits::LimitsText,
 }
 
 pub static EN: CredentialsText = CredentialsText {
+    limits: &super::limits::EN,
     title: "Credentials",
     channels: "Channels",
     col_name: "Channel",
@@ -257,6 +260,7 @@ pub static EN: CredentialsText = CredentialsText {
 };
 
 pub static ZH: CredentialsText = CredentialsText {
+    limits: &super::limits::ZH,
     title: "支付凭证",
     channels: "支付渠道",
     col_name: "渠道",

@@ -8,6 +8,7 @@
 pub mod checkout;
 pub mod common;
 pub mod credentials;
+pub mod limits;
 pub mod logs;
 pub mod orders;
 pub mod overview;

@@ -20,6 +20,8 @@ use paydesk_core::money::Currency;
 use paydesk_core::order::OrderStatus;
 use paydesk_core::role::Capability;
 
+mod confirm;
+
 /// UTC+8: the providers' clock, and the merchants'.
 const OFFSET: i32 = 480;
 /// Polling period of the status page, in ticks of [`TICK_MS`].
@@ -58,7 +60,11 @@ fn CheckoutForm() -> impl IntoView {
                 match channels.await {
                     Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">{t.checkout.no_channels}</p> }.into_any(),
-                    Ok(list) => view! { <FormFields channels=list /> }.into_any(),
+                    // `?confirm=1`: the large-amount step instead of the form.
+                    Ok(list) => match query.with_untracked(|q| confirm::asked(&list, q)) {
+                        Some(asked) => view! { <confirm::ConfirmStep asked /> }.into_any(),
+                        None => view! { <FormFields channels=list /> }.into_any(),
+                    },
                 }
             })}
         </Suspense>
@@ -88,10 +94,7 @@ fn FormFields(channels: Vec<ChannelChoice>) -> impl IntoView {
             channels[0].name.clone()
         }
     };
-    let error = {
-        let code = q("error");
-        (!code.is_empty()).then(|| tc.error(&code, &currency).unwrap_or_else(|| t.error(&code)))
-    };
+    let error = form_error(t, &channels, &chosen, &currency, &q("error"));
     let action = ServerAction::<CreateCheckout>::new();
     let choices = channels
         .into_iter()
@@ -149,6 +152,32 @@ fn FormFields(channels: Vec<ChannelChoice>) -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// The text of a refused submit's `code`; a refusal over the maximum names the chosen
+/// channel's maximum in the chosen currency.
+fn form_error(
+    t: &'static Messages,
+    channels: &[ChannelChoice],
+    chosen: &str,
+    currency: &str,
+    code: &str,
+) -> Option<String> {
+    if code.is_empty() {
+        return None;
+    }
+    let tc = t.checkout;
+    if code == "amount_over_limit" {
+        let limit = channels
+            .iter()
+            .find(|c| c.name == chosen)
+            .and_then(|c| c.limit(currency));
+        return Some(match limit {
+            Some(l) => (tc.err_amount_over_limit)(&money(l.max_minor, currency)),
+            None => tc.err_amount_too_large.to_string(),
+        });
+    }
+    Some(tc.error(code, currency).unwrap_or_else(|| t.error(code)))
 }
 
 #[component]

@@ -1,12 +1,14 @@
 //! `/credentials` (admin): the channel list with key fingerprints and certificate expiry,
 //! enable/disable and test connection; `?add=<provider>` the form for a new live channel;
-//! `?edit=<name>` the edit form and the key-rotation panels of one channel.
+//! `?edit=<name>` the edit form and the key-rotation panels of one channel; `?limits=<name>`
+//! the amount limits of one channel (sandbox channels too).
 //!
 //! Every change is a plain form post to `/credentials/…` that redirects back here with
 //! `?ok=` / `?error=` / `?tested=` / `?refreshed=`, so the page works the same with and
 //! without JavaScript.
 
 mod form;
+mod limits;
 mod list;
 mod rotate;
 
@@ -29,16 +31,17 @@ pub fn CredentialsPage() -> impl IntoView {
 fn Body() -> impl IntoView {
     let query = use_query_map();
     move || {
-        let (add, edit) = query.with(|q| (q.get("add"), q.get("edit")));
+        let (add, edit, limits) = query.with(|q| (q.get("add"), q.get("edit"), q.get("limits")));
         view! {
             <Notices />
-            {match (add, edit) {
-                (Some(provider), _) => view! { <form::ChannelFormView provider name=String::new() /> }.into_any(),
-                (None, Some(name)) => view! {
+            {match (add, edit, limits) {
+                (_, _, Some(name)) => view! { <limits::LimitsPanel name /> }.into_any(),
+                (Some(provider), _, None) => view! { <form::ChannelFormView provider name=String::new() /> }.into_any(),
+                (None, Some(name), None) => view! {
                     <form::ChannelFormView provider=String::new() name=name.clone() />
                     <rotate::RotationPanels name />
                 }.into_any(),
-                (None, None) => view! { <list::ChannelList /> }.into_any(),
+                (None, None, None) => view! { <list::ChannelList /> }.into_any(),
             }}
         }
     }
@@ -53,14 +56,19 @@ fn Notices() -> impl IntoView {
     move || {
         query.with(|q| {
             let channel = q.get("channel").unwrap_or_default();
+            let limits_of = q.get("limits").unwrap_or_default();
+            let currency = q.get("currency").unwrap_or_default();
             let ok = q.get("ok").map(|code| match code.as_str() {
+                "limit_saved" => (c.limits.ok_saved)(&limits_of, &currency),
+                "limit_reset" => (c.limits.ok_reset)(&limits_of, &currency),
                 "channel_created" => (c.ok_created)(&channel),
                 "channel_updated" => (c.ok_updated)(&channel),
                 "channel_enabled" => (c.ok_enabled)(&channel),
                 "channel_disabled" => (c.ok_disabled)(&channel),
                 _ => c.ok_rotated.to_string(),
             });
-            let error = q.get("error").map(|code| match code.as_str() {
+            // Refused limit saves are shown by the limits panel, which knows the figures.
+            let error = q.get("error").filter(|code| !code.starts_with("limit_")).map(|code| match code.as_str() {
                 "invalid" => (c.err_invalid)(c.field(&q.get("field").unwrap_or_default())),
                 "name_taken" => c.err_name_taken.to_string(),
                 "bad_form" => c.err_bad_form.to_string(),

@@ -112,10 +112,13 @@ fn Dashboard(o: OverviewData) -> impl IntoView {
 }
 
 /// Sums of several lines, per currency (amounts in different currencies never add up).
+/// Saturating, like the store's sums: absurd old rows show the largest figure instead of
+/// panicking the page (`paydesk_core::store::stats`).
 fn per_currency(lines: &[ChannelLine], f: impl Fn(&ChannelLine) -> i64) -> Vec<(String, i64)> {
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     for l in lines {
-        *sums.entry(l.currency.clone()).or_default() += f(l);
+        let sum = sums.entry(l.currency.clone()).or_default();
+        *sum = sum.saturating_add(f(l));
     }
     sums.into_iter().collect()
 }
@@ -341,7 +344,8 @@ fn bar_chart(bars: &[&DayBar], today: i64, currency: &str, label: &str) -> (Stri
     channels.dedup();
     let mut per_day: BTreeMap<i64, i64> = BTreeMap::new();
     for b in bars {
-        *per_day.entry(b.day).or_default() += b.volume_minor;
+        let day = per_day.entry(b.day).or_default();
+        *day = day.saturating_add(b.volume_minor);
     }
     let max = per_day.values().copied().max().unwrap_or(0).max(1);
     let slot = (W - LEFT) / DAYS;

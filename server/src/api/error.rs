@@ -84,6 +84,7 @@ impl From<PaymentError> for ApiError {
     fn from(e: PaymentError) -> Self {
         let status = match &e {
             PaymentError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            PaymentError::AmountTooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             PaymentError::ChannelNotFound => StatusCode::NOT_FOUND,
             PaymentError::ChannelDisabled => StatusCode::CONFLICT,
             PaymentError::ChannelConfig(_) => StatusCode::CONFLICT,

@@ -2,7 +2,7 @@
 //! and the per-channel buttons (plain forms).
 
 use crate::api::credentials::{CertView, ChannelView, list_channels};
-use crate::components::format::time_ms;
+use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
 use crate::pages::section::error_code;
@@ -128,6 +128,11 @@ fn Row(r: ChannelView) -> impl IntoView {
                 <span class=if r.disabled { "status closed" } else { "status paid" }>
                     {if r.disabled { c.disabled } else { c.enabled }}
                 </span>
+                {r.limit.map(|l| view! {
+                    <div class="muted small limit-summary">
+                        {(c.limits.per_order)(&money(l.max_minor, l.currency.code()))}
+                    </div>
+                })}
             </td>
             <td>{keys}</td>
             <td><ul class="cred-certs">{certs}</ul></td>
@@ -148,6 +153,7 @@ fn Row(r: ChannelView) -> impl IntoView {
                     {live.then(|| view! {
                         <a class="button" href=format!("/credentials?edit={name}")>{c.edit}</a>
                     })}
+                    <a class="button amount-limits" href=format!("/credentials?limits={name}")>{c.limits.link}</a>
                 </div>
             </td>
         </tr>
