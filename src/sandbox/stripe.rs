@@ -7,7 +7,7 @@
 //! paydesk promises to always send one. Events are signed with the webhook secret.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -30,7 +30,9 @@ pub struct StripeSandbox {
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
-    idempotency: Mutex<HashMap<String, StoredResult>>,
+    /// Held across the request it guards, so two requests with one key run one at a time
+    /// (a tokio lock: the order book is awaited while it is held).
+    idempotency: tokio::sync::Mutex<HashMap<String, StoredResult>>,
 }
 
 /// What Stripe keeps per idempotency key: the request parameters and the answer.
@@ -49,7 +51,7 @@ impl StripeSandbox {
             pay_base_url,
             ledger: Ledger::default(),
             clock,
-            idempotency: Mutex::new(HashMap::new()),
+            idempotency: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 }
@@ -119,6 +121,12 @@ fn ledger_err(e: &LedgerError) -> Reply {
             Some("parameter_invalid_integer"),
             "Invalid amount",
         ),
+        LedgerError::Unavailable => err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            None,
+            "An error occurred with our connection to Stripe. Please retry.",
+        ),
     }
 }
 
@@ -148,11 +156,7 @@ impl StripeSandbox {
         format!("{}/{}", self.pay_base_url.trim_end_matches('/'), o.code)
     }
 
-    fn find_session(&self, id: &str) -> Option<SandboxOrder> {
-        self.ledger.find_by_code(id)
-    }
-
-    fn create_session(&self, p: &HashMap<String, String>) -> Reply {
+    async fn create_session(&self, p: &HashMap<String, String>) -> Reply {
         let g = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
         let bad = |m: &str| {
             err(
@@ -185,23 +189,29 @@ impl StripeSandbox {
         if reference.is_empty() {
             return bad("Missing client_reference_id.");
         }
-        match self.ledger.create(
-            "pi_",
-            "cs_test_",
-            reference,
-            amount,
-            g("line_items[0][price_data][product_data][name]"),
-            "",
-        ) {
+        match self
+            .ledger
+            .create(
+                "pi_",
+                "cs_test_",
+                reference,
+                amount,
+                g("line_items[0][price_data][product_data][name]"),
+                "",
+            )
+            .await
+        {
             Ok(o) => (StatusCode::OK, self.session_json(&o)),
             Err(e) => ledger_err(&e),
         }
     }
 
-    fn refund(&self, p: &HashMap<String, String>) -> Reply {
+    async fn refund(&self, p: &HashMap<String, String>) -> Reply {
         let g = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let Some(o) = self.ledger.with_trade_no(g("payment_intent")) else {
-            return ledger_err(&LedgerError::NotFound);
+        let o = match self.ledger.with_trade_no(g("payment_intent")).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return ledger_err(&LedgerError::NotFound),
+            Err(e) => return ledger_err(&e),
         };
         let amount = match g("amount") {
             "" => o.refunded().and_then(|r| o.amount.checked_sub(r)),
@@ -217,48 +227,58 @@ impl StripeSandbox {
             "" => format!("auto_{}", crate::provider::crypto::random_alnum(12)),
             n => n.to_string(),
         };
-        match self.ledger.refund(&o.out_trade_no, &out_refund_no, amount) {
+        match self
+            .ledger
+            .refund(&o.out_trade_no, &out_refund_no, amount)
+            .await
+        {
             Ok((o, r)) => (StatusCode::OK, refund_json(&o, &r)),
             Err(e) => ledger_err(&e),
         }
     }
 
-    fn route(&self, method: &Method, path: &str, p: &HashMap<String, String>) -> Reply {
+    async fn route(&self, method: &Method, path: &str, p: &HashMap<String, String>) -> Reply {
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
-            ("POST", ["v1", "checkout", "sessions"]) => self.create_session(p),
-            ("GET", ["v1", "checkout", "sessions", id]) => match self.find_session(id) {
-                Some(o) => (StatusCode::OK, self.session_json(&o)),
-                None => ledger_err(&LedgerError::NotFound),
+            ("POST", ["v1", "checkout", "sessions"]) => self.create_session(p).await,
+            ("GET", ["v1", "checkout", "sessions", id]) => match self.ledger.find_by_code(id).await
+            {
+                Ok(Some(o)) => (StatusCode::OK, self.session_json(&o)),
+                Ok(None) => ledger_err(&LedgerError::NotFound),
+                Err(e) => ledger_err(&e),
             },
             ("POST", ["v1", "checkout", "sessions", id, "expire"]) => {
-                let Some(o) = self.find_session(id) else {
-                    return ledger_err(&LedgerError::NotFound);
+                let o = match self.ledger.find_by_code(id).await {
+                    Ok(Some(o)) => o,
+                    Ok(None) => return ledger_err(&LedgerError::NotFound),
+                    Err(e) => return ledger_err(&e),
                 };
                 if o.state == OrderState::Closed {
                     return ledger_err(&LedgerError::Closed);
                 }
-                match self.ledger.close(&o.out_trade_no) {
+                match self.ledger.close(&o.out_trade_no).await {
                     Ok(o) => (StatusCode::OK, self.session_json(&o)),
                     Err(e) => ledger_err(&e),
                 }
             }
-            ("POST", ["v1", "refunds"]) => self.refund(p),
+            ("POST", ["v1", "refunds"]) => self.refund(p).await,
             ("GET", ["v1", "refunds"]) => {
                 let pi = p.get("payment_intent").map(String::as_str).unwrap_or("");
-                let data: Vec<Value> = self
-                    .ledger
-                    .with_trade_no(pi)
-                    .map(|o| o.refunds.iter().map(|r| refund_json(&o, r)).collect())
-                    .unwrap_or_default();
+                let data: Vec<Value> = match self.ledger.with_trade_no(pi).await {
+                    Ok(o) => o
+                        .map(|o| o.refunds.iter().map(|r| refund_json(&o, r)).collect())
+                        .unwrap_or_default(),
+                    Err(e) => return ledger_err(&e),
+                };
                 (
                     StatusCode::OK,
                     json!({ "object": "list", "data": data, "has_more": false }),
                 )
             }
-            ("GET", ["v1", "refunds", id]) => match self.ledger.find_refund(id) {
-                Some((o, r)) => (StatusCode::OK, refund_json(&o, &r)),
-                None => ledger_err(&LedgerError::NotFound),
+            ("GET", ["v1", "refunds", id]) => match self.ledger.find_refund(id).await {
+                Ok(Some((o, r))) => (StatusCode::OK, refund_json(&o, &r)),
+                Ok(None) => ledger_err(&LedgerError::NotFound),
+                Err(e) => ledger_err(&e),
             },
             _ => err(
                 StatusCode::NOT_FOUND,
@@ -292,17 +312,6 @@ impl StripeSandbox {
     /// `Stripe-Signature` header and body of `refund.updated` (succeeded).
     pub fn refund_event(&self, o: &SandboxOrder, r: &SandboxRefund) -> (String, Vec<u8>) {
         self.event("refund.updated", refund_json(o, r))
-    }
-}
-
-impl Ledger {
-    fn with_trade_no(&self, trade_no: &str) -> Option<SandboxOrder> {
-        self.with(|l| {
-            l.orders
-                .values()
-                .find(|o| o.trade_no == trade_no && o.state != OrderState::Pending)
-                .cloned()
-        })
     }
 }
 
@@ -373,7 +382,7 @@ async fn handle(
             return reply(s, v.to_string(), false);
         };
         let scoped = format!("{} {}", uri.path(), key);
-        let mut cache = sb.idempotency.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = sb.idempotency.lock().await;
         if let Some((prev_body, status, resp)) = cache.get(&scoped) {
             if *prev_body != raw {
                 let (s, v) = err(
@@ -386,7 +395,7 @@ async fn handle(
             }
             return reply(*status, resp.clone(), true);
         }
-        let (status, v) = sb.route(&method, uri.path(), &params);
+        let (status, v) = sb.route(&method, uri.path(), &params).await;
         let text = v.to_string();
         // Stripe does not store results of requests that failed validation (4xx).
         if status.is_success() {
@@ -394,6 +403,6 @@ async fn handle(
         }
         return reply(status, text, false);
     }
-    let (status, v) = sb.route(&method, uri.path(), &params);
+    let (status, v) = sb.route(&method, uri.path(), &params).await;
     reply(status, v.to_string(), false)
 }
