@@ -317,7 +317,7 @@ async fn after_a_kill_mid_payments_every_sandbox_payment_ends_paid_exactly_once(
 }
 
 /// A merchant endpoint that hangs (never answers) until `ack` is set, then acknowledges
-/// like paydesk answers WeChat Pay (204).
+/// the way Alipay requires (200, body `success`).
 async fn merchant(ack: Arc<AtomicBool>, hits: Arc<AtomicUsize>) -> String {
     let router = Router::new().route(
         "/notify",
@@ -328,7 +328,7 @@ async fn merchant(ack: Arc<AtomicBool>, hits: Arc<AtomicUsize>) -> String {
                 if !ack.load(Ordering::SeqCst) {
                     std::future::pending::<()>().await;
                 }
-                StatusCode::NO_CONTENT.into_response()
+                (StatusCode::OK, "success").into_response()
             }
         }),
     );
