@@ -419,3 +419,99 @@ async fn a_delivery_cut_short_by_a_shutdown_is_sent_by_the_next_instance() {
     assert!(page.contains("Paid.") && !page.contains(">Pay<"), "{page}");
     second.state.sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_on_one_postgres_share_the_wallet_and_deliver_each_payment_once() {
+    let Some(pg) = support::PgSchema::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let pg_app = |public_url: Option<String>| support::Options {
+        database_url: Some(pg.url.clone()),
+        public_url,
+        ..support::Options::default()
+    };
+    let a = support::spawn_app_with(dir.path(), pg_app(None)).await;
+    // B answers on its own port behind A's public URL, like a second host behind one name.
+    let b = support::spawn_app_with(dir.path(), pg_app(Some(a.base.clone()))).await;
+
+    const ORDERS: usize = 12;
+    let mut orders = Vec::new();
+    for i in 0..ORDERS {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let o = app
+            .state
+            .payments
+            .create_checkout(paydesk_core::payments::CheckoutRequest {
+                channel: "wechatpay-sandbox".into(),
+                amount: Money::new(100 + i as i64, Currency::Cny).expect("cny"),
+                subject: "tea".into(),
+                out_trade_no: None,
+                expires_in_secs: None,
+                merchant_notify_url: None,
+                api_key_id: None,
+                cause: paydesk_core::order::Cause::User("mia".into()),
+            })
+            .await
+            .expect("checkout");
+        let code = o
+            .qr_code
+            .as_deref()
+            .and_then(|qr| qr.rsplit('/').next())
+            .expect("code")
+            .to_string();
+        orders.push((o.out_trade_no, code));
+    }
+    // Each order is paid in both instances' wallets at once: one payment, one delivery.
+    let http = client();
+    let mut presses = Vec::new();
+    for (_, code) in &orders {
+        for base in [&a.base, &b.base] {
+            let req = http
+                .post(format!("{base}/sandbox/pay/{code}/pay"))
+                .header("Origin", &a.base)
+                .send();
+            presses.push(tokio::spawn(req));
+        }
+    }
+    for p in presses {
+        let resp = p.await.expect("join").expect("press");
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    }
+    let store = &a.state.store;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (no, _) in &orders {
+        loop {
+            let d = store.sandbox_deliveries(Some(no)).await.expect("list");
+            assert_eq!(d.len(), 1, "{no}: one payment, one delivery: {d:?}");
+            if d[0].status == SandboxDeliveryStatus::Acknowledged {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{no}: not delivered: {d:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let o = store.order(no).await.expect("read").expect("order");
+        assert_eq!(o.status, OrderStatus::Paid, "{no}");
+        let events = store.order_events(&o.id).await.expect("events");
+        assert_eq!(
+            events.iter().filter(|e| e.kind == "paid").count(),
+            1,
+            "{no}"
+        );
+        // Sent once: the instances never both claimed it.
+        let inbox = store
+            .notifications(&paydesk_core::store::InboxFilter {
+                out_trade_no: Some(no.clone()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("inbox");
+        assert_eq!(inbox.len(), 1, "{no}: {inbox:?}");
+    }
+    a.state.sandbox.shutdown().await;
+    b.state.sandbox.shutdown().await;
+    a.state.store.close().await;
+    b.state.store.close().await;
+    pg.drop().await;
+}
