@@ -68,3 +68,15 @@ CREATE TABLE sandbox_deliveries (
 );
 CREATE INDEX sandbox_deliveries_due ON sandbox_deliveries (status, next_at);
 CREATE INDEX sandbox_deliveries_trade ON sandbox_deliveries (provider, out_trade_no);
+
+-- The Stripe sandbox's idempotency keys: the first successful answer to a POST, replayed
+-- for the same key and parameters (Stripe keeps keys for 24 hours), also after a restart
+-- and on another instance. The request is the form body (never the API key: that is a
+-- header).
+CREATE TABLE sandbox_idempotency (
+    scope      TEXT PRIMARY KEY, -- "<path> <Idempotency-Key>"
+    request    TEXT NOT NULL,
+    status     BIGINT NOT NULL,
+    response   TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

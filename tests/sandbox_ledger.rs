@@ -23,6 +23,7 @@ on_both_backends!(
     a_delivery_is_claimed_once_retried_and_acknowledged,
     concurrent_claims_never_share_a_delivery,
     each_provider_has_its_own_book,
+    stripe_idempotency_keys_are_kept_for_every_instance,
 );
 
 fn cny(minor: i64) -> Money {
@@ -444,5 +445,75 @@ async fn each_provider_has_its_own_book(store: &Store) {
             .await
             .expect("read")
             .is_some()
+    );
+}
+
+/// Two Stripe sandboxes (two instances, or one before and after a restart) on one
+/// database: a POST retried on the other with the same key is replayed, not run again.
+async fn stripe_idempotency_keys_are_kept_for_every_instance(store: &Store) {
+    use paydesk_core::provider::FixedClock;
+    use paydesk_core::sandbox::serve_local;
+    use paydesk_core::sandbox::stripe::{StripeSandbox, router};
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let mut sb = StripeSandbox::new(
+            "sk_test_x".into(),
+            "whsec_x".into(),
+            "http://127.0.0.1:9/pay".into(),
+            Arc::new(FixedClock(1_700_000_000)),
+        );
+        sb.ledger = Ledger::durable(store.clone(), ProviderKind::Stripe);
+        sb.keep_idempotency_keys_in(store.clone());
+        bases.push(serve_local(router(Arc::new(sb))).await.expect("serve"));
+    }
+    let form = |amount: i64| {
+        [
+            ("mode", "payment".to_string()),
+            ("success_url", "https://shop.test/ok".to_string()),
+            ("client_reference_id", "IDEM-1".to_string()),
+            ("line_items[0][quantity]", "1".to_string()),
+            ("line_items[0][price_data][currency]", "usd".to_string()),
+            ("line_items[0][price_data][unit_amount]", amount.to_string()),
+            (
+                "line_items[0][price_data][product_data][name]",
+                "tea".to_string(),
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{}={v}", k.replace('[', "%5B").replace(']', "%5D")))
+        .collect::<Vec<_>>()
+        .join("&")
+    };
+    let http = reqwest::Client::new();
+    let post = |base: &str, body: String| {
+        http.post(format!("{base}/v1/checkout/sessions"))
+            .bearer_auth("sk_test_x")
+            .header("Idempotency-Key", "key-1")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let first = post(&bases[0], form(500)).await.expect("first");
+    assert_eq!(first.status().as_u16(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first = first.text().await.expect("body");
+    let replayed = post(&bases[1], form(500)).await.expect("replay");
+    assert_eq!(replayed.status().as_u16(), 200);
+    assert_eq!(
+        replayed
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(replayed.text().await.expect("body"), first);
+    let other = post(&bases[1], form(501)).await.expect("other params");
+    assert_eq!(other.status().as_u16(), 400);
+    assert!(
+        other
+            .text()
+            .await
+            .expect("body")
+            .contains("idempotency_error")
     );
 }

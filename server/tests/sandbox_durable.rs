@@ -202,7 +202,9 @@ async fn after_a_kill_mid_payments_every_sandbox_payment_ends_paid_exactly_once(
     let base = format!("http://127.0.0.1:{port}");
     let mut first = serve(dir.path(), port, "first.log").await;
     let key = api_key(dir.path(), port);
+    let t = Instant::now();
     let orders = create_orders(&base, &key, PAYMENTS).await;
+    eprintln!("{PAYMENTS} checkouts created in {:?}", t.elapsed());
 
     // Hundreds of wallet payments; SIGKILL once a third of them were confirmed.
     let confirmed = Arc::new(AtomicUsize::new(0));
@@ -249,9 +251,17 @@ async fn after_a_kill_mid_payments_every_sandbox_payment_ends_paid_exactly_once(
 
     // Restart on the same data; the wallet still knows every order (those paid before the
     // crash say so, the others can be paid now).
+    let t = Instant::now();
     let mut second = serve(dir.path(), port, "second.log").await;
+    eprintln!("restarted in {:?}", t.elapsed());
+    let t = Instant::now();
     let again = pay_all(&base, &orders, Arc::new(AtomicUsize::new(0))).await;
     assert_eq!(again.len(), PAYMENTS, "the wallet answers for every order");
+    eprintln!(
+        "{PAYMENTS} wallet presses after the restart in {:?}",
+        t.elapsed()
+    );
+    let t = Instant::now();
 
     // Bounded wait: paydesk learns every payment (redelivered notifications or its active
     // query) and the sandbox's queue drains.
@@ -283,6 +293,10 @@ async fn after_a_kill_mid_payments_every_sandbox_payment_ends_paid_exactly_once(
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    eprintln!(
+        "all paid in paydesk and the queue drained {:?} after the presses",
+        t.elapsed()
+    );
 
     assert_eq!(
         sandbox_paid(&store).await,

@@ -64,7 +64,8 @@ impl SandboxSet {
         let mut wechatpay = keys.wechatpay.sandbox(pay_base_url, clock.clone());
         wechatpay.ledger = Ledger::durable(store.clone(), ProviderKind::Wechatpay);
         let mut stripe = keys.stripe.sandbox(pay_base_url, clock);
-        stripe.ledger = Ledger::durable(store, ProviderKind::Stripe);
+        stripe.ledger = Ledger::durable(store.clone(), ProviderKind::Stripe);
+        stripe.keep_idempotency_keys_in(store);
         SandboxSet {
             alipay: Arc::new(alipay),
             wechatpay: Arc::new(wechatpay),

@@ -411,4 +411,49 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// The Stripe sandbox's stored answer for an idempotency `scope`:
+    /// (request body, HTTP status, response body).
+    pub async fn sandbox_idempotent_answer(
+        &self,
+        scope: &str,
+    ) -> Result<Option<(String, i64, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT request, status, response FROM sandbox_idempotency WHERE scope = $1",
+        )
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get("request")?,
+                r.try_get("status")?,
+                r.try_get("response")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Keeps the first successful answer for `scope` (a later one for the same scope, from
+    /// another instance that ran the same request at the same time, is dropped).
+    pub async fn keep_sandbox_idempotent_answer(
+        &self,
+        scope: &str,
+        request: &str,
+        status: i64,
+        response: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sandbox_idempotency (scope, request, status, response, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope) DO NOTHING",
+        )
+        .bind(scope)
+        .bind(request)
+        .bind(status)
+        .bind(response)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
