@@ -254,6 +254,27 @@ async fn after_a_kill_mid_payments_every_sandbox_payment_ends_paid_exactly_once(
     let t = Instant::now();
     let mut second = serve(dir.path(), port, "second.log").await;
     eprintln!("restarted in {:?}", t.elapsed());
+    // Before any wallet press: what the sandbox owed at the kill is delivered (claims the
+    // dead process held lapse after their lease).
+    let t = Instant::now();
+    let deadline = t + Duration::from_secs(60);
+    loop {
+        let deliveries = store.sandbox_deliveries(None).await.expect("deliveries");
+        let owed = deliveries
+            .iter()
+            .filter(|d| d.status == SandboxDeliveryStatus::Pending)
+            .count();
+        if owed == 0 {
+            assert_eq!(deliveries.len(), paid_at_crash.len(), "one per payment");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{owed} deliveries still owed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "the {owed_at_crash} deliveries owed at the kill were delivered {:?} after the restart",
+        t.elapsed()
+    );
     let t = Instant::now();
     let again = pay_all(&base, &orders, Arc::new(AtomicUsize::new(0))).await;
     assert_eq!(again.len(), PAYMENTS, "the wallet answers for every order");
