@@ -1,12 +1,15 @@
 //! The sandbox remembers like a real gateway: its orders and the notifications it owes
 //! live in the database.
 //!
-//! - A real `paydesk` process is killed with SIGKILL while hundreds of wallet payments are
-//!   in flight, then restarted on the same data directory: every order the sandbox
-//!   considers paid ends paid in paydesk, each exactly once, and every delivery the
-//!   sandbox owed is acknowledged.
+//! - A real `paydesk` process (SQLite) is killed with SIGKILL while hundreds of wallet
+//!   payments are in flight, then restarted on the same data directory: what the sandbox
+//!   owed at the kill is delivered before any new request, the wallet knows every order,
+//!   every order the sandbox considers paid ends paid in paydesk exactly once, and every
+//!   delivery is acknowledged.
 //! - In process: a delivery cut short by a shutdown is sent by the next instance, whose
 //!   wallet also shows the order paid.
+//! - Two instances on one Postgres: an order created through one is paid in both wallets
+//!   at once; it is paid once and its notification is sent once.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
