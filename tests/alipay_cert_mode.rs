@@ -113,7 +113,7 @@ async fn answer_and_notification(
     let provider = reg.resolve("ali").await.expect("resolve").provider;
     let answer = provider.create_qr(&order(no)).await.map(|_| ());
     // The sandbox's ledger has the order even when our side refused its answer.
-    let paid = sb.ledger.pay(no).expect("pay");
+    let paid = sb.ledger.pay(no).await.expect("pay");
     let notification = provider
         .parse_notify(&HeaderMap::new(), &sb.paid_notify(&paid), NOW)
         .await;

@@ -217,7 +217,7 @@ async fn answer_and_notification(
 ) -> Result<(), ProviderError> {
     let provider = reg.resolve("wx").await.expect("resolve").provider;
     provider.create_qr(&order(no)).await?;
-    let paid = gw.sb.ledger.pay(no).expect("pay");
+    let paid = gw.sb.ledger.pay(no).await.expect("pay");
     let (h, body) = gw.sb.paid_notify(&paid);
     provider
         .parse_notify(&header_map(&h), &body, NOW)

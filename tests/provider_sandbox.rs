@@ -120,7 +120,7 @@ async fn alipay_round_trip() {
         TradeState::Pending
     );
 
-    let paid = sb.ledger.pay("A1").expect("pay");
+    let paid = sb.ledger.pay("A1").await.expect("pay");
     let st = client.query(&t).await.expect("query");
     assert_eq!(st.state, TradeState::Paid);
     assert_eq!(st.amount, Some(cny(12345)));
@@ -163,7 +163,12 @@ async fn alipay_round_trip() {
         .await
         .expect("refund query");
     assert_eq!(unknown.state, RefundState::Processing);
-    let (o, rr) = sb.ledger.find_refund("R1").expect("refund");
+    let (o, rr) = sb
+        .ledger
+        .find_refund("R1")
+        .await
+        .expect("read")
+        .expect("refund");
     let ev = client
         .parse_notify(&HeaderMap::new(), &sb.refund_notify(&o, &rr), NOW)
         .await
@@ -207,7 +212,10 @@ async fn alipay_round_trip() {
         client.query(&TradeRef::new("NOPE")).await.expect("q").state,
         TradeState::Pending
     );
-    sb.ledger.set_refund_balance(Some(100));
+    sb.ledger
+        .set_refund_balance(Some(100))
+        .await
+        .expect("balance");
     assert_eq!(
         business_sub_code(
             client
@@ -261,7 +269,7 @@ async fn alipay_sandbox_rejects_bad_signatures_and_client_rejects_wrong_key() {
         suspicious.create_qr(&order("B2", cny(1))).await,
         Err(ProviderError::Verify(VerifyError::BadSignature))
     );
-    assert!(sb.ledger.get("B1").is_none());
+    assert!(sb.ledger.get("B1").await.expect("read").is_none());
 }
 
 // ---------------------------------------------------------------- WeChat Pay
@@ -348,7 +356,7 @@ async fn wechat_flow(sb: &WechatPaySandbox, client: &WechatPayClient) {
         client.query(&t).await.expect("query").state,
         TradeState::Pending
     );
-    let paid = sb.ledger.pay("W1").expect("pay");
+    let paid = sb.ledger.pay("W1").await.expect("pay");
     let st = client.query(&t).await.expect("query");
     assert_eq!((st.state, st.amount), (TradeState::Paid, Some(cny(100))));
     assert_eq!(st.trade_no.as_deref(), Some(paid.trade_no.as_str()));
@@ -385,7 +393,12 @@ async fn wechat_flow(sb: &WechatPaySandbox, client: &WechatPayClient) {
         client.query(&t).await.expect("query").state,
         TradeState::Refunded
     );
-    let (o, rr) = sb.ledger.find_refund("WR1").expect("refund");
+    let (o, rr) = sb
+        .ledger
+        .find_refund("WR1")
+        .await
+        .expect("read")
+        .expect("refund");
     let (h, body) = sb.refund_notify(&o, &rr);
     assert!(matches!(
         client.parse_notify(&header_map(&h), &body, NOW).await.expect("refund notify"),
@@ -411,7 +424,10 @@ async fn wechat_flow(sb: &WechatPaySandbox, client: &WechatPayClient) {
         http_code(client.query(&TradeRef::new("NOPE")).await),
         (404, "ORDER_NOT_EXIST".into())
     );
-    sb.ledger.set_refund_balance(Some(10));
+    sb.ledger
+        .set_refund_balance(Some(10))
+        .await
+        .expect("balance");
     assert_eq!(
         http_code(client.refund(&refund("W1", "WR3", cny(11), cny(100))).await),
         (403, "NOT_ENOUGH".into())
@@ -582,7 +598,7 @@ async fn stripe_round_trip() {
         TradeState::Pending
     );
 
-    let paid = sb.ledger.pay("S1").expect("pay");
+    let paid = sb.ledger.pay("S1").await.expect("pay");
     let st = client.query(&t).await.expect("query");
     assert_eq!((st.state, st.amount), (TradeState::Paid, Some(usd(1999))));
     let (sig, body) = sb.paid_event(&paid);
@@ -609,7 +625,16 @@ async fn stripe_round_trip() {
     // The same refund number again: replayed, not refunded twice.
     let r2 = client.refund(&req).await.expect("refund replay");
     assert_eq!(r2.refund_id, r.refund_id);
-    assert_eq!(sb.ledger.get("S1").expect("order").refunds.len(), 1);
+    assert_eq!(
+        sb.ledger
+            .get("S1")
+            .await
+            .expect("read")
+            .expect("order")
+            .refunds
+            .len(),
+        1
+    );
     let rq = client
         .query_refund(&RefundRef {
             trade: t.clone(),
@@ -619,7 +644,12 @@ async fn stripe_round_trip() {
         .await
         .expect("refund query");
     assert_eq!(rq.state, RefundState::Succeeded);
-    let (o, rr) = sb.ledger.find_refund("SR1").expect("refund");
+    let (o, rr) = sb
+        .ledger
+        .find_refund("SR1")
+        .await
+        .expect("read")
+        .expect("refund");
     let (sig, body) = sb.refund_event(&o, &rr);
     assert!(matches!(
         client.parse_notify(&header_map(&[("Stripe-Signature", sig)]), &body, NOW).await.expect("event"),

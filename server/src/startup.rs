@@ -338,6 +338,8 @@ impl Application {
         let sandbox = self.state.sandbox.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let jobs = self.state.spawn_jobs(stop_rx);
+        // Sandbox notifications owed from before a restart (or by a crashed instance).
+        sandbox.resume();
         let state = self.state.clone();
         let url = self.state.config.public_url.clone();
         tracing::info!(addr = ?self.local_addr(), %url, backend = ?store.backend(), "paydesk is listening");

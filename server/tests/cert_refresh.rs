@@ -82,6 +82,7 @@ async fn pay_and_notify(app: &TestApp, set: &SandboxSet, amount: i64) {
     let paid = set
         .ledger(ProviderKind::Wechatpay)
         .pay(&order.out_trade_no)
+        .await
         .expect("paid in the sandbox");
     let n = set
         .paid_notification(ProviderKind::Wechatpay, &paid)

@@ -188,6 +188,7 @@ async fn signed_paid(
     let set = server.state.sandbox.get().await.expect("sandbox");
     let paid = set
         .pay(kind, &order.out_trade_no)
+        .await
         .expect("paid in the sandbox");
     set.paid_notification(kind, &paid).expect("notification")
 }
@@ -357,6 +358,7 @@ async fn active_query_finds_a_silent_payment_and_expiry_closes_the_rest() {
     // Paid at the provider, but the notification never arrives.
     let set = server.state.sandbox.get().await.expect("sandbox");
     set.pay(ProviderKind::Stripe, &silent.out_trade_no)
+        .await
         .expect("pay");
     let expiring = p
         .create_checkout(checkout("wechatpay-sandbox", cny(300)))
@@ -398,6 +400,7 @@ async fn active_query_finds_a_silent_payment_and_expiry_closes_the_rest() {
     // Closed at the provider too: the wallet can no longer pay it.
     assert!(
         set.pay(ProviderKind::Wechatpay, &expiring.out_trade_no)
+            .await
             .is_err()
     );
     // Nothing is due any more.
@@ -619,7 +622,10 @@ async fn api_orders_forward_signed_events_and_failed_refunds_can_be_retried() {
 
     // The refund is refused by the provider (no balance): failed, with its reason.
     let set = server.state.sandbox.get().await.expect("sandbox");
-    set.ledger(ProviderKind::Alipay).set_refund_balance(Some(0));
+    set.ledger(ProviderKind::Alipay)
+        .set_refund_balance(Some(0))
+        .await
+        .expect("balance");
     let who = Cause::User("sam".into());
     let failed = p
         .refund(
@@ -653,7 +659,10 @@ async fn api_orders_forward_signed_events_and_failed_refunds_can_be_retried() {
         "a failed refund releases its reservation"
     );
     // Balance back: retrying makes a new refund for the same amount, which succeeds.
-    set.ledger(ProviderKind::Alipay).set_refund_balance(None);
+    set.ledger(ProviderKind::Alipay)
+        .set_refund_balance(None)
+        .await
+        .expect("balance");
     let retried = p
         .retry_refund(&failed.out_refund_no, &who)
         .await
@@ -731,6 +740,7 @@ async fn stripe_refunds_with_a_lost_answer_are_found_or_sent_again() {
     let (_, done) = set
         .ledger(ProviderKind::Stripe)
         .refund(&order.out_trade_no, "lost-answer", usd(300))
+        .await
         .expect("refund at stripe");
     sqlx::query("UPDATE refunds SET next_query_at = $1")
         .bind(now_ms() - 1)
@@ -765,6 +775,8 @@ async fn stripe_refunds_with_a_lost_answer_are_found_or_sent_again() {
     let at_stripe = set
         .ledger(ProviderKind::Stripe)
         .find_refund("lost-never-sent")
+        .await
+        .expect("read")
         .expect("at stripe")
         .0;
     assert_eq!(at_stripe.refunded().expect("sum"), usd(500));

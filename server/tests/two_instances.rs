@@ -93,7 +93,7 @@ async fn two_instances_share_sessions_jobs_and_notifications_exactly_once() {
     let http = reqwest::Client::new();
     let mut sends = Vec::new();
     for no in &orders {
-        let paid = set.pay(ProviderKind::Wechatpay, no).expect("pay");
+        let paid = set.pay(ProviderKind::Wechatpay, no).await.expect("pay");
         let n = set
             .paid_notification(ProviderKind::Wechatpay, &paid)
             .expect("notification");

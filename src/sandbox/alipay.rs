@@ -161,6 +161,9 @@ fn ledger_fail(method: &str, e: &LedgerError) -> Reply {
         LedgerError::RefundExceedsAmount => ("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"),
         LedgerError::InsufficientBalance => ("ACQ.SELLER_BALANCE_NOT_ENOUGH", "卖家余额不足"),
         LedgerError::Money(_) => ("ACQ.INVALID_PARAMETER", "金额不合法"),
+        LedgerError::Unavailable => {
+            return fail(Some(method), "20000", "ACQ.SYSTEM_ERROR", "系统繁忙");
+        }
     };
     fail(Some(method), "40004", sub, text)
 }
@@ -199,7 +202,7 @@ impl AlipaySandbox {
             .into_response()
     }
 
-    fn handle(&self, body: &[u8]) -> Reply {
+    async fn handle(&self, body: &[u8]) -> Reply {
         let Ok(pairs) = form::decode(body) else {
             return fail(None, "40002", "isv.invalid-parameter", "请求参数格式错误");
         };
@@ -280,14 +283,18 @@ impl AlipaySandbox {
                     );
                 };
                 let notify_url = p.get("notify_url").copied().unwrap_or("");
-                match self.ledger.create(
-                    "2024",
-                    "ali_",
-                    &s("out_trade_no"),
-                    total,
-                    &s("subject"),
-                    notify_url,
-                ) {
+                match self
+                    .ledger
+                    .create(
+                        "2024",
+                        "ali_",
+                        &s("out_trade_no"),
+                        total,
+                        &s("subject"),
+                        notify_url,
+                    )
+                    .await
+                {
                     Ok(o) => ok(
                         method,
                         json!({ "out_trade_no": o.out_trade_no, "qr_code": self.qr_code(&o) }),
@@ -295,11 +302,12 @@ impl AlipaySandbox {
                     Err(e) => ledger_fail(method, &e),
                 }
             }
-            "alipay.trade.query" => match self.ledger.get(&s("out_trade_no")) {
-                Some(o) => ok(method, trade_fields(&o)),
-                None => ledger_fail(method, &LedgerError::NotFound),
+            "alipay.trade.query" => match self.ledger.get(&s("out_trade_no")).await {
+                Ok(Some(o)) => ok(method, trade_fields(&o)),
+                Ok(None) => ledger_fail(method, &LedgerError::NotFound),
+                Err(e) => ledger_fail(method, &e),
             },
-            "alipay.trade.close" => match self.ledger.close(&s("out_trade_no")) {
+            "alipay.trade.close" => match self.ledger.close(&s("out_trade_no")).await {
                 Ok(o) => ok(
                     method,
                     json!({ "out_trade_no": o.out_trade_no, "trade_no": o.trade_no }),
@@ -320,7 +328,7 @@ impl AlipaySandbox {
                     n if n.is_empty() => s("out_trade_no"),
                     n => n,
                 };
-                match self.ledger.refund(&s("out_trade_no"), &req_no, a) {
+                match self.ledger.refund(&s("out_trade_no"), &req_no, a).await {
                     Ok((o, _)) => ok(
                         method,
                         json!({
@@ -334,7 +342,10 @@ impl AlipaySandbox {
                 }
             }
             "alipay.trade.fastpay.refund.query" => {
-                let o = self.ledger.get(&s("out_trade_no"));
+                let o = match self.ledger.get(&s("out_trade_no")).await {
+                    Ok(o) => o,
+                    Err(e) => return ledger_fail(method, &e),
+                };
                 let r = o.as_ref().and_then(|o| {
                     o.refunds
                         .iter()
@@ -444,6 +455,6 @@ fn trade_fields(o: &SandboxOrder) -> Value {
 }
 
 async fn gateway(State(sb): State<Arc<AlipaySandbox>>, body: Bytes) -> Response {
-    let reply = sb.handle(&body);
+    let reply = sb.handle(&body).await;
     sb.respond(reply)
 }

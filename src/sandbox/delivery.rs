@@ -3,18 +3,26 @@
 //! try again on the provider's schedule.
 //!
 //! One generic mechanism; the per-provider part is only [`acknowledged`] and
-//! [`real_schedule`]. Deliveries run as background tasks that are bounded (at most
-//! `max_in_flight` at once; more are refused, not queued without limit) and stop when
-//! [`Deliverer::shutdown`] is called.
+//! [`real_schedule`]. Deliveries are rows in the database (`sandbox_deliveries`, queued in
+//! the transaction that records the payment), worked by [`Deliverer`]: it claims due rows
+//! (one instance per row), builds each notification afresh (signed now, as the gateways
+//! sign every retry) from the order book, sends it and records the outcome. So a delivery
+//! outlives a crash: after a restart — or on another instance — it is sent again once its
+//! claim's lease ends. At most `max_in_flight` attempts run at once; the rest wait in the
+//! table. [`Deliverer::shutdown`] stops the worker and hands claimed rows back.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::set::SandboxSet;
 use crate::provider::ProviderKind;
 use crate::provider::secret::mask_url;
+use crate::store::{ClaimedSandboxDelivery, SandboxDeliveryOutcome, Store};
+use crate::time::now_ms;
 
 /// One signed notification, ready to POST.
 #[derive(Clone)]
@@ -83,8 +91,11 @@ pub struct DeliveryPolicy {
     pub delays: Option<Vec<Duration>>,
     /// Per attempt, connect and answer included.
     pub timeout: Duration,
-    /// Deliveries running at once; more are refused.
+    /// Attempts running at once; more wait in the queue.
     pub max_in_flight: usize,
+    /// How often the queue is looked at without being woken (a payment wakes it; this
+    /// finds retries that fell due and rows other instances gave back).
+    pub poll_every: Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -93,14 +104,27 @@ impl Default for DeliveryPolicy {
             delays: None,
             timeout: Duration::from_secs(10),
             max_in_flight: 256,
+            poll_every: Duration::from_millis(500),
         }
+    }
+}
+
+impl DeliveryPolicy {
+    /// How long a claim holds a row: one attempt, with room to record it. A crashed
+    /// instance's claims are due again after this.
+    pub fn lease(&self) -> Duration {
+        self.timeout + Duration::from_secs(5)
+    }
+
+    fn delays_for(&self, provider: ProviderKind) -> Vec<Duration> {
+        self.delays
+            .clone()
+            .unwrap_or_else(|| real_schedule(provider))
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
-    #[error("too many notifications in flight")]
-    Busy,
     #[error("shutting down")]
     Stopped,
     #[error("cannot build the HTTP client")]
@@ -112,10 +136,12 @@ struct Inner {
     policy: DeliveryPolicy,
     permits: Arc<Semaphore>,
     stop: watch::Sender<bool>,
+    wake: Notify,
+    started: AtomicBool,
     tasks: Mutex<JoinSet<()>>,
 }
 
-/// Runs notification deliveries in the background. Clones share the same tasks.
+/// Works the delivery queue in the background. Clones share the same worker.
 #[derive(Clone)]
 pub struct Deliverer {
     inner: Arc<Inner>,
@@ -144,45 +170,59 @@ impl Deliverer {
                 permits: Arc::new(Semaphore::new(policy.max_in_flight.max(1))),
                 policy,
                 stop: watch::channel(false).0,
+                wake: Notify::new(),
+                started: AtomicBool::new(false),
                 tasks: Mutex::new(JoinSet::new()),
             }),
         })
     }
 
-    /// Starts delivering `n` in the background (needs a Tokio runtime).
-    pub fn submit(&self, n: Notification) -> Result<(), DeliveryError> {
-        if *self.inner.stop.borrow() {
+    pub fn policy(&self) -> &DeliveryPolicy {
+        &self.inner.policy
+    }
+
+    /// Starts the worker on `store`'s queue, building notifications with `set` (needs a
+    /// Tokio runtime). Only the first call starts one; none after [`Deliverer::shutdown`].
+    pub fn start(&self, set: Arc<SandboxSet>, store: Store) -> Result<(), DeliveryError> {
+        if self.is_stopped() {
             return Err(DeliveryError::Stopped);
         }
-        let permit = self
-            .inner
-            .permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| DeliveryError::Busy)?;
-        let delays = self
-            .inner
-            .policy
-            .delays
-            .clone()
-            .unwrap_or_else(|| real_schedule(n.provider));
-        let http = self.inner.http.clone();
-        let stop = self.inner.stop.subscribe();
-        let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        // Reap finished deliveries so the set only holds running ones.
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(async move {
-            deliver(&http, &n, &delays, stop).await;
-            drop(permit);
-        });
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let inner = self.inner.clone();
+        self.spawn(async move { run(inner, set, store).await });
         Ok(())
     }
 
-    /// Stops every delivery (pending retries are abandoned, like a gateway outage would)
-    /// and waits for the tasks to end.
+    /// Runs `task` as part of this deliverer: [`Deliverer::shutdown`] waits for it (it
+    /// should end when [`Deliverer::stopping`] flips).
+    pub fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(task);
+    }
+
+    /// Resolves once shutdown is requested.
+    pub fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut stop = self.inner.stop.subscribe();
+        async move { stopped(&mut stop).await }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.inner.stop.borrow()
+    }
+
+    /// A delivery was queued: look at the queue now rather than at the next poll.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Stops the worker: attempts in flight are cut short and their rows handed back
+    /// (due at once, for the next start or another instance); waits for the tasks to end.
     pub async fn shutdown(&self) {
-        // `send_replace`, not `send`: with no delivery running there is no receiver, and
-        // `send` would then leave the flag unset and later submissions would still start.
+        // `send_replace`, not `send`: with no receiver left, `send` would leave the flag
+        // unset and a later `start` would still run.
         self.inner.stop.send_replace(true);
         let mut tasks = {
             let mut guard = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
@@ -201,48 +241,138 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-async fn deliver(
-    http: &reqwest::Client,
-    n: &Notification,
-    delays: &[Duration],
-    mut stop: watch::Receiver<bool>,
-) {
-    let url = mask_url(&n.url);
-    for attempt in 0..=delays.len() {
-        if let Some(wait) = attempt.checked_sub(1).and_then(|i| delays.get(i)) {
-            tokio::select! {
-                _ = tokio::time::sleep(*wait) => {}
-                _ = stopped(&mut stop) => return,
+/// The worker: claim what is due (as many as there are free attempt slots), start each
+/// attempt, sleep until woken or the next poll.
+async fn run(inner: Arc<Inner>, set: Arc<SandboxSet>, store: Store) {
+    let mut stop = inner.stop.subscribe();
+    let mut attempts = JoinSet::new();
+    loop {
+        while attempts.try_join_next().is_some() {}
+        loop {
+            let free = inner.permits.available_permits();
+            if free == 0 || *stop.borrow() {
+                break;
+            }
+            let lease = i64::try_from(inner.policy.lease().as_millis()).unwrap_or(i64::MAX);
+            let limit = i64::try_from(free.min(64)).unwrap_or(64);
+            let claimed = match store
+                .claim_due_sandbox_deliveries(now_ms(), limit, lease)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sandbox deliveries: cannot claim; will retry");
+                    break;
+                }
+            };
+            let full = claimed.len() as i64 == limit;
+            for c in claimed {
+                let Ok(permit) = inner.permits.clone().try_acquire_owned() else {
+                    // Only this loop takes permits, so this does not happen; if it did, the
+                    // row is handed back rather than sent beyond the limit.
+                    let _ = store.release_sandbox_delivery(&c).await;
+                    continue;
+                };
+                let job = Attempt {
+                    http: inner.http.clone(),
+                    delays: inner.policy.delays_for(c.provider),
+                    set: set.clone(),
+                    store: store.clone(),
+                    stop: inner.stop.subscribe(),
+                    _permit: permit,
+                };
+                attempts.spawn(job.run(c));
+            }
+            if !full {
+                break;
             }
         }
-        let mut req = http.post(&n.url).body(n.body.clone());
-        for (k, v) in &n.headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let outcome = tokio::select! {
-            r = async {
-                let resp = req.send().await?;
-                let status = resp.status().as_u16();
-                let body = resp.bytes().await?;
-                Ok::<_, reqwest::Error>((status, body))
-            } => r,
-            _ = stopped(&mut stop) => return,
-        };
-        match outcome {
-            Ok((status, body)) if acknowledged(n.provider, status, &body) => {
-                tracing::info!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, attempt = attempt + 1, "sandbox notification acknowledged");
-                return;
-            }
-            Ok((status, _)) => {
-                tracing::info!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, attempt = attempt + 1, status, "sandbox notification not acknowledged; will retry");
-            }
-            Err(e) => {
-                let e = e.without_url();
-                tracing::info!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, attempt = attempt + 1, error = %e, "sandbox notification failed; will retry");
-            }
+        tokio::select! {
+            _ = tokio::time::sleep(inner.policy.poll_every) => {}
+            _ = inner.wake.notified() => {}
+            _ = stopped(&mut stop) => break,
         }
     }
-    tracing::warn!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, "sandbox notification given up after the last retry");
+    while attempts.join_next().await.is_some() {}
+}
+
+/// One attempt of one claimed delivery.
+struct Attempt {
+    http: reqwest::Client,
+    delays: Vec<Duration>,
+    set: Arc<SandboxSet>,
+    store: Store,
+    stop: watch::Receiver<bool>,
+    /// Held while the attempt runs: the in-flight bound.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Attempt {
+    async fn run(mut self, c: ClaimedSandboxDelivery) {
+        let order = match self.set.ledger(c.provider).get(&c.out_trade_no).await {
+            Ok(order) => order,
+            Err(_) => {
+                // The order book is unavailable (logged there): try again after the lease.
+                return;
+            }
+        };
+        let Some(n) = order.and_then(|o| self.set.paid_notification(c.provider, &o)) else {
+            self.finish(&c, SandboxDeliveryOutcome::Undeliverable).await;
+            return;
+        };
+        let outcome = tokio::select! {
+            r = send(&self.http, &n) => r,
+            _ = stopped(&mut self.stop) => {
+                // Cut short by shutdown: not an attempt the merchant answered.
+                let _ = self.store.release_sandbox_delivery(&c).await;
+                return;
+            }
+        };
+        let url = mask_url(&n.url);
+        let attempt = c.attempts + 1;
+        let why = match outcome {
+            Ok((status, body)) if acknowledged(n.provider, status, &body) => {
+                tracing::info!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, attempt, "sandbox notification acknowledged");
+                self.finish(&c, SandboxDeliveryOutcome::Acknowledged).await;
+                return;
+            }
+            Ok((status, _)) => format!("HTTP {status}"),
+            Err(e) => e.without_url().to_string(),
+        };
+        let next = usize::try_from(c.attempts)
+            .ok()
+            .and_then(|i| self.delays.get(i));
+        let outcome = match next {
+            Some(wait) => {
+                tracing::info!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, attempt, error = %why, "sandbox notification not acknowledged; will retry");
+                let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                SandboxDeliveryOutcome::RetryAt(now_ms().saturating_add(wait), why)
+            }
+            None => {
+                tracing::warn!(provider = %n.provider, out_trade_no = %n.out_trade_no, %url, attempt, error = %why, "sandbox notification given up after the last retry");
+                SandboxDeliveryOutcome::GiveUp(why)
+            }
+        };
+        self.finish(&c, outcome).await;
+    }
+
+    async fn finish(&self, c: &ClaimedSandboxDelivery, outcome: SandboxDeliveryOutcome) {
+        if let Err(e) = self.store.finish_sandbox_delivery(c, &outcome).await {
+            // The row stays claimed; it is due again when the lease ends.
+            tracing::warn!(provider = %c.provider, out_trade_no = %c.out_trade_no, error = %e, "sandbox delivery outcome not recorded");
+        }
+    }
+}
+
+async fn send(http: &reqwest::Client, n: &Notification) -> Result<(u16, Vec<u8>), reqwest::Error> {
+    let mut req = http.post(&n.url).body(n.body.clone());
+    for (k, v) in &n.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await?;
+    Ok((status, body.to_vec()))
 }
 
 #[cfg(test)]

@@ -9,17 +9,21 @@
 //! and persisting the generated keys are the server's job; the routers here are relative.
 //!
 //! The order book ([`Ledger`]) is shared by the three sandboxes; only the wire formats differ.
+//! What an operation does to an order is decided by the pure functions in [`rules`]; the
+//! server's book keeps its orders in the database, so the sandbox remembers them across
+//! restarts and instances like a real gateway.
 
 pub mod alipay;
 pub mod certs;
 pub mod delivery;
 pub mod keys;
+mod ledger;
+pub mod rules;
 pub mod set;
 pub mod stripe;
 pub mod wechatpay;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+pub use ledger::Ledger;
 
 use crate::money::{Money, MoneyError};
 
@@ -28,6 +32,26 @@ pub enum OrderState {
     Pending,
     Paid,
     Closed,
+}
+
+impl OrderState {
+    /// As stored (`sandbox_orders.state`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Pending => "pending",
+            OrderState::Paid => "paid",
+            OrderState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderState> {
+        match s {
+            "pending" => Some(OrderState::Pending),
+            "paid" => Some(OrderState::Paid),
+            "closed" => Some(OrderState::Closed),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,176 +105,10 @@ pub enum LedgerError {
     InsufficientBalance,
     #[error("amount: {0}")]
     Money(#[from] MoneyError),
-}
-
-#[derive(Debug, Default)]
-struct LedgerInner {
-    orders: HashMap<String, SandboxOrder>,
-    /// Remaining balance available for refunds; `None` = unlimited.
-    balance: Option<i64>,
-    seq: u64,
-}
-
-/// The sandbox's order book.
-#[derive(Debug, Default)]
-pub struct Ledger {
-    inner: Mutex<LedgerInner>,
-}
-
-impl Ledger {
-    fn with<T>(&self, f: impl FnOnce(&mut LedgerInner) -> T) -> T {
-        // A poisoned lock only means another request panicked mid-update; the map is still
-        // usable for a sandbox.
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut g)
-    }
-
-    /// Limits the merchant balance available for refunds (to exercise "insufficient balance").
-    pub fn set_refund_balance(&self, minor: Option<i64>) {
-        self.with(|l| l.balance = minor);
-    }
-
-    /// Creates an order; re-creating with the same parameters returns the same order (the
-    /// real gateways behave that way), different parameters are a conflict.
-    pub fn create(
-        &self,
-        prefix: &str,
-        code_prefix: &str,
-        out_trade_no: &str,
-        amount: Money,
-        subject: &str,
-        notify_url: &str,
-    ) -> Result<SandboxOrder, LedgerError> {
-        self.with(|l| {
-            if let Some(o) = l.orders.get(out_trade_no) {
-                if o.amount == amount && o.subject == subject {
-                    return match o.state {
-                        OrderState::Closed => Err(LedgerError::Closed),
-                        OrderState::Paid => Err(LedgerError::AlreadyPaid),
-                        OrderState::Pending => Ok(o.clone()),
-                    };
-                }
-                return Err(LedgerError::Conflict);
-            }
-            l.seq += 1;
-            let order = SandboxOrder {
-                out_trade_no: out_trade_no.to_string(),
-                trade_no: format!("{prefix}{:012}", l.seq),
-                code: format!(
-                    "{code_prefix}{:08}{}",
-                    l.seq,
-                    crate::provider::crypto::random_alnum(16)
-                ),
-                amount,
-                subject: subject.to_string(),
-                notify_url: notify_url.to_string(),
-                state: OrderState::Pending,
-                refunds: Vec::new(),
-            };
-            l.orders.insert(out_trade_no.to_string(), order.clone());
-            Ok(order)
-        })
-    }
-
-    pub fn get(&self, out_trade_no: &str) -> Option<SandboxOrder> {
-        self.with(|l| l.orders.get(out_trade_no).cloned())
-    }
-
-    pub fn find_by_code(&self, code: &str) -> Option<SandboxOrder> {
-        self.with(|l| l.orders.values().find(|o| o.code == code).cloned())
-    }
-
-    /// The payer paid (wallet page "Pay", or a test).
-    pub fn pay(&self, out_trade_no: &str) -> Result<SandboxOrder, LedgerError> {
-        self.with(|l| {
-            let o = l
-                .orders
-                .get_mut(out_trade_no)
-                .ok_or(LedgerError::NotFound)?;
-            match o.state {
-                OrderState::Closed => Err(LedgerError::Closed),
-                OrderState::Paid => Err(LedgerError::AlreadyPaid),
-                OrderState::Pending => {
-                    o.state = OrderState::Paid;
-                    Ok(o.clone())
-                }
-            }
-        })
-    }
-
-    pub fn close(&self, out_trade_no: &str) -> Result<SandboxOrder, LedgerError> {
-        self.with(|l| {
-            let o = l
-                .orders
-                .get_mut(out_trade_no)
-                .ok_or(LedgerError::NotFound)?;
-            match o.state {
-                OrderState::Paid => Err(LedgerError::AlreadyPaid),
-                _ => {
-                    o.state = OrderState::Closed;
-                    Ok(o.clone())
-                }
-            }
-        })
-    }
-
-    /// Refunds `amount`; the same `out_refund_no` again returns the first refund (gateways
-    /// are idempotent on the merchant's refund number).
-    pub fn refund(
-        &self,
-        out_trade_no: &str,
-        out_refund_no: &str,
-        amount: Money,
-    ) -> Result<(SandboxOrder, SandboxRefund), LedgerError> {
-        self.with(|l| {
-            let balance = l.balance;
-            l.seq += 1;
-            let seq = l.seq;
-            let o = l
-                .orders
-                .get_mut(out_trade_no)
-                .ok_or(LedgerError::NotFound)?;
-            if let Some(r) = o.refunds.iter().find(|r| r.out_refund_no == out_refund_no) {
-                return Ok((o.clone(), r.clone()));
-            }
-            match o.state {
-                OrderState::Pending => return Err(LedgerError::NotPaid),
-                OrderState::Closed if o.refunds.is_empty() => return Err(LedgerError::Closed),
-                _ => {}
-            }
-            let total = o.refunded()?.checked_add(amount)?;
-            if amount.is_zero() || total.minor() > o.amount.minor() {
-                return Err(LedgerError::RefundExceedsAmount);
-            }
-            if let Some(b) = balance
-                && amount.minor() > b
-            {
-                return Err(LedgerError::InsufficientBalance);
-            }
-            let r = SandboxRefund {
-                out_refund_no: out_refund_no.to_string(),
-                refund_id: format!("re{seq:012}"),
-                amount,
-            };
-            o.refunds.push(r.clone());
-            let snapshot = o.clone();
-            if let Some(b) = l.balance.as_mut() {
-                *b -= amount.minor();
-            }
-            Ok((snapshot, r))
-        })
-    }
-
-    pub fn find_refund(&self, out_refund_no: &str) -> Option<(SandboxOrder, SandboxRefund)> {
-        self.with(|l| {
-            l.orders.values().find_map(|o| {
-                o.refunds
-                    .iter()
-                    .find(|r| r.out_refund_no == out_refund_no || r.refund_id == out_refund_no)
-                    .map(|r| (o.clone(), r.clone()))
-            })
-        })
-    }
+    /// The order book cannot be read or written (database down): the gateway's "system
+    /// error, try again", never an answer about the order.
+    #[error("the sandbox order book is unavailable")]
+    Unavailable,
 }
 
 /// Starts `router` on `127.0.0.1:0` (tests, local tools) and returns its base URL.

@@ -1,5 +1,6 @@
 //! The three sandboxes together, as the server mounts them and the wallet page uses them:
 //! find an order by its pay code, pay or cancel it, and build the notification to deliver.
+//! The server's set is [`SandboxSet::durable`]: its order books live in the database.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use super::stripe::{self, StripeSandbox};
 use super::wechatpay::{self, WechatPaySandbox};
 use super::{Ledger, LedgerError, SandboxOrder};
 use crate::provider::{ProviderKind, SharedClock};
+use crate::store::Store;
 
 pub struct SandboxSet {
     pub keys: SandboxKeys,
@@ -48,6 +50,31 @@ impl SandboxSet {
         }
     }
 
+    /// [`SandboxSet::new`] with each sandbox's order book in `store` (shared by every
+    /// instance on that database, kept across restarts).
+    pub fn durable(
+        keys: SandboxKeys,
+        pay_base_url: &str,
+        stripe_webhook_url: String,
+        clock: SharedClock,
+        store: Store,
+    ) -> SandboxSet {
+        let mut alipay = keys.alipay.sandbox(pay_base_url, clock.clone());
+        alipay.ledger = Ledger::durable(store.clone(), ProviderKind::Alipay);
+        let mut wechatpay = keys.wechatpay.sandbox(pay_base_url, clock.clone());
+        wechatpay.ledger = Ledger::durable(store.clone(), ProviderKind::Wechatpay);
+        let mut stripe = keys.stripe.sandbox(pay_base_url, clock);
+        stripe.ledger = Ledger::durable(store.clone(), ProviderKind::Stripe);
+        stripe.keep_idempotency_keys_in(store);
+        SandboxSet {
+            alipay: Arc::new(alipay),
+            wechatpay: Arc::new(wechatpay),
+            stripe: Arc::new(stripe),
+            keys,
+            stripe_webhook_url,
+        }
+    }
+
     /// The gateway router of one provider, relative to its mount point.
     pub fn router(&self, kind: ProviderKind) -> axum::Router {
         match kind {
@@ -66,36 +93,74 @@ impl SandboxSet {
     }
 
     /// The order a wallet code belongs to, and which sandbox holds it.
-    pub fn find(&self, code: &str) -> Option<(ProviderKind, SandboxOrder)> {
-        [
+    pub async fn find(
+        &self,
+        code: &str,
+    ) -> Result<Option<(ProviderKind, SandboxOrder)>, LedgerError> {
+        for kind in [
             ProviderKind::Alipay,
             ProviderKind::Wechatpay,
             ProviderKind::Stripe,
-        ]
-        .into_iter()
-        .find_map(|k| self.ledger(k).find_by_code(code).map(|o| (k, o)))
+        ] {
+            if let Some(o) = self.ledger(kind).find_by_code(code).await? {
+                return Ok(Some((kind, o)));
+            }
+        }
+        Ok(None)
     }
 
-    pub fn pay(&self, kind: ProviderKind, out_trade_no: &str) -> Result<SandboxOrder, LedgerError> {
-        self.ledger(kind).pay(out_trade_no)
-    }
-
-    /// The payer backed out: the sandbox closes the order, so the merchant sees it closed
-    /// on its next query (no notification, as on the real gateways).
-    pub fn cancel(
+    /// Marks the order paid (no notification: tests send their own).
+    pub async fn pay(
         &self,
         kind: ProviderKind,
         out_trade_no: &str,
     ) -> Result<SandboxOrder, LedgerError> {
-        self.ledger(kind).close(out_trade_no)
+        self.ledger(kind).pay(out_trade_no).await
+    }
+
+    /// The payer paid in the wallet: marks the order paid and, when the notification has
+    /// somewhere to go, queues it in the same transaction (durable books).
+    pub async fn pay_from_wallet(
+        &self,
+        kind: ProviderKind,
+        order: &SandboxOrder,
+    ) -> Result<SandboxOrder, LedgerError> {
+        let ledger = self.ledger(kind);
+        if self.notify_url(kind, order).is_empty() {
+            ledger.pay(&order.out_trade_no).await
+        } else {
+            ledger.pay_and_notify(&order.out_trade_no).await
+        }
+    }
+
+    /// The payer backed out: the sandbox closes the order, so the merchant sees it closed
+    /// on its next query (no notification, as on the real gateways).
+    pub async fn cancel(
+        &self,
+        kind: ProviderKind,
+        out_trade_no: &str,
+    ) -> Result<SandboxOrder, LedgerError> {
+        self.ledger(kind).close(out_trade_no).await
+    }
+
+    /// Where the "paid" notification of `o` goes ('' when nowhere: an Alipay order created
+    /// without `notify_url`). Stripe takes it from its one configured endpoint.
+    fn notify_url<'a>(&'a self, kind: ProviderKind, o: &'a SandboxOrder) -> &'a str {
+        match kind {
+            ProviderKind::Stripe => &self.stripe_webhook_url,
+            ProviderKind::Alipay | ProviderKind::Wechatpay => &o.notify_url,
+        }
     }
 
     /// The signed "paid" notification for `o`, or `None` when there is nowhere to send it
     /// (an Alipay order created without `notify_url`).
     pub fn paid_notification(&self, kind: ProviderKind, o: &SandboxOrder) -> Option<Notification> {
-        let (url, content_type, mut headers, body) = match kind {
+        let url = self.notify_url(kind, o).to_string();
+        if url.is_empty() {
+            return None;
+        }
+        let (content_type, mut headers, body) = match kind {
             ProviderKind::Alipay => (
-                o.notify_url.clone(),
                 "application/x-www-form-urlencoded; charset=utf-8",
                 Vec::new(),
                 self.alipay.paid_notify(o),
@@ -103,21 +168,17 @@ impl SandboxSet {
             ProviderKind::Wechatpay => {
                 let (h, body) = self.wechatpay.paid_notify(o);
                 let h = h.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-                (o.notify_url.clone(), "application/json", h, body)
+                ("application/json", h, body)
             }
             ProviderKind::Stripe => {
                 let (sig, body) = self.stripe.paid_event(o);
                 (
-                    self.stripe_webhook_url.clone(),
                     "application/json; charset=utf-8",
                     vec![("Stripe-Signature".to_string(), sig)],
                     body,
                 )
             }
         };
-        if url.is_empty() {
-            return None;
-        }
         headers.push(("Content-Type".to_string(), content_type.to_string()));
         Some(Notification {
             provider: kind,

@@ -7,7 +7,7 @@
 //! paydesk promises to always send one. Events are signed with the webhook secret.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -30,11 +30,68 @@ pub struct StripeSandbox {
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
-    idempotency: Mutex<HashMap<String, StoredResult>>,
+    /// Held across the request it guards, so two requests with one key run one at a time
+    /// in this process (a tokio lock: the order book is awaited while it is held).
+    idempotency: tokio::sync::Mutex<Replays>,
 }
 
 /// What Stripe keeps per idempotency key: the request parameters and the answer.
 type StoredResult = (Vec<u8>, StatusCode, String);
+
+/// Where the answers to replay are kept: in memory (a stand-alone sandbox), or in the
+/// database, so a request retried after a restart or sent to another instance is still
+/// replayed (`sandbox_idempotency`).
+enum Replays {
+    Memory(HashMap<String, StoredResult>),
+    Durable(crate::store::Store),
+}
+
+impl Replays {
+    async fn get(&self, scope: &str) -> Result<Option<StoredResult>, crate::store::StoreError> {
+        match self {
+            Replays::Memory(m) => Ok(m.get(scope).cloned()),
+            Replays::Durable(store) => {
+                let Some((request, status, response)) =
+                    store.sandbox_idempotent_answer(scope).await?
+                else {
+                    return Ok(None);
+                };
+                let status = u16::try_from(status)
+                    .ok()
+                    .and_then(|s| StatusCode::from_u16(s).ok())
+                    .ok_or_else(|| crate::store::StoreError::Corrupt("replay status".into()))?;
+                Ok(Some((request.into_bytes(), status, response)))
+            }
+        }
+    }
+
+    async fn keep(&mut self, scope: String, result: StoredResult) {
+        match self {
+            Replays::Memory(m) => {
+                m.insert(scope, result);
+            }
+            Replays::Durable(store) => {
+                let (request, status, response) = result;
+                // Form bodies are ASCII; anything else is not kept (it would not compare
+                // equal after a round trip through TEXT).
+                let Ok(request) = String::from_utf8(request) else {
+                    return;
+                };
+                let kept = store
+                    .keep_sandbox_idempotent_answer(
+                        &scope,
+                        &request,
+                        status.as_u16().into(),
+                        &response,
+                    )
+                    .await;
+                if let Err(e) = kept {
+                    tracing::warn!(error = %e, "stripe sandbox: idempotent answer not kept");
+                }
+            }
+        }
+    }
+}
 
 impl StripeSandbox {
     pub fn new(
@@ -49,8 +106,13 @@ impl StripeSandbox {
             pay_base_url,
             ledger: Ledger::default(),
             clock,
-            idempotency: Mutex::new(HashMap::new()),
+            idempotency: tokio::sync::Mutex::new(Replays::Memory(HashMap::new())),
         }
+    }
+
+    /// Keeps idempotency keys in `store` instead of memory (the server's sandbox).
+    pub fn keep_idempotency_keys_in(&mut self, store: crate::store::Store) {
+        self.idempotency = tokio::sync::Mutex::new(Replays::Durable(store));
     }
 }
 
@@ -119,6 +181,12 @@ fn ledger_err(e: &LedgerError) -> Reply {
             Some("parameter_invalid_integer"),
             "Invalid amount",
         ),
+        LedgerError::Unavailable => err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            None,
+            "An error occurred with our connection to Stripe. Please retry.",
+        ),
     }
 }
 
@@ -148,11 +216,7 @@ impl StripeSandbox {
         format!("{}/{}", self.pay_base_url.trim_end_matches('/'), o.code)
     }
 
-    fn find_session(&self, id: &str) -> Option<SandboxOrder> {
-        self.ledger.find_by_code(id)
-    }
-
-    fn create_session(&self, p: &HashMap<String, String>) -> Reply {
+    async fn create_session(&self, p: &HashMap<String, String>) -> Reply {
         let g = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
         let bad = |m: &str| {
             err(
@@ -185,23 +249,29 @@ impl StripeSandbox {
         if reference.is_empty() {
             return bad("Missing client_reference_id.");
         }
-        match self.ledger.create(
-            "pi_",
-            "cs_test_",
-            reference,
-            amount,
-            g("line_items[0][price_data][product_data][name]"),
-            "",
-        ) {
+        match self
+            .ledger
+            .create(
+                "pi_",
+                "cs_test_",
+                reference,
+                amount,
+                g("line_items[0][price_data][product_data][name]"),
+                "",
+            )
+            .await
+        {
             Ok(o) => (StatusCode::OK, self.session_json(&o)),
             Err(e) => ledger_err(&e),
         }
     }
 
-    fn refund(&self, p: &HashMap<String, String>) -> Reply {
+    async fn refund(&self, p: &HashMap<String, String>) -> Reply {
         let g = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-        let Some(o) = self.ledger.with_trade_no(g("payment_intent")) else {
-            return ledger_err(&LedgerError::NotFound);
+        let o = match self.ledger.with_trade_no(g("payment_intent")).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return ledger_err(&LedgerError::NotFound),
+            Err(e) => return ledger_err(&e),
         };
         let amount = match g("amount") {
             "" => o.refunded().and_then(|r| o.amount.checked_sub(r)),
@@ -217,48 +287,58 @@ impl StripeSandbox {
             "" => format!("auto_{}", crate::provider::crypto::random_alnum(12)),
             n => n.to_string(),
         };
-        match self.ledger.refund(&o.out_trade_no, &out_refund_no, amount) {
+        match self
+            .ledger
+            .refund(&o.out_trade_no, &out_refund_no, amount)
+            .await
+        {
             Ok((o, r)) => (StatusCode::OK, refund_json(&o, &r)),
             Err(e) => ledger_err(&e),
         }
     }
 
-    fn route(&self, method: &Method, path: &str, p: &HashMap<String, String>) -> Reply {
+    async fn route(&self, method: &Method, path: &str, p: &HashMap<String, String>) -> Reply {
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
-            ("POST", ["v1", "checkout", "sessions"]) => self.create_session(p),
-            ("GET", ["v1", "checkout", "sessions", id]) => match self.find_session(id) {
-                Some(o) => (StatusCode::OK, self.session_json(&o)),
-                None => ledger_err(&LedgerError::NotFound),
+            ("POST", ["v1", "checkout", "sessions"]) => self.create_session(p).await,
+            ("GET", ["v1", "checkout", "sessions", id]) => match self.ledger.find_by_code(id).await
+            {
+                Ok(Some(o)) => (StatusCode::OK, self.session_json(&o)),
+                Ok(None) => ledger_err(&LedgerError::NotFound),
+                Err(e) => ledger_err(&e),
             },
             ("POST", ["v1", "checkout", "sessions", id, "expire"]) => {
-                let Some(o) = self.find_session(id) else {
-                    return ledger_err(&LedgerError::NotFound);
+                let o = match self.ledger.find_by_code(id).await {
+                    Ok(Some(o)) => o,
+                    Ok(None) => return ledger_err(&LedgerError::NotFound),
+                    Err(e) => return ledger_err(&e),
                 };
                 if o.state == OrderState::Closed {
                     return ledger_err(&LedgerError::Closed);
                 }
-                match self.ledger.close(&o.out_trade_no) {
+                match self.ledger.close(&o.out_trade_no).await {
                     Ok(o) => (StatusCode::OK, self.session_json(&o)),
                     Err(e) => ledger_err(&e),
                 }
             }
-            ("POST", ["v1", "refunds"]) => self.refund(p),
+            ("POST", ["v1", "refunds"]) => self.refund(p).await,
             ("GET", ["v1", "refunds"]) => {
                 let pi = p.get("payment_intent").map(String::as_str).unwrap_or("");
-                let data: Vec<Value> = self
-                    .ledger
-                    .with_trade_no(pi)
-                    .map(|o| o.refunds.iter().map(|r| refund_json(&o, r)).collect())
-                    .unwrap_or_default();
+                let data: Vec<Value> = match self.ledger.with_trade_no(pi).await {
+                    Ok(o) => o
+                        .map(|o| o.refunds.iter().map(|r| refund_json(&o, r)).collect())
+                        .unwrap_or_default(),
+                    Err(e) => return ledger_err(&e),
+                };
                 (
                     StatusCode::OK,
                     json!({ "object": "list", "data": data, "has_more": false }),
                 )
             }
-            ("GET", ["v1", "refunds", id]) => match self.ledger.find_refund(id) {
-                Some((o, r)) => (StatusCode::OK, refund_json(&o, &r)),
-                None => ledger_err(&LedgerError::NotFound),
+            ("GET", ["v1", "refunds", id]) => match self.ledger.find_refund(id).await {
+                Ok(Some((o, r))) => (StatusCode::OK, refund_json(&o, &r)),
+                Ok(None) => ledger_err(&LedgerError::NotFound),
+                Err(e) => ledger_err(&e),
             },
             _ => err(
                 StatusCode::NOT_FOUND,
@@ -292,17 +372,6 @@ impl StripeSandbox {
     /// `Stripe-Signature` header and body of `refund.updated` (succeeded).
     pub fn refund_event(&self, o: &SandboxOrder, r: &SandboxRefund) -> (String, Vec<u8>) {
         self.event("refund.updated", refund_json(o, r))
-    }
-}
-
-impl Ledger {
-    fn with_trade_no(&self, trade_no: &str) -> Option<SandboxOrder> {
-        self.with(|l| {
-            l.orders
-                .values()
-                .find(|o| o.trade_no == trade_no && o.state != OrderState::Pending)
-                .cloned()
-        })
     }
 }
 
@@ -372,28 +441,49 @@ async fn handle(
             );
             return reply(s, v.to_string(), false);
         };
-        let scoped = format!("{} {}", uri.path(), key);
-        let mut cache = sb.idempotency.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((prev_body, status, resp)) = cache.get(&scoped) {
-            if *prev_body != raw {
-                let (s, v) = err(
-                    StatusCode::BAD_REQUEST,
-                    "idempotency_error",
-                    None,
-                    "Keys for idempotent requests can only be used with the same parameters they were first used with",
-                );
-                return reply(s, v.to_string(), false);
-            }
-            return reply(*status, resp.clone(), true);
-        }
-        let (status, v) = sb.route(&method, uri.path(), &params);
-        let text = v.to_string();
-        // Stripe does not store results of requests that failed validation (4xx).
-        if status.is_success() {
-            cache.insert(scoped, (raw, status, text.clone()));
-        }
-        return reply(status, text, false);
+        return idempotent_post(&sb, &method, &uri, key, raw, &params).await;
     }
-    let (status, v) = sb.route(&method, uri.path(), &params);
+    let (status, v) = sb.route(&method, uri.path(), &params).await;
     reply(status, v.to_string(), false)
+}
+
+/// A POST under an idempotency key: the stored answer again for the same parameters, an
+/// `idempotency_error` for others, else the request runs and a success is kept.
+async fn idempotent_post(
+    sb: &StripeSandbox,
+    method: &Method,
+    uri: &Uri,
+    key: &str,
+    raw: Vec<u8>,
+    params: &HashMap<String, String>,
+) -> Response {
+    let scoped = format!("{} {}", uri.path(), key);
+    let mut replays = sb.idempotency.lock().await;
+    let stored = match replays.get(&scoped).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::error!(error = %e, "stripe sandbox: idempotency keys unavailable");
+            let (s, v) = ledger_err(&LedgerError::Unavailable);
+            return reply(s, v.to_string(), false);
+        }
+    };
+    if let Some((prev_body, status, resp)) = stored {
+        if prev_body != raw {
+            let (s, v) = err(
+                StatusCode::BAD_REQUEST,
+                "idempotency_error",
+                None,
+                "Keys for idempotent requests can only be used with the same parameters they were first used with",
+            );
+            return reply(s, v.to_string(), false);
+        }
+        return reply(status, resp, true);
+    }
+    let (status, v) = sb.route(method, uri.path(), params).await;
+    let text = v.to_string();
+    // Stripe does not store results of requests that failed validation (4xx).
+    if status.is_success() {
+        replays.keep(scoped, (raw, status, text.clone())).await;
+    }
+    reply(status, text, false)
 }

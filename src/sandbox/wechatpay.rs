@@ -97,6 +97,11 @@ fn ledger_err(e: &LedgerError) -> Reply {
             err(StatusCode::FORBIDDEN, "NOT_ENOUGH", "基本账户余额不足")
         }
         LedgerError::Money(_) => err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "金额不合法"),
+        LedgerError::Unavailable => err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误",
+        ),
     }
 }
 
@@ -198,30 +203,33 @@ impl WechatPaySandbox {
             .map_err(|_| denied("签名错误"))
     }
 
-    fn route(&self, method: &Method, path: &str, body: &[u8]) -> Reply {
+    async fn route(&self, method: &Method, path: &str, body: &[u8]) -> Reply {
         let json_body = || serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
-            ("POST", ["v3", "pay", "transactions", "native"]) => self.native(&json_body()),
-            ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => match self.ledger.get(no)
-            {
-                Some(o) => (StatusCode::OK, Some(self.transaction(&o))),
-                None => ledger_err(&LedgerError::NotFound),
-            },
+            ("POST", ["v3", "pay", "transactions", "native"]) => self.native(&json_body()).await,
+            ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => {
+                match self.ledger.get(no).await {
+                    Ok(Some(o)) => (StatusCode::OK, Some(self.transaction(&o))),
+                    Ok(None) => ledger_err(&LedgerError::NotFound),
+                    Err(e) => ledger_err(&e),
+                }
+            }
             ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
                 if json_str(&json_body(), "mchid") != Some(self.mchid.as_str()) {
                     return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "mchid 不匹配");
                 }
-                match self.ledger.close(no) {
+                match self.ledger.close(no).await {
                     Ok(_) => (StatusCode::NO_CONTENT, None),
                     Err(e) => ledger_err(&e),
                 }
             }
-            ("POST", ["v3", "refund", "domestic", "refunds"]) => self.refund(&json_body()),
+            ("POST", ["v3", "refund", "domestic", "refunds"]) => self.refund(&json_body()).await,
             ("GET", ["v3", "refund", "domestic", "refunds", no]) => {
-                match self.ledger.find_refund(no) {
-                    Some((o, r)) => (StatusCode::OK, Some(refund_json(&o, &r))),
-                    None => err(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"),
+                match self.ledger.find_refund(no).await {
+                    Ok(Some((o, r))) => (StatusCode::OK, Some(refund_json(&o, &r))),
+                    Ok(None) => err(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"),
+                    Err(e) => ledger_err(&e),
                 }
             }
             ("GET", ["v3", "certificates"]) => self.certificates(),
@@ -229,7 +237,7 @@ impl WechatPaySandbox {
         }
     }
 
-    fn native(&self, b: &Value) -> Reply {
+    async fn native(&self, b: &Value) -> Reply {
         if json_str(b, "mchid") != Some(self.mchid.as_str())
             || json_str(b, "appid") != Some(self.appid.as_str())
         {
@@ -264,7 +272,11 @@ impl WechatPaySandbox {
         ) else {
             return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "缺少必填参数");
         };
-        match self.ledger.create("4200", "wx_", no, amount, desc, url) {
+        match self
+            .ledger
+            .create("4200", "wx_", no, amount, desc, url)
+            .await
+        {
             Ok(o) => (
                 StatusCode::OK,
                 Some(json!({ "code_url": self.code_url(&o) })),
@@ -273,7 +285,7 @@ impl WechatPaySandbox {
         }
     }
 
-    fn refund(&self, b: &Value) -> Reply {
+    async fn refund(&self, b: &Value) -> Reply {
         let a = b.get("amount");
         let get = |k: &str| a.and_then(|a| a.get(k)).and_then(Value::as_i64);
         let (Some(no), Some(rno), Some(refund), Some(total)) = (
@@ -284,8 +296,10 @@ impl WechatPaySandbox {
         ) else {
             return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "缺少必填参数");
         };
-        let Some(order) = self.ledger.get(no) else {
-            return ledger_err(&LedgerError::NotFound);
+        let order = match self.ledger.get(no).await {
+            Ok(Some(order)) => order,
+            Ok(None) => return ledger_err(&LedgerError::NotFound),
+            Err(e) => return ledger_err(&e),
         };
         if order.amount.minor() != total {
             return err(
@@ -297,7 +311,7 @@ impl WechatPaySandbox {
         let Ok(amount) = Money::new(refund, Currency::Cny) else {
             return err(StatusCode::BAD_REQUEST, "PARAM_ERROR", "退款金额不合法");
         };
-        match self.ledger.refund(no, rno, amount) {
+        match self.ledger.refund(no, rno, amount).await {
             Ok((o, r)) => (StatusCode::OK, Some(refund_json(&o, &r))),
             Err(e) => ledger_err(&e),
         }
@@ -438,7 +452,7 @@ async fn handle(
     if let Err(reply) = sb.authenticate(&method, &uri, &headers, &body) {
         return sb.respond(reply, None);
     }
-    let reply = sb.route(&method, uri.path(), &body);
+    let reply = sb.route(&method, uri.path(), &body).await;
     // The certificate download is signed with a platform certificate in either mode.
     let signer = (method == Method::GET && uri.path() == CERTIFICATES_PATH)
         .then(|| sb.certificate_signer())

@@ -23,6 +23,7 @@ mod order_sync;
 mod orders;
 mod provider_calls;
 mod sandbox_keys;
+mod sandbox_ledger;
 mod sessions;
 mod throttle;
 mod users;
@@ -50,6 +51,10 @@ pub use order_search::{MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
+pub use sandbox_ledger::{
+    ClaimedSandboxDelivery, Decided, NewSandboxOrder, SandboxDelivery, SandboxDeliveryOutcome,
+    SandboxDeliveryStatus,
+};
 pub use sessions::{ActiveSession, SessionOwner, StoredSession};
 pub use throttle::ThrottleState;
 pub use users::{NewUser, User, UserUpdate};

@@ -4,6 +4,11 @@
 //!   gateways (`paydesk_core::sandbox`), verifying our signed requests like the real ones;
 //! - `/sandbox/pay/{code}`: the wallet page a phone opens from the QR code ([`wallet`]).
 //!
+//! The order books live in the database too (`SandboxSet::durable`), and so do the "paid"
+//! notifications the sandbox owes: the delivery worker starts with the first sandbox use,
+//! or at server start when deliveries are pending ([`SandboxHub::resume`]), so payments
+//! made before a crash are still notified after it.
+//!
 //! Keys come from the database (generated on first use, sealed under the master key —
 //! `PAYDESK_MASTER_KEY` or `master.key` in the data directory — and shared by every
 //! instance that has the same master key). They are loaded lazily on the first sandbox request, so building the router stays synchronous
@@ -104,18 +109,77 @@ impl SandboxHub {
             .get_or_try_init(|| async {
                 let master = MasterKey::load(&inner.data_dir)?;
                 let keys = SandboxKeys::load_or_create(&inner.store, &master).await?;
-                Ok(Arc::new(SandboxSet::new(
+                let set = Arc::new(SandboxSet::durable(
                     keys,
                     &join(&inner.public_url, "sandbox/pay"),
                     inner.stripe_webhook_url.clone(),
                     inner.clock.clone(),
-                )))
+                    inner.store.clone(),
+                ));
+                // Deliveries need the keys (each attempt is signed afresh), so the worker
+                // starts with the set. Not after shutdown: then the queue waits in the
+                // database for the next start.
+                if let Some(d) = &inner.deliverer {
+                    let _ = d.start(set.clone(), inner.store.clone());
+                }
+                Ok(set)
             })
             .await
             .cloned()
     }
 
-    pub(crate) fn deliverer(&self) -> Result<&Deliverer, DeliveryError> {
+    /// At server start: if the database holds deliveries still owed (this instance or
+    /// another one crashed before the merchant acknowledged them), loads the sandboxes so
+    /// the worker resumes them. Checks again every `RESUME_CHECK` until the worker runs,
+    /// so an instance that never served the sandbox still takes over a crashed one's
+    /// queue; a database without pending deliveries costs one small query per check, and
+    /// no key generation.
+    pub fn resume(&self) {
+        let Some(deliverer) = self.inner.deliverer.clone() else {
+            return;
+        };
+        let hub = self.clone();
+        let stopping = deliverer.stopping();
+        deliverer.spawn(async move {
+            tokio::select! {
+                _ = hub.resume_when_pending() => {}
+                _ = stopping => {}
+            }
+        });
+    }
+
+    async fn resume_when_pending(&self) {
+        loop {
+            if self.inner.set.initialized() {
+                return;
+            }
+            match self.inner.store.has_pending_sandbox_deliveries().await {
+                Ok(true) => match self.get().await {
+                    Ok(_) => {
+                        tracing::info!("sandbox: resuming pending notification deliveries");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "sandbox keys unavailable; deliveries wait")
+                    }
+                },
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "sandbox deliveries: cannot look at the queue")
+                }
+            }
+            tokio::time::sleep(RESUME_CHECK).await;
+        }
+    }
+
+    /// A delivery was queued: the worker looks at once.
+    pub(crate) fn wake_deliveries(&self) {
+        if let Some(d) = &self.inner.deliverer {
+            d.wake();
+        }
+    }
+
+    pub fn deliverer(&self) -> Result<&Deliverer, DeliveryError> {
         self.inner.deliverer.as_ref().ok_or(DeliveryError::Client)
     }
 
@@ -126,6 +190,9 @@ impl SandboxHub {
         }
     }
 }
+
+/// How often a server that has not loaded the sandboxes looks for deliveries owed.
+const RESUME_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn join(base: &Url, path: &str) -> String {
     format!("{}/{}", base.as_str().trim_end_matches('/'), path)

@@ -128,12 +128,18 @@ async fn lookup(
             lang.t().wallet_unavailable,
         )
     })?;
-    match set.find(code) {
-        Some((kind, order)) => Ok((set, kind, order)),
-        None => Err(message(
+    match set.find(code).await {
+        Ok(Some((kind, order))) => Ok((set, kind, order)),
+        Ok(None) => Err(message(
             lang,
             StatusCode::NOT_FOUND,
             lang.t().wallet_not_found,
+        )),
+        // The order book is unavailable (logged there).
+        Err(_) => Err(message(
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang.t().wallet_unavailable,
         )),
     }
 }
@@ -154,7 +160,9 @@ fn back_to(order: &SandboxOrder) -> Response {
     Redirect::to(&format!("/sandbox/pay/{}", order.code)).into_response()
 }
 
-/// "Pay": marks the sandbox order paid and starts delivering the signed notification.
+/// "Pay": marks the sandbox order paid and, in the same transaction, queues the signed
+/// notification; the delivery worker sends it (also after a crash, or from another
+/// instance).
 pub async fn pay(
     State(hub): State<SandboxHub>,
     Path(code): Path<String>,
@@ -165,20 +173,19 @@ pub async fn pay(
         Ok(found) => found,
         Err(resp) => return resp,
     };
-    match set.pay(kind, &order.out_trade_no) {
+    match set.pay_from_wallet(kind, &order).await {
         Ok(paid) => {
             tracing::info!(provider = %kind, out_trade_no = %paid.out_trade_no, "sandbox order paid in the wallet");
-            if let Some(n) = set.paid_notification(kind, &paid) {
-                // The payment stands even if the notification cannot start: the merchant
-                // still learns it by querying, as with a real gateway outage.
-                if let Err(e) = hub.deliverer().and_then(|d| d.submit(n)) {
-                    tracing::warn!(provider = %kind, out_trade_no = %paid.out_trade_no, error = %e, "sandbox notification not sent");
-                }
-            }
+            hub.wake_deliveries();
             back_to(&paid)
         }
         // A second press (or a press on a closed order) shows the order as it is.
         Err(LedgerError::AlreadyPaid | LedgerError::Closed) => back_to(&order),
+        Err(LedgerError::Unavailable) => message(
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang.t().wallet_unavailable,
+        ),
         Err(e) => {
             tracing::warn!(provider = %kind, error = %e, "sandbox pay refused");
             message(lang, StatusCode::CONFLICT, lang.t().err_internal)
@@ -197,7 +204,7 @@ pub async fn cancel(
         Ok(found) => found,
         Err(resp) => return resp,
     };
-    match set.cancel(kind, &order.out_trade_no) {
+    match set.cancel(kind, &order.out_trade_no).await {
         Ok(closed) => back_to(&closed),
         // Already paid: cancelling is too late; the page says it was paid.
         Err(_) => back_to(&order),
