@@ -56,6 +56,12 @@ impl<W: std::io::Write> std::io::Write for OneLine<W> {
     }
 }
 
+/// Names the order a request is about in its log span (the `order` field of the request
+/// line), so `grep`/`jq` on an order number finds every request that touched it.
+pub fn record_order(out_trade_no: &str) {
+    tracing::Span::current().record("order", out_trade_no);
+}
+
 #[cfg(test)]
 mod tests {
     use super::one_line;
@@ -70,10 +76,4 @@ mod tests {
         assert_eq!(&*one_line(b"plain\n"), &b"plain\n"[..]);
         assert_eq!(&*one_line(b"a\rb"), &b"a\\rb"[..]);
     }
-}
-
-/// Names the order a request is about in its log span (the `order` field of the request
-/// line), so `grep`/`jq` on an order number finds every request that touched it.
-pub fn record_order(out_trade_no: &str) {
-    tracing::Span::current().record("order", out_trade_no);
 }
