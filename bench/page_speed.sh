@@ -17,7 +17,7 @@ BIN=${PAYDESK_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/paydesk/target}/release/payd
 PORT=${PORT:-3931}
 BASE="http://127.0.0.1:$PORT"
 DATA=$(mktemp -d)
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; [ -n "${KEEP_DATA:-}" ] && echo "data kept in $DATA" >&2 || rm -rf "$DATA"' EXIT
 
 PAYDESK_DATA_DIR="$DATA" PAYDESK_ADDR="127.0.0.1:$PORT" PAYDESK_SITE_ROOT="$ROOT/target/site" \
   RUST_LOG=warn "$BIN" serve >"$DATA/out.log" 2>"$DATA/err.log" &
@@ -62,9 +62,9 @@ for page in /login / /checkout /orders "$DETAIL"; do
   jar=(-b "$JAR")
   [ "$page" = /login ] && jar=()
   urls=()
-  for _ in $(seq "$ROUNDS"); do urls+=("$BASE$page"); done
+  for _ in $(seq "$ROUNDS"); do urls+=(-o /dev/null "$BASE$page"); done
   # One connection for all rounds: time_starttransfer is then the server's render time.
-  curl -s "${jar[@]}" -H 'Accept-Encoding: br' -o /dev/null -w '%{time_starttransfer} %{size_download}\n' \
+  curl -s "${jar[@]}" -H 'Accept-Encoding: br' -w '%{time_starttransfer} %{size_download}\n' \
     "${urls[@]}" >"$DATA/t"
   sort -n "$DATA/t" | awk -v page="$page" '
     { t[NR] = $1 * 1000; s = $2 }
