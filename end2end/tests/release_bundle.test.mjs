@@ -63,6 +63,11 @@ test('release bundle: hydrates, compressed, hashed, cached; pages not stored', a
     const htmlHeaders = visit.html;
     assert.equal(htmlHeaders['cache-control'], 'no-store', `${path}: pages are never stored`);
     assert.match(htmlHeaders['content-encoding'] ?? '', /^(br|gzip)$/, `${path}: the page is compressed`);
+    // The page hydrated under a strict policy (a violation would be a console problem).
+    const csp = htmlHeaders['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9_-]{16,}' 'wasm-unsafe-eval'/, `${path}: nonce CSP`);
+    assert.match(csp, /frame-ancestors 'none'/, `${path}: not framable`);
+    assert.doesNotMatch(csp, /unsafe-inline/, `${path}: no inline allowance`);
     const kinds = new Set();
     for (const { name, headers: h } of visit.bundle) {
       assert.match(name, /^\/pkg\/paydesk\.[A-Za-z0-9_-]{16}\.(js|wasm|css)$/, `${name}: a content-hashed name`);
