@@ -89,15 +89,13 @@ fn session_line(
     t: &'static Messages,
     end: ServerAction<EndMySession>,
 ) -> impl IntoView {
-    let device = if r.user_agent.is_empty() {
-        t.sessions.unknown_device.to_string()
-    } else {
-        r.user_agent.clone()
-    };
+    let device =
+        device_label(&r.user_agent).unwrap_or_else(|| t.sessions.unknown_device.to_string());
+    let full_agent = r.user_agent.clone();
     let (row_handle, form_handle) = (r.handle.clone(), r.handle.clone());
     view! {
         <tr data-session=row_handle data-current=r.current.then_some("true")>
-            <td class="wrap">
+            <td class="wrap" title=full_agent>
                 {device}
                 {r.current.then(|| view! { " " <span class="badge">{t.sessions.this_session}</span> })}
             </td>
@@ -111,5 +109,55 @@ fn session_line(
                 </ActionForm>
             </td>
         </tr>
+    }
+}
+
+/// "Chrome on Windows" from a user-agent string: enough to recognise one's own devices;
+/// the whole string is in the cell's tooltip. None when nothing is recognised.
+pub fn device_label(user_agent: &str) -> Option<String> {
+    // Order matters: Edge and Opera say "Chrome", Chrome says "Safari".
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Headless Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ];
+    const SYSTEMS: [(&str, &str); 6] = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    let find = |list: &[(&str, &'static str)]| {
+        list.iter()
+            .find(|(needle, _)| user_agent.contains(needle))
+            .map(|(_, name)| *name)
+    };
+    match (find(&BROWSERS), find(&SYSTEMS)) {
+        (Some(b), Some(s)) => Some(format!("{b} · {s}")),
+        (Some(x), None) | (None, Some(x)) => Some(x.to_string()),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_label;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        assert_eq!(device_label(chrome).as_deref(), Some("Chrome · Windows"));
+        let edge =
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/131.0 Safari/537.36 Edg/131.0";
+        assert_eq!(device_label(edge).as_deref(), Some("Edge · Windows"));
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(iphone).as_deref(), Some("Safari · iPhone"));
+        assert_eq!(device_label(""), None);
     }
 }
