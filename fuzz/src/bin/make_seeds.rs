@@ -463,6 +463,68 @@ fn export_csv() {
     );
 }
 
+// ------------------------------------------------------------------ self-check
+
+fn seed(target: &str, name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(target)
+        .join(name);
+    fs::read(path).expect("read seed")
+}
+
+/// The seeds meant to pass verification do, with the same clients the targets use: a
+/// corpus whose "valid" inputs were refused would leave the code behind the signature
+/// check unexplored.
+fn check_valid_seeds() {
+    use paydesk_core::provider::alipay::client::verify_response;
+    use paydesk_core::provider::{HeaderMap, Provider};
+    use paydesk_fuzz::input::{headers_and_body, split_line};
+    let rt = fixtures::runtime();
+    let alipay = fixtures::alipay_client();
+    for name in [
+        "vector_paid",
+        "paid",
+        "finished",
+        "closed",
+        "waiting",
+        "refund",
+        "empty_value",
+    ] {
+        let body = seed("alipay_notify", name);
+        let r = rt.block_on(alipay.parse_notify(&HeaderMap::new(), &body, NOW));
+        assert!(r.is_ok(), "alipay_notify/{name}: {r:?}");
+    }
+    let keys = fixtures::alipay_keys();
+    for name in ["vector_precreate", "query_signed", "cert_sn"] {
+        let data = seed("alipay_response", name);
+        let (method, body) = split_line(&data);
+        let method = std::str::from_utf8(method).expect("method");
+        let text = std::str::from_utf8(body).expect("body");
+        let r = verify_response(text, method, &keys);
+        assert!(r.is_ok(), "alipay_response/{name}: {r:?}");
+    }
+    let wechat = fixtures::wechat_client();
+    for name in ["paid_certificate", "paid_public_key", "refund_certificate"] {
+        let data = seed("wechatpay_notify", name);
+        let (headers, body) = headers_and_body(&data);
+        let r = rt.block_on(wechat.parse_notify(&headers, body, NOW));
+        assert!(r.is_ok(), "wechatpay_notify/{name}: {r:?}");
+    }
+    let stripe = fixtures::stripe_client();
+    for name in ["completed", "refund_old_secret", "expired_two_v1"] {
+        let data = seed("stripe_webhook", name);
+        let (sig, body) = split_line(&data);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            webhook::HEADER,
+            http::HeaderValue::from_bytes(sig).expect("header"),
+        );
+        let r = rt.block_on(stripe.parse_notify(&headers, body, NOW));
+        assert!(r.is_ok(), "stripe_webhook/{name}: {r:?}");
+    }
+}
+
 fn main() {
     alipay_notify();
     alipay_response();
@@ -472,4 +534,6 @@ fn main() {
     money();
     order_filter();
     export_csv();
+    check_valid_seeds();
+    println!("seeds written and checked");
 }
