@@ -97,7 +97,7 @@ const FIXTURES: [Fixture; 10] = [
     (
         "ORD-I",
         "alipay-sandbox",
-        0,
+        2,
         Currency::Cny,
         "noah",
         40 * 86_400_000,

@@ -244,6 +244,12 @@ fn wechatpay_notify() {
         "unknown_serial",
         &wechat_signed(&cert_key, "5DEA10EF55877E3C", NOW, &paid),
     );
+    // Regression: this timestamp overflowed the freshness check (FUZZING.md, findings).
+    write(
+        t,
+        "timestamp_min",
+        &wechat_signed(&cert_key, CERT_SERIAL, i64::MIN, &paid),
+    );
     let probe = render_headers_and_body(
         &[
             ("Wechatpay-Timestamp", NOW.to_string()),
@@ -358,6 +364,12 @@ fn stripe_webhook() {
     );
     write(t, "expired_two_v1", format!("{two}\n{expired}").as_bytes());
     write(t, "no_v1", format!("t={NOW}\n{completed}").as_bytes());
+    // Regression: this timestamp overflowed the freshness check (FUZZING.md, findings).
+    write(
+        t,
+        "timestamp_min",
+        format!("t={},v1=00\n{completed}", i64::MIN).as_bytes(),
+    );
 }
 
 // ------------------------------------------------------------------ money, filters, CSV
