@@ -1,9 +1,9 @@
 //! Writes the seed corpora (`fuzz/seeds/<target>/`): small, real-looking inputs, signed and
 //! encrypted with the repository's own test keys (tests/fixtures/vectors.json) for
-//! [`NOW`], so every verification path starts from an input that passes it. Run once by
-//! hand (`cargo run --bin make_seeds` in `fuzz/`, or the instrumented binary); the output
-//! is committed. Signatures are deterministic (PKCS#1 v1.5), so re-running rewrites the
-//! same files.
+//! [`NOW`], so every verification path starts from an input that passes it, then checks
+//! that the seeds meant to verify do. Built with the targets; run by hand
+//! (`$CARGO_TARGET_DIR/afl/release/make_seeds`); the output is committed. Signatures are
+//! deterministic (PKCS#1 v1.5), so re-running rewrites the same files.
 
 use std::fs;
 use std::path::Path;
