@@ -7,8 +7,9 @@
 # Installs cargo-afl (pinned) and builds AFL++ when missing, builds the instrumented
 # targets in fuzz/, then runs each target from its committed seeds (fuzz/seeds/TARGET)
 # with its dictionary until EXECS executions (default 1,000,000) and stops by itself.
-# Prints executions, time, speed, corpus, coverage and crashes per target, and exits 1
-# if any target crashed or hung (the inputs are kept under the output directory).
+# Each seed is first replayed once (a crashing seed is a regression). Prints executions,
+# time, speed, corpus, coverage and crashes per target, and exits 1 if a seed crashed or
+# the fuzzer found a crash or hang (the inputs are kept under the output directory).
 # PAYDESK_FUZZ_SKIP_BUILD=1 runs the targets as last built.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -62,12 +63,27 @@ for t in "${run[@]}"; do
   dir="$OUT/$t"
   rm -rf "$dir"
   mkdir -p "$dir"
+  bin="$CARGO_TARGET_DIR/release/$t"
+  # Every seed once, in a process of its own: a seed that crashes is a regression of a
+  # fixed finding (afl-fuzz would only skip it with a warning).
+  seeds_ok=1
+  for s in "$ROOT/fuzz/seeds/$t"/*; do
+    if ! "$bin" <"$s" >/dev/null 2>"$dir/seed.err"; then
+      echo "  $t: seed $(basename "$s") crashes the target:" >&2
+      grep -m 3 -E "panicked|attempt|assert" "$dir/seed.err" >&2 || tail -n 3 "$dir/seed.err" >&2
+      seeds_ok=0
+    fi
+  done
+  if [ $seeds_ok = 0 ]; then
+    status=1
+    continue
+  fi
   start=$(date +%s)
   # -E: stop after about EXECS executions; -t 2000: an input slower than 2 s is a hang
   # (a fixed limit: the auto-scaled one drops to a few ms and, on a busy machine, kills
   # healthy runs).
   cargo afl fuzz -i "$ROOT/fuzz/seeds/$t" -o "$dir" -x "$ROOT/fuzz/dicts/$t.dict" \
-    -E "$execs" -t 2000 -- "$CARGO_TARGET_DIR/release/$t" >"$dir/afl.log" 2>&1 || {
+    -E "$execs" -t 2000 -- "$bin" >"$dir/afl.log" 2>&1 || {
     echo "afl-fuzz failed for $t; last lines of $dir/afl.log:" >&2
     tail -n 20 "$dir/afl.log" >&2
     status=1
