@@ -206,11 +206,16 @@ mod tests {
                 "{t}"
             );
         }
-        // An unsigned header with the smallest timestamp (the crash input).
-        assert_eq!(
-            verify("t=-9223372036854775808,v1=00", b"{}", SECRET, NOW, 300),
-            Err(VerifyError::StaleTimestamp)
-        );
+        // Unsigned headers with the smallest timestamp and the one AFL++ found.
+        for header in [
+            "t=-9223372036854775808,v1=00",
+            "t=-9223372036854775800, v1=00ff",
+        ] {
+            assert_eq!(
+                verify(header, b"{}", SECRET, NOW, 300),
+                Err(VerifyError::StaleTimestamp)
+            );
+        }
         let fresh = sign_header(SECRET, NOW - 300, b"{}");
         assert_eq!(verify(&fresh, b"{}", SECRET, NOW, 300), Ok(()));
         assert_eq!(
