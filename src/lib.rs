@@ -13,6 +13,8 @@ pub mod role;
 pub mod auth;
 #[cfg(feature = "server")]
 pub mod channel;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]

@@ -57,7 +57,7 @@ pub struct NotifyOutcome {
     pub out_trade_no: Option<String>,
 }
 
-fn headers_json(headers: &HeaderMap) -> String {
+pub(crate) fn headers_json(headers: &HeaderMap) -> String {
     let mut map: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
         let n = name.as_str();
@@ -75,7 +75,7 @@ fn headers_json(headers: &HeaderMap) -> String {
     serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
 }
 
-fn headers_from_json(text: &str) -> HeaderMap {
+pub(crate) fn headers_from_json(text: &str) -> HeaderMap {
     let map: BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
     let mut headers = HeaderMap::new();
     for (k, v) in map {

@@ -70,7 +70,10 @@ pub fn verify_any(
     if v1.is_empty() {
         return Err(VerifyError::MissingField("v1"));
     }
-    if (now - t).abs() > tolerance {
+    // `abs_diff`, not `(now - t).abs()`: `t` is the sender's text, and one near i64::MIN
+    // overflowed the subtraction (a panic with overflow checks; in a release build a
+    // wrapped difference that could even pass as fresh). See FUZZING.md, findings.
+    if tolerance < 0 || now.abs_diff(t) > tolerance.unsigned_abs() {
         return Err(VerifyError::StaleTimestamp);
     }
     let candidates: Vec<Vec<u8>> = v1.iter().filter_map(|c| hex::decode(c).ok()).collect();
@@ -183,5 +186,41 @@ pub fn parse_event(payload: &[u8]) -> Result<NotifyEvent, ProviderError> {
             }
         }
         _ => ignored(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_test_secret";
+    const NOW: i64 = 1_700_000_000;
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        for t in [i64::MIN, i64::MIN + NOW, i64::MAX, -1] {
+            let header = sign_header(SECRET, t, b"{}");
+            assert_eq!(
+                verify(&header, b"{}", SECRET, NOW, DEFAULT_TOLERANCE_SECS),
+                Err(VerifyError::StaleTimestamp),
+                "{t}"
+            );
+        }
+        // Unsigned headers with the smallest timestamp and the one AFL++ found.
+        for header in [
+            "t=-9223372036854775808,v1=00",
+            "t=-9223372036854775800, v1=00ff",
+        ] {
+            assert_eq!(
+                verify(header, b"{}", SECRET, NOW, 300),
+                Err(VerifyError::StaleTimestamp)
+            );
+        }
+        let fresh = sign_header(SECRET, NOW - 300, b"{}");
+        assert_eq!(verify(&fresh, b"{}", SECRET, NOW, 300), Ok(()));
+        assert_eq!(
+            verify(&fresh, b"{}", SECRET, NOW, -1),
+            Err(VerifyError::StaleTimestamp)
+        );
     }
 }

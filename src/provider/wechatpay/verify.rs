@@ -196,7 +196,10 @@ pub fn check_probe_and_time(h: &SignedHeaders<'_>, now: i64) -> Result<(), Verif
         .timestamp
         .parse()
         .map_err(|_| VerifyError::Malformed("Wechatpay-Timestamp is not a number".into()))?;
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    // `abs_diff`, not `(now - ts).abs()`: the timestamp is the sender's text, and one near
+    // i64::MIN overflowed the subtraction (a panic with overflow checks; in a release build
+    // a wrapped difference that could even pass as fresh). See FUZZING.md, findings.
+    if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(VerifyError::StaleTimestamp);
     }
     Ok(())
@@ -212,4 +215,35 @@ pub fn verify_with(
             CryptoError::SignatureEncoding => VerifyError::SignatureEncoding,
             _ => VerifyError::BadSignature,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(timestamp: &str) -> SignedHeaders<'_> {
+        SignedHeaders {
+            timestamp,
+            nonce: "n",
+            signature: "c2ln",
+            serial: "D7CE59D1F522D701",
+        }
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let now = 1_700_000_000;
+        for ts in [i64::MIN, i64::MIN + now, i64::MAX, -1] {
+            assert_eq!(
+                check_probe_and_time(&headers(&ts.to_string()), now),
+                Err(VerifyError::StaleTimestamp),
+                "{ts}"
+            );
+        }
+        assert_eq!(check_probe_and_time(&headers("1700000300"), now), Ok(()));
+        assert_eq!(
+            check_probe_and_time(&headers("1699999699"), now),
+            Err(VerifyError::StaleTimestamp)
+        );
+    }
 }
