@@ -488,6 +488,19 @@ async fn wechatpay_sandbox_rejects_bad_signatures_and_wrong_merchant() {
         http_code(skewed.create_qr(&order("X2", cny(1))).await),
         (401, "SIGN_ERROR".into())
     );
+    // A timestamp near i64::MIN is stale, not an overflow (found by fuzzing the client's
+    // twin check; FUZZING.md).
+    let ancient = WechatPayClient::new(
+        good.config().clone(),
+        fast(),
+        Arc::new(MemorySink::default()),
+        Arc::new(FixedClock(i64::MIN + 5)),
+    )
+    .expect("client");
+    assert_eq!(
+        http_code(ancient.create_qr(&order("X4", cny(1))).await),
+        (401, "SIGN_ERROR".into())
+    );
     // A client that does not know the sandbox's public key id.
     let mut cfg = good.config().clone();
     cfg.platform_public_key = Some(PlatformPublicKey {

@@ -192,7 +192,8 @@ impl WechatPaySandbox {
         if !auth.serial_no.eq_ignore_ascii_case(&self.merchant_serial) {
             return Err(denied("商户证书序列号有误"));
         }
-        if (self.clock.now_unix() - auth.timestamp).abs() > MAX_SKEW_SECS {
+        // abs_diff: a timestamp near i64::MIN (anyone can send one) must not overflow.
+        if self.clock.now_unix().abs_diff(auth.timestamp) > MAX_SKEW_SECS.unsigned_abs() {
             return Err(denied("请求时间戳已过期"));
         }
         let body = std::str::from_utf8(body).map_err(|_| denied("请求体不是 UTF-8"))?;
