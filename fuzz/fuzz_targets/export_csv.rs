@@ -72,6 +72,7 @@ fn check(data: &[u8]) {
         api_key_id: None,
         next_query_at: None,
         query_count: 0,
+        merchant_no: None,
     };
 
     let mut csv_text = HEADER.to_string();
