@@ -6,6 +6,7 @@
 //! go back to `/checkout?error=<code>&…` with the user's input, so the form can be shown
 //! again as it was typed, in both modes alike.
 
+use crate::api::orders::encode;
 use leptos::prelude::*;
 use paydesk_core::limits::AmountLimit;
 use paydesk_core::order::OrderStatus;
@@ -216,20 +217,6 @@ pub async fn close_checkout(no: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
-/// Percent-encodes everything but the unreserved characters (RFC 3986). Shared by the
-/// server function and the page (the confirmation step's "change" link).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `channel=…&amount=…&currency=…&subject=…`: the form's input, for going back to it.
 pub fn fields_query(channel: &str, amount: &str, currency: &str, subject: &str) -> String {
     format!(
@@ -322,7 +309,8 @@ pub mod ssr {
         }
     }
 
-    pub use super::{encode, fields_query};
+    pub use super::fields_query;
+    pub use crate::api::orders::encode;
 
     /// `/checkout?error=…` with the user's input, so the form shows it again.
     pub fn form_url(
