@@ -8,8 +8,11 @@ mod support;
 
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::Cause;
+use paydesk_core::provider::NotifyEvent;
 use paydesk_core::store::stats::{DAY_MS, StatsScope, day_start};
-use paydesk_core::store::{NewOrder, RefundRequest, Store};
+use paydesk_core::store::{
+    InboxWriter, NewNotification, NewOrder, Outcome, RefundRequest, Store, new_notification_id,
+};
 use paydesk_core::time::now_ms;
 
 on_both_backends!(
@@ -17,6 +20,7 @@ on_both_backends!(
     channel_figures_count_success_and_refunds,
     pending_and_failed_refunds_are_scoped_to_the_creator,
     sums_of_huge_old_amounts_do_not_overflow,
+    the_roll_up_the_store_keeps_equals_a_rebuild,
 );
 
 const H8: i64 = 8 * 3_600_000;
@@ -64,6 +68,8 @@ async fn backdate(store: &Store, no: &str, at: i64) {
     .execute(store.pool())
     .await
     .expect("backdate");
+    // Written behind the store's back: the roll-up is recomputed, as after any such write.
+    store.rebuild_order_stats().await.expect("rebuild");
 }
 
 /// Moves only an order's creation to `at` (it was paid "now").
@@ -74,6 +80,7 @@ async fn backdate_creation(store: &Store, no: &str, at: i64) {
         .execute(store.pool())
         .await
         .expect("backdate");
+    store.rebuild_order_stats().await.expect("rebuild");
 }
 
 async fn daily_volume_follows_utc8_calendar_days(store: &Store) {
@@ -390,4 +397,121 @@ async fn sums_of_huge_old_amounts_do_not_overflow(store: &Store) {
         .await
         .expect("scoped figures");
     assert_eq!(mine.len(), 2);
+}
+
+/// Everything the overview reads, over a window wide enough for every test order.
+async fn figures(store: &Store) -> (Vec<String>, Vec<String>) {
+    let start = day_start(now_ms(), H8);
+    let (from, to) = (start - 2 * DAY_MS, start + 2 * DAY_MS);
+    let f = store
+        .channel_figures(from, to, StatsScope::default())
+        .await
+        .expect("figures");
+    let mut lines: Vec<String> = f.iter().map(|f| format!("{f:?}")).collect();
+    let mine = store
+        .channel_figures(
+            from,
+            to,
+            StatsScope {
+                creator: Some("bob"),
+            },
+        )
+        .await
+        .expect("figures");
+    lines.extend(mine.iter().map(|f| format!("bob {f:?}")));
+    let bars = store
+        .daily_volume(from, to, H8, StatsScope::default())
+        .await
+        .expect("volume");
+    (lines, bars.iter().map(|b| format!("{b:?}")).collect())
+}
+
+/// The roll-up is written by every path that changes a figure (create, paid one by one
+/// and in group-committed batches from several writers at once, closed, refunds that
+/// succeed or fail); what it holds afterwards is exactly what a rebuild from the orders
+/// computes.
+async fn the_roll_up_the_store_keeps_equals_a_rebuild(store: &Store) {
+    for i in 0..6 {
+        let by = if i % 2 == 0 { "mia" } else { "bob" };
+        order(
+            store,
+            &format!("K{i}"),
+            "alipay-sandbox",
+            100 + i,
+            Currency::Cny,
+            by,
+        )
+        .await;
+    }
+    order(store, "KU", "stripe-sandbox", 900, Currency::Usd, "bob").await;
+    pay(store, "K0", 100, Currency::Cny).await;
+    pay(store, "KU", 900, Currency::Usd).await;
+    store
+        .close_order("K1", &Cause::System("expired".into()))
+        .await
+        .expect("close");
+    for (no, r, ok) in [("K0", "RK0", true), ("KU", "RKU", false)] {
+        let currency = if no == "KU" {
+            Currency::Usd
+        } else {
+            Currency::Cny
+        };
+        let req = store
+            .request_refund(
+                no,
+                r,
+                Money::new(50, currency).expect("money"),
+                "",
+                &Cause::User("mia".into()),
+            )
+            .await
+            .expect("refund");
+        assert!(matches!(req, RefundRequest::Created(_)), "{req:?}");
+        if ok {
+            store
+                .complete_refund(r, Some("p"), &Cause::Query)
+                .await
+                .expect("complete");
+        } else {
+            store
+                .fail_refund(r, "NOPE", &Cause::Query)
+                .await
+                .expect("fail");
+        }
+    }
+    // Group-committed payments from concurrent writers, with duplicates.
+    let writer = InboxWriter::new(store.clone());
+    let mut tasks = Vec::new();
+    for copy in 0..3 {
+        for i in 2..6 {
+            let writer = writer.clone();
+            let note = NewNotification {
+                id: new_notification_id(),
+                provider: "alipay".into(),
+                channel: "alipay-sandbox".into(),
+                received_at: now_ms(),
+                headers: "{}".into(),
+                body: format!("copy {copy}"),
+                outcome: Outcome::Verified(NotifyEvent::Paid {
+                    out_trade_no: format!("K{i}"),
+                    trade_no: format!("T{i}"),
+                    amount: Money::new(100 + i, Currency::Cny).expect("money"),
+                }),
+            };
+            tasks.push(tokio::spawn(async move { writer.write(note).await }));
+        }
+    }
+    for t in tasks {
+        t.await.expect("task").expect("write");
+    }
+
+    let kept = figures(store).await;
+    assert!(!kept.0.is_empty() && !kept.1.is_empty(), "{kept:?}");
+    store.rebuild_order_stats().await.expect("rebuild");
+    assert_eq!(figures(store).await, kept);
+    // Five of six alipay orders paid, one closed; one refund of 0.50 succeeded.
+    assert!(
+        kept.0[0].contains("created: 6, created_paid: 5, created_pending: 0, paid: 5"),
+        "{kept:?}"
+    );
 }

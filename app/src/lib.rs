@@ -21,10 +21,19 @@ pub use guard::Services;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // A mark that the page is interactive now: browser tests and page-speed figures wait
-    // for `html[data-hydrated]`.
-    if let Some(root) = leptos::prelude::document().document_element() {
-        let _ = root.set_attribute("data-hydrated", "");
-    }
+    // Islands mode: the page is server-rendered HTML; the loader script then hydrates each
+    // `<leptos-island>` in turn (see `pages::islands`).
+    leptos::mount::hydrate_islands();
+    // A mark that the page is interactive: browser tests and page-speed figures wait for
+    // `html[data-hydrated]`. The loader hydrates the islands right after this returns (one
+    // microtask per element), so a zero timeout (a task, after all microtasks) marks it
+    // once every island is live.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(root) = leptos::prelude::document().document_element() {
+                let _ = root.set_attribute("data-hydrated", "");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

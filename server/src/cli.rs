@@ -50,6 +50,10 @@ pub enum Command {
     /// Replace the SQLite database with a backup. Stop paydesk first; the current
     /// database is kept beside it.
     Restore { file: PathBuf },
+    /// Recompute the overview's figures (the hourly roll-up) from the orders and refunds,
+    /// for orders written into the database by something other than paydesk. Safe while
+    /// paydesk runs.
+    RebuildStats,
 }
 
 #[derive(Subcommand, Debug)]
@@ -109,6 +113,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate => {
             open_store(&config).await.map_err(failed)?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::RebuildStats => {
+            let store = open_store(&config).await.map_err(failed)?;
+            store.rebuild_order_stats().await.map_err(failed)?;
+            println!("overview figures rebuilt");
             Ok(())
         }
         Command::User(UserCommand::Add { name, role }) => {

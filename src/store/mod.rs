@@ -19,6 +19,7 @@ mod inbox;
 mod inbox_writer;
 mod merchant_notifications;
 mod order_search;
+mod order_stats;
 mod order_sync;
 mod orders;
 mod provider_calls;
@@ -148,6 +149,7 @@ impl Store {
     /// so several instances may start at once).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
+        self.fill_order_stats_if_empty().await?;
         Ok(())
     }
 

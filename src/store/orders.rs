@@ -2,6 +2,7 @@
 //! state>` inside a transaction with its timeline event: whoever loses a race changes
 //! nothing and is told what the order looks like now. No "read, check, then write".
 
+use super::order_stats::{Changes, OrderFacts};
 use super::{Store, StoreError, new_id};
 use crate::money::{Currency, Money};
 use crate::order::{Cause, OrderStatus, RefundStatus};
@@ -265,6 +266,15 @@ impl Store {
         .bind(merchant_no)
         .execute(&mut *tx)
         .await?;
+        let mut stats = Changes::default();
+        stats.created(&OrderFacts {
+            channel: new.channel.to_string(),
+            currency: new.amount.currency().code().to_string(),
+            creator: new.creator.to_string(),
+            created_at: now,
+            amount_minor: new.amount.minor(),
+        });
+        stats.write(&mut tx).await?;
         record_event(
             &mut tx,
             &id,
@@ -627,19 +637,40 @@ pub(super) async fn paid_in(
     paid: Money,
 ) -> Result<bool, StoreError> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE orders SET status = 'paid', provider_trade_no = $1, paid_at = $2, updated_at = $2, \
          version = version + 1, next_query_at = NULL \
-         WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5",
-    )
+         WHERE out_trade_no = $3 AND status = 'pending' AND amount_minor = $4 AND currency = $5 \
+         RETURNING {STATS_FACTS}"
+    ))
     .bind(provider_trade_no)
     .bind(now)
     .bind(out_trade_no)
     .bind(paid.minor())
     .bind(paid.currency().code())
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let Some(row) = done else {
+        return Ok(false);
+    };
+    let mut stats = Changes::default();
+    stats.paid(&stats_facts(&row)?, now);
+    stats.write(tx).await?;
+    Ok(true)
+}
+
+/// The columns [`stats_facts`] reads, for a `RETURNING`.
+const STATS_FACTS: &str = "channel, currency, creator, created_at, amount_minor";
+
+/// What the overview's roll-up needs of a changed order (a row with [`STATS_FACTS`]).
+fn stats_facts(row: &AnyRow) -> Result<OrderFacts, StoreError> {
+    Ok(OrderFacts {
+        channel: row.try_get("channel")?,
+        currency: row.try_get("currency")?,
+        creator: row.try_get("creator")?,
+        created_at: row.try_get("created_at")?,
+        amount_minor: row.try_get("amount_minor")?,
+    })
 }
 
 /// An order that a "paid" just moved from pending to paid.
@@ -717,7 +748,7 @@ pub(super) async fn paid_many(
              WHERE orders.out_trade_no = v.column1 AND orders.status = 'pending' \
              AND orders.amount_minor = v.column3 AND orders.currency = v.column4 \
              AND orders.channel = v.column5 \
-             RETURNING id, version, out_trade_no, merchant_notify_url, api_key_id"
+             RETURNING id, version, out_trade_no, merchant_notify_url, api_key_id, {STATS_FACTS}"
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {
@@ -729,7 +760,13 @@ pub(super) async fn paid_many(
                 .bind(c.channel)
                 .bind(now);
         }
-        for row in q.persistent(false).fetch_all(&mut **tx).await? {
+        let rows = q.persistent(false).fetch_all(&mut **tx).await?;
+        let mut stats = Changes::default();
+        for row in &rows {
+            stats.paid(&stats_facts(row)?, now);
+        }
+        stats.write(tx).await?;
+        for row in rows {
             let url: Option<String> = row.try_get("merchant_notify_url")?;
             let key: Option<String> = row.try_get("api_key_id")?;
             changed.insert(
@@ -839,15 +876,21 @@ pub(super) async fn closed_in(
     out_trade_no: &str,
 ) -> Result<bool, StoreError> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1, version = version + 1, \
-         next_query_at = NULL WHERE out_trade_no = $2 AND status = 'pending'",
-    )
+         next_query_at = NULL WHERE out_trade_no = $2 AND status = 'pending' RETURNING {STATS_FACTS}"
+    ))
     .bind(now)
     .bind(out_trade_no)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let Some(row) = done else {
+        return Ok(false);
+    };
+    let mut stats = Changes::default();
+    stats.closed(&stats_facts(&row)?);
+    stats.write(tx).await?;
+    Ok(true)
 }
 
 pub(super) fn not_closed(order: Order) -> Transition {
@@ -913,12 +956,15 @@ pub(super) async fn settle_refund_in(
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT order_id, amount_minor FROM refunds WHERE out_refund_no = $1")
-        .bind(out_refund_no)
-        .fetch_one(&mut **tx)
-        .await?;
+    let row = sqlx::query(
+        "SELECT order_id, amount_minor, created_at FROM refunds WHERE out_refund_no = $1",
+    )
+    .bind(out_refund_no)
+    .fetch_one(&mut **tx)
+    .await?;
     let order_id: String = row.try_get("order_id")?;
     let amount: i64 = row.try_get("amount_minor")?;
+    let requested_at: i64 = row.try_get("created_at")?;
     let (sql, kind) = match outcome {
         RefundStatus::Succeeded => (
             "UPDATE orders SET refunded_minor = refunded_minor + $1, \
@@ -932,12 +978,18 @@ pub(super) async fn settle_refund_in(
             "refund_failed",
         ),
     };
-    sqlx::query(sql)
+    let sql = format!("{sql} RETURNING {STATS_FACTS}");
+    let changed = sqlx::query(&sql)
         .bind(amount)
         .bind(now)
         .bind(&order_id)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+    if outcome == RefundStatus::Succeeded {
+        let mut stats = Changes::default();
+        stats.refunded(&stats_facts(&changed)?, requested_at, amount);
+        stats.write(tx).await?;
+    }
     let detail = format!("{out_refund_no} {}", failure.unwrap_or(""));
     record_event(tx, &order_id, kind, cause, detail.trim()).await?;
     notify_merchant(tx, &order_id, kind, Some(out_refund_no)).await?;

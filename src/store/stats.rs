@@ -1,7 +1,9 @@
 //! Figures for the overview page: daily volume, per-channel counts and success rates,
 //! pending orders and failed refunds. Volume and paid counts go by the day of payment,
-//! success rates by the day of creation (see [`ChannelFigures`]). Aggregated in SQL (portable between SQLite and
-//! Postgres), so the page never loads orders one by one.
+//! success rates by the day of creation (see [`ChannelFigures`]). Volume and counts come
+//! from the hourly roll-up that the store keeps as orders change (`order_stats.rs`), so
+//! the page adds up hours, not orders; pending orders and failed refunds are read from
+//! their indexes. Portable SQL on SQLite and Postgres.
 //!
 //! Postgres answers `SUM(bigint)` as NUMERIC, which the `Any` driver cannot decode, so
 //! every sum is cast back to BIGINT. Sums of money are split so they cannot overflow
@@ -9,13 +11,14 @@
 //! `(t + offset) / 86_400_000` on BIGINT milliseconds, integer division on both backends
 //! (timestamps are after 1970, so truncation and floor agree).
 
+use super::order_stats::HOUR_MS;
 use super::{Store, StoreError};
 use sqlx::Row;
 
 pub const DAY_MS: i64 = 86_400_000;
 
 /// Order states that count as "the customer paid" (refunds come after paying).
-const PAID_STATES: &str = "('paid', 'partially_refunded', 'refunded')";
+pub(super) const PAID_STATES: &str = "('paid', 'partially_refunded', 'refunded')";
 
 /// Whose orders to count: everybody's, or one creator's (a merchant sees their own).
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,7 +92,7 @@ pub struct FailedRefund {
 }
 
 /// The split of [`money_sum`]: 2^32.
-const SPLIT: i64 = 1 << 32;
+pub(super) const SPLIT: i64 = 1 << 32;
 
 /// `SUM(expr)` over money as two BIGINT columns, `{alias}_hi` and `{alias}_lo`: the sums
 /// of `expr / 2^32` and `expr % 2^32`, put back together in Rust by [`read_money_sum`].
@@ -103,7 +106,7 @@ const SPLIT: i64 = 1 << 32;
 /// while the work stays one aggregate query in SQL on both databases (no rows loaded).
 /// Amounts are never negative (a CHECK on the column), so `/` and `%` agree between
 /// SQLite and Postgres.
-fn money_sum(expr: &str, alias: &str) -> String {
+pub(super) fn money_sum(expr: &str, alias: &str) -> String {
     format!(
         "CAST(SUM(({expr}) / {SPLIT}) AS BIGINT) AS {alias}_hi, \
          CAST(SUM(({expr}) % {SPLIT}) AS BIGINT) AS {alias}_lo"
@@ -133,6 +136,13 @@ pub fn day_start(t: i64, offset_ms: i64) -> i64 {
     (t + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms
 }
 
+/// The roll-up's two halves of a money sum, summed: read back by [`read_money_sum`].
+fn rolled_money_sum(alias: &str) -> String {
+    format!(
+        "CAST(SUM({alias}_hi) AS BIGINT) AS {alias}_hi, CAST(SUM({alias}_lo) AS BIGINT) AS {alias}_lo"
+    )
+}
+
 /// Appends `AND {col} = $n` for a creator scope, returning the bind if any.
 fn scope_clause(sql: &mut String, col: &str, scope: StatsScope<'_>, n: usize) {
     if scope.creator.is_some() {
@@ -141,7 +151,9 @@ fn scope_clause(sql: &mut String, col: &str, scope: StatsScope<'_>, n: usize) {
 }
 
 impl Store {
-    /// Paid volume per day, channel and currency for orders paid in `[from_ms, to_ms)`.
+    /// Paid volume per day, channel and currency for orders paid in `[from_ms, to_ms)`,
+    /// from the hourly roll-up (`order_stats`): the window and the offset are taken in
+    /// whole hours (rounded down), which every calendar day of a whole-hour offset is.
     pub async fn daily_volume(
         &self,
         from_ms: i64,
@@ -150,17 +162,18 @@ impl Store {
         scope: StatsScope<'_>,
     ) -> Result<Vec<DailyVolume>, StoreError> {
         let mut sql = format!(
-            "SELECT (paid_at + $1) / $2 AS day, channel, currency, COUNT(*) AS n, {} FROM orders \
-             WHERE status IN {PAID_STATES} AND paid_at >= $3 AND paid_at < $4",
-            money_sum("amount_minor", "volume")
+            "SELECT (hour * {HOUR_MS} + $1) / $2 AS day, channel, currency, \
+             CAST(SUM(paid) AS BIGINT) AS n, {} FROM order_stats \
+             WHERE hour >= $3 AND hour < $4",
+            rolled_money_sum("volume")
         );
         scope_clause(&mut sql, "creator", scope, 5);
-        sql.push_str(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+        sql.push_str(" GROUP BY 1, 2, 3 HAVING SUM(paid) > 0 ORDER BY 1, 2, 3");
         let mut q = sqlx::query(&sql)
-            .bind(offset_ms)
+            .bind(offset_ms.div_euclid(HOUR_MS) * HOUR_MS)
             .bind(DAY_MS)
-            .bind(from_ms)
-            .bind(to_ms);
+            .bind(from_ms.div_euclid(HOUR_MS))
+            .bind(to_ms.div_euclid(HOUR_MS));
         if let Some(c) = scope.creator {
             q = q.bind(c);
         }
@@ -178,40 +191,39 @@ impl Store {
             .collect()
     }
 
-    /// Per channel and currency, for the window `[from_ms, to_ms)`: orders created in it and
-    /// how they ended, orders paid in it and their volume, and the succeeded refunds
-    /// requested in it. See [`ChannelFigures`] for why payments and creations are counted
-    /// by different times.
+    /// Per channel and currency, for the window `[from_ms, to_ms)` (whole hours, rounded
+    /// down): orders created in it and how they ended, orders paid in it and their volume,
+    /// and the succeeded refunds requested in it, from the hourly roll-up. See
+    /// [`ChannelFigures`] for why payments and creations are counted by different times.
     pub async fn channel_figures(
         &self,
         from_ms: i64,
         to_ms: i64,
         scope: StatsScope<'_>,
     ) -> Result<Vec<ChannelFigures>, StoreError> {
-        const CREATED: &str = "(created_at >= $1 AND created_at < $2)";
-        let paid = format!("(status IN {PAID_STATES} AND paid_at >= $1 AND paid_at < $2)");
+        let sum = |col: &str| format!("CAST(SUM({col}) AS BIGINT) AS {col}");
         let mut sql = format!(
-            "SELECT channel, currency, \
-             CAST(SUM(CASE WHEN {CREATED} THEN 1 ELSE 0 END) AS BIGINT) AS created, \
-             CAST(SUM(CASE WHEN {CREATED} AND status IN {PAID_STATES} THEN 1 ELSE 0 END) AS BIGINT) AS created_paid, \
-             CAST(SUM(CASE WHEN {CREATED} AND status = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS created_pending, \
-             CAST(SUM(CASE WHEN {paid} THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
-             {} \
-             FROM orders WHERE ({CREATED} OR {paid})",
-            money_sum(
-                &format!("CASE WHEN {paid} THEN amount_minor ELSE 0 END"),
-                "volume"
-            )
+            "SELECT channel, currency, {}, {}, {}, {}, {}, {}, {} FROM order_stats \
+             WHERE hour >= $1 AND hour < $2",
+            sum("created"),
+            sum("created_paid"),
+            sum("created_pending"),
+            sum("paid"),
+            rolled_money_sum("volume"),
+            sum("refund_count"),
+            rolled_money_sum("refunded"),
         );
         scope_clause(&mut sql, "creator", scope, 3);
         sql.push_str(" GROUP BY channel, currency ORDER BY channel, currency");
-        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
+        let mut q = sqlx::query(&sql)
+            .bind(from_ms.div_euclid(HOUR_MS))
+            .bind(to_ms.div_euclid(HOUR_MS));
         if let Some(c) = scope.creator {
             q = q.bind(c);
         }
-        let mut out: Vec<ChannelFigures> = Vec::new();
+        let mut out = Vec::new();
         for r in q.fetch_all(&self.pool).await? {
-            out.push(ChannelFigures {
+            let f = ChannelFigures {
                 channel: r.try_get("channel")?,
                 currency: r.try_get("currency")?,
                 created: r.try_get("created")?,
@@ -219,44 +231,14 @@ impl Store {
                 created_pending: r.try_get("created_pending")?,
                 paid: r.try_get("paid")?,
                 volume_minor: read_money_sum(&r, "volume")?,
-                ..ChannelFigures::default()
-            });
-        }
-
-        let mut sql = format!(
-            "SELECT o.channel AS channel, r.currency AS currency, COUNT(*) AS n, {} \
-             FROM refunds r JOIN orders o ON o.id = r.order_id \
-             WHERE r.status = 'succeeded' AND r.created_at >= $1 AND r.created_at < $2",
-            money_sum("r.amount_minor", "total")
-        );
-        scope_clause(&mut sql, "o.creator", scope, 3);
-        sql.push_str(" GROUP BY o.channel, r.currency");
-        let mut q = sqlx::query(&sql).bind(from_ms).bind(to_ms);
-        if let Some(c) = scope.creator {
-            q = q.bind(c);
-        }
-        for r in q.fetch_all(&self.pool).await? {
-            let channel: String = r.try_get("channel")?;
-            let currency: String = r.try_get("currency")?;
-            let i = match out
-                .iter()
-                .position(|f| f.channel == channel && f.currency == currency)
-            {
-                Some(i) => i,
-                // Refunds of orders neither created nor paid in the window.
-                None => {
-                    out.push(ChannelFigures {
-                        channel,
-                        currency,
-                        ..ChannelFigures::default()
-                    });
-                    out.len() - 1
-                }
+                refund_count: r.try_get("refund_count")?,
+                refunded_minor: read_money_sum(&r, "refunded")?,
             };
-            out[i].refund_count = r.try_get("n")?;
-            out[i].refunded_minor = read_money_sum(&r, "total")?;
+            // A group with nothing in the window (only rows of other kinds of change).
+            if f.created != 0 || f.paid != 0 || f.refund_count != 0 {
+                out.push(f);
+            }
         }
-        out.sort_by(|a, b| (&a.channel, &a.currency).cmp(&(&b.channel, &b.currency)));
         Ok(out)
     }
 

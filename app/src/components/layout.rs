@@ -18,6 +18,16 @@ pub fn use_t() -> &'static Messages {
     use_session().lang.t()
 }
 
+/// For an island's first line: an island is hydrated in the browser on its own, outside
+/// the server's context, so it gets the language as a prop and provides it to the
+/// components inside it (which read it with [`use_t`]).
+pub fn provide_lang(lang: Lang) {
+    provide_context(SessionInfo {
+        lang,
+        ..Default::default()
+    });
+}
+
 /// Navigation entries: path, label, and what the role must be allowed to do.
 fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capability>); 7] {
     [

@@ -3,18 +3,20 @@
 //!
 //! Without JavaScript the form posts and the server redirects; the status page refreshes
 //! itself through a `<meta refresh>` inside `<noscript>` while the order is pending. With
-//! JavaScript the same page polls `checkout_state` every 1.5 s and counts down to expiry.
+//! JavaScript the card (an island, [`CheckoutLive`]) polls `checkout_state` every 1.5 s and
+//! counts down to expiry.
 
 use crate::api::checkout::{
     ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels, checkout_state,
     checkout_status,
 };
 use crate::components::format::{money, time_ms};
-use crate::components::layout::use_t;
-use crate::i18n::Messages;
+use crate::components::layout::{provide_lang, use_session, use_t};
+use crate::i18n::{Lang, Messages};
 use crate::pages::section::{Section, error_code};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use paydesk_core::money::Currency;
 use paydesk_core::order::OrderStatus;
@@ -235,9 +237,44 @@ fn CheckoutStatus() -> impl IntoView {
     }
 }
 
+/// The card, server-rendered, around the live part. The QR code goes in as the island's
+/// children: server HTML that is not shipped again in the island's props.
 #[component]
 fn StatusCard(view: CheckoutView) -> impl IntoView {
     let t = use_t();
+    let tc = t.checkout;
+    let provider = provider_name(t, &view.provider);
+    let qr = match view.qr_svg.clone() {
+        Some(svg) => view! {
+            <figure class="qr" data-qr-content=view.qr_content.clone().unwrap_or_default()>
+                <div class="qr-code" inner_html=svg></div>
+                <figcaption>{(tc.scan_with)(provider)}</figcaption>
+            </figure>
+        }
+        .into_any(),
+        None => view! { <p class="notice error">{tc.no_qr}</p> }.into_any(),
+    };
+    let live = CheckoutView {
+        qr_svg: None,
+        ..view
+    };
+    view! {
+        // No JavaScript: reload every 2 s while the order is pending. As inner HTML, so a
+        // browser with JavaScript (which sees it as text) has nothing to hydrate in it.
+        {(live.status == OrderStatus::Pending).then(|| view! {
+            <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript>
+        })}
+        <CheckoutLive lang=use_session().lang view=live>{qr}</CheckoutLive>
+    }
+}
+
+/// The status card as an island: with JavaScript it polls `checkout_state` every 1.5 s,
+/// counts down to expiry and offers "Print"; the close form disappears once the order
+/// is no longer pending.
+#[island]
+fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl IntoView {
+    provide_lang(lang);
+    let t = lang.t();
     let tc = t.checkout;
     let status = RwSignal::new(view.status);
     // Ticks since hydration; zero (and `started` false) while rendering on the server, so
@@ -321,40 +358,23 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
             </p>
         }
     });
-    let qr = match view.qr_svg.clone() {
-        Some(svg) => view! {
-            <figure class="qr" class:done=move || status.get() != OrderStatus::Pending
-                data-qr-content=view.qr_content.clone().unwrap_or_default()>
-                <div class="qr-code" inner_html=svg></div>
-                <figcaption>{(tc.scan_with)(provider)}</figcaption>
-            </figure>
-        }
-        .into_any(),
-        None => view! { <p class="notice error">{tc.no_qr}</p> }.into_any(),
-    };
-    let close_action = ServerAction::<CloseCheckout>::new();
-    let close_form = {
+    // A plain form to the server function: it answers with a redirect back to this page
+    // (`?ok=closed`), with and without JavaScript.
+    let close_form = move || {
         let no = no.clone();
-        move || {
-            let no = no.clone();
-            (status.get() == OrderStatus::Pending).then(move || {
-                view! {
-                    <ActionForm action=close_action attr:class="close-form">
-                        <input type="hidden" name="no" value=no />
-                        <button type="submit" class="danger">{tc.close}</button>
-                    </ActionForm>
-                }
-            })
-        }
+        (status.get() == OrderStatus::Pending).then(move || {
+            view! {
+                <form method="post" action=CloseCheckout::url() class="close-form">
+                    <input type="hidden" name="no" value=no />
+                    <button type="submit" class="danger">{tc.close}</button>
+                </form>
+            }
+        })
     };
 
     view! {
-        // No JavaScript: reload every 2 s while the order is pending. As inner HTML, so a
-        // browser with JavaScript (which sees it as text) has nothing to hydrate in it.
-        {(view.status == OrderStatus::Pending).then(|| view! {
-            <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript>
-        })}
-        <section class="card checkout-status" id="checkout-status">
+        <section class="card checkout-status" id="checkout-status"
+            class:done=move || status.get() != OrderStatus::Pending>
             <div class="checkout-amount">
                 <span class="num amount">{amount}</span>
                 <span class=move || format!("status {}", status.get().as_str()) id="checkout-state">
@@ -364,7 +384,7 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
             <p class="subject">{view.subject.clone()}</p>
             <p class="checkout-message" role="status" aria-live="polite">{message}</p>
             <p class="countdown muted" aria-live="off">{countdown}</p>
-            {qr}
+            {children()}
             <dl class="facts">
                 <dt>{tc.channel}</dt>
                 <dd>

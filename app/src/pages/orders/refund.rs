@@ -4,24 +4,26 @@
 //! Without JavaScript both steps are pages: the form is a GET to the order's page
 //! (`?refund=…&reason=…`), which the server renders as the confirmation, whose POST form
 //! calls `refund_order`; that redirects back to the order with `?ok=` / `?error=`.
-//! With JavaScript the same markup is enhanced in place: as the amount is typed, the card
-//! says what would stay refundable (or what is wrong); "Review" shows the confirmation
-//! without leaving the page; "Refund" calls the server function and the router follows
-//! its redirect, so the order re-reads without a full page load. Both paths check the
-//! amount with the same function, [`check_amount`].
+//! With JavaScript the card is an island ([`RefundCard`]) and the same markup is enhanced
+//! in place: as the amount is typed, the card says what would stay refundable (or what is
+//! wrong); "Review" shows the confirmation without leaving the page. "Refund" is the same
+//! form post in both modes (the server function redirects back to the order). Both paths
+//! check the amount with the same function, [`check_amount`].
 
 use super::error_text;
 use crate::api::orders::{OrderView, RefundOrder, encode};
 use crate::components::format::money;
-use crate::components::layout::use_t;
-use crate::pages::section::error_code;
+use crate::components::layout::{provide_lang, use_session, use_t};
+use crate::i18n::Lang;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::money::{Currency, Money};
+use serde::{Deserialize, Serialize};
 
 /// What a refund of this order needs to know.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Refundable {
     no: String,
     /// The order's page (the no-JS form's target).
@@ -40,13 +42,14 @@ impl Refundable {
 }
 
 /// What the card shows.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Step {
     /// The form with what was typed, and why it cannot be refunded if it was reviewed.
     Form {
         amount: String,
         reason: String,
-        problem: Option<&'static str>,
+        /// An error code (see [`check_amount`]).
+        problem: Option<String>,
     },
     /// The confirmation of a refundable amount.
     Confirm { amount: Money, reason: String },
@@ -69,7 +72,7 @@ fn review(amount: String, reason: String, r: &Refundable) -> Step {
         Err(problem) => Step::Form {
             amount,
             reason,
-            problem: Some(problem),
+            problem: Some(problem.to_string()),
         },
     }
 }
@@ -103,8 +106,15 @@ pub fn RefundSteps(d: OrderView) -> impl IntoView {
             problem: None,
         },
     };
+    view! { <RefundCard lang=use_session().lang r first /> }.into_any()
+}
+
+/// The card's two steps, switched in place with JavaScript.
+#[island]
+fn RefundCard(lang: Lang, r: Refundable, first: Step) -> impl IntoView {
+    provide_lang(lang);
     let step = RwSignal::new(first);
-    (move || match step.get() {
+    move || match step.get() {
         Step::Form {
             amount,
             reason,
@@ -113,8 +123,7 @@ pub fn RefundSteps(d: OrderView) -> impl IntoView {
         Step::Confirm { amount, reason } => {
             view! { <RefundConfirm r=r.clone() amount reason step /> }.into_any()
         }
-    })
-    .into_any()
+    }
 }
 
 #[component]
@@ -122,7 +131,7 @@ fn RefundForm(
     r: Refundable,
     amount: String,
     reason: String,
-    problem: Option<&'static str>,
+    problem: Option<String>,
     step: RwSignal<Step>,
 ) -> impl IntoView {
     let t = use_t();
@@ -164,7 +173,7 @@ fn RefundForm(
     };
     view! {
         {problem.map(|p| view! {
-            <p class="notice error" role="alert" id="refund-problem">{error_text(t, p)}</p>
+            <p class="notice error" role="alert" id="refund-problem">{error_text(t, &p)}</p>
         })}
         <section class="card refund-form" aria-labelledby="h-refund">
             <h2 id="h-refund">{o.h_refund}</h2>
@@ -200,14 +209,6 @@ fn RefundConfirm(
 ) -> impl IntoView {
     let t = use_t();
     let o = t.orders;
-    let refund = ServerAction::<RefundOrder>::new();
-    // Refusals come back as redirects with `?error=`; this is for the rest (signed out,
-    // the order gone), which only the in-page call can meet.
-    let failed = move || {
-        refund.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="notice error" role="alert">{error_text(t, &error_code(&e))}</p> }
-        })
-    };
     let back = Step::Form {
         amount: amount.to_decimal_string(),
         reason: reason.clone(),
@@ -221,21 +222,19 @@ fn RefundConfirm(
     view! {
         <section class="card refund-confirm" aria-labelledby="h-confirm" id="refund-confirm">
             <h2 id="h-confirm">{o.h_confirm}</h2>
-            {failed}
             <p class="confirm-amount">{(o.confirm_text)(&r.money(amount.minor()), &r.no)}</p>
             <p id="remaining-after">{(o.remaining_after)(&r.money(r.left_minor - amount.minor()))}</p>
             {(!reason.is_empty()).then(|| view! {
                 <dl class="facts"><dt>{o.confirm_reason}</dt><dd>{reason.clone()}</dd></dl>
             })}
-            <ActionForm action=refund attr:class="actions">
+            <form method="post" action=RefundOrder::url() class="actions">
                 <input type="hidden" name="no" value=r.no.clone() />
                 <input type="hidden" name="amount" value=amount.to_decimal_string() />
                 <input type="hidden" name="reason" value=reason.clone() />
                 <input type="hidden" name="token" value=r.token.clone() />
-                <button type="submit" class="primary" id="refund-confirm-button"
-                    disabled=move || refund.pending().get()>{o.confirm_button}</button>
+                <button type="submit" class="primary" id="refund-confirm-button">{o.confirm_button}</button>
                 <a class="button" href=r.page.clone() id="refund-cancel" on:click=cancel>{o.cancel}</a>
-            </ActionForm>
+            </form>
         </section>
     }
 }
