@@ -30,7 +30,7 @@ ensure_build_tools() {
 }
 
 # The wasm's size limit with brotli (BENCHMARKS.md, "Front end size"): the build fails past it.
-WASM_BROTLI_BUDGET=${WASM_BROTLI_BUDGET:-680000}
+WASM_BROTLI_BUDGET=${WASM_BROTLI_BUDGET:-200000}
 
 # Builds the server binary (cargo profile $1: release or dev) and the front end into
 # target/site: the hydrate wasm (profile wasm-release), wasm-bindgen, wasm-opt -Oz, then
