@@ -126,7 +126,7 @@ for (const javaScriptEnabled of [true, false]) {
     await page.fill('#subject', 'Banquet');
     await page.click('#checkout-form button[type=submit]');
     await page.waitForSelector('#checkout-confirm');
-    assert.match(await page.textContent('#confirm-charge'), /Yes, charge ¥12345\.00 CNY/);
+    assert.match(await page.textContent('#confirm-charge'), /Yes, charge ¥12,345\.00 CNY/);
     await page.screenshot({ path: join(artifacts, `checkout-confirm-en-${mode}.png`), fullPage: true });
 
     // "No, change the amount" goes back to the form with what was typed.
@@ -140,7 +140,7 @@ for (const javaScriptEnabled of [true, false]) {
     await page.click('#confirm-charge');
     await page.waitForURL(/\/checkout\/[A-Za-z0-9_-]+$/);
     await page.waitForSelector('figure.qr svg');
-    assert.match(await page.textContent('#checkout-status'), /¥12345\.00 CNY/);
+    assert.match(await page.textContent('#checkout-status'), /¥12,345\.00 CNY/);
 
     assert.deepEqual(problems, [], 'no console errors or hydration warnings');
     await context.close();

@@ -202,12 +202,12 @@ async fn amounts_over_the_channel_maximum_are_refused_everywhere() {
     let back = "/checkout?error=amount_over_limit&channel=wechatpay-sandbox&amount=50000.01&currency=CNY&subject=Tea";
     let html = c.get(back, &m1).await.body;
     assert!(
-        html.contains("maximum of ¥50000.00 CNY per order"),
+        html.contains("maximum of ¥50,000.00 CNY per order"),
         "names the maximum: {html}"
     );
     let zh = format!("{m1}; paydesk_lang=zh");
     let html = c.get(back, &zh).await.body;
-    assert!(html.contains("单笔最高 ¥50000.00 CNY 的限额"), "{html}");
+    assert!(html.contains("单笔最高 ¥50,000.00 CNY 的限额"), "{html}");
     // An amount beyond i64 says the same, not "malformed".
     let r = c
         .post(
@@ -360,7 +360,7 @@ async fn admins_limits_are_checked_and_only_admins_set_them() {
         .body;
     assert!(
         page.contains(
-            "The provider accepts at most ¥100000000.00 CNY per order. Enter a maximum up to that."
+            "The provider accepts at most ¥100,000,000.00 CNY per order. Enter a maximum up to that."
         ),
         "{page}"
     );
@@ -375,7 +375,7 @@ async fn admins_limits_are_checked_and_only_admins_set_them() {
     assert!(page.contains("需确认的金额不能高于单笔最高金额"), "{page}");
     // The list shows each channel's maximum and links to its limits.
     let list = c.get("/credentials", &root).await.body;
-    assert!(list.contains("at most ¥50000.00 CNY per order"), "{list}");
+    assert!(list.contains("at most ¥50,000.00 CNY per order"), "{list}");
     assert!(list.contains(r#"href="/credentials?limits=stripe-sandbox""#));
     // Reset goes back to the default.
     c.post(
@@ -449,7 +449,7 @@ async fn large_amounts_are_confirmed_before_the_qr_code_is_made() {
     let step =
         "/checkout?confirm=1&channel=wechatpay-sandbox&amount=12345.00&currency=CNY&subject=Tea";
     let html = c.get(step, &m1).await.body;
-    assert!(html.contains("Yes, charge ¥12345.00 CNY"), "{html}");
+    assert!(html.contains("Yes, charge ¥12,345.00 CNY"), "{html}");
     assert!(
         html.contains(r#"name="confirm" value="1234500CNY""#),
         "{html}"
@@ -463,7 +463,7 @@ async fn large_amounts_are_confirmed_before_the_qr_code_is_made() {
         c.get(step, &zh)
             .await
             .body
-            .contains("确认收款 ¥12345.00 CNY")
+            .contains("确认收款 ¥12,345.00 CNY")
     );
 
     // "Yes, charge": the same form with the token of the amount shown.
@@ -622,7 +622,7 @@ async fn overview_survives_huge_old_orders(database_url: Option<String>) {
         let page = c.get("/", &cookie).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            page.body.contains("¥92233720368547758.07 CNY"),
+            page.body.contains("¥92,233,720,368,547,758.07 CNY"),
             "{}",
             page.body
         );

@@ -175,6 +175,7 @@ fn Frame(children: Children) -> impl IntoView {
         }
     });
     view! {
+        <a class="skip-link" href="#content">{t.skip_to_content}</a>
         <header class="topbar">
             <a class="brand" href="/">{t.app_name}</a>
             <div class="topbar-right">
@@ -186,7 +187,7 @@ fn Frame(children: Children) -> impl IntoView {
             <nav class="sidenav" aria-label="main">
                 <ul>{nav}</ul>
             </nav>
-            <main class="content">{children()}</main>
+            <main class="content" id="content" tabindex="-1">{children()}</main>
         </div>
     }
 }
