@@ -11,6 +11,10 @@ pub struct OverviewText {
     pub paid_orders: &'static str,
     pub success_rate: &'static str,
     pub refunds: &'static str,
+    /// Paid volume minus refunds, per currency.
+    pub net: &'static str,
+    /// Beside the success rate: paid of decided (created in the period, not pending).
+    pub success_of: fn(i64, i64) -> String,
     pub no_volume: &'static str,
     pub success_hint: &'static str,
     pub chart_heading: fn(&str) -> String,
@@ -56,6 +60,8 @@ pub static EN: OverviewText = OverviewText {
     paid_orders: "Paid orders",
     success_rate: "Success rate",
     refunds: "Refunded",
+    net: "Net (paid − refunded)",
+    success_of: |paid, decided| format!("{paid} paid of {decided} decided"),
     no_volume: "No payments yet",
     success_hint: "Paid volume and paid orders count payments by the day they were paid, like the chart. The success rate is the share of the orders created in the period that were paid, not counting orders still waiting for payment. Days are calendar days in UTC+8.",
     chart_heading: |c| format!("Daily paid volume, {c}"),
@@ -111,6 +117,8 @@ pub static ZH: OverviewText = OverviewText {
     paid_orders: "已支付订单",
     success_rate: "支付成功率",
     refunds: "已退款",
+    net: "净收款（收款 − 退款）",
+    success_of: |paid, decided| format!("已结束的 {decided} 笔中 {paid} 笔已支付"),
     no_volume: "暂无收款",
     success_hint: "收款金额和已支付订单按付款日期统计，与图表一致。成功率 = 该期间创建的订单中已支付的比例（不含仍在等待付款的订单）。日期按北京时间（UTC+8）的自然日计算。",
     chart_heading: |c| format!("每日收款金额（{c}）"),

@@ -139,6 +139,7 @@ fn Kpis(heading: &'static str, lines: Vec<ChannelLine>) -> impl IntoView {
         .into_iter()
         .filter(|(_, v)| *v > 0)
         .collect();
+    let net = per_currency(&lines, |l| l.volume_minor.saturating_sub(l.refunded_minor));
     let sum = |f: fn(&ChannelLine) -> i64| lines.iter().map(f).sum::<i64>();
     let total = ChannelLine {
         created: sum(|l| l.created),
@@ -168,12 +169,19 @@ fn Kpis(heading: &'static str, lines: Vec<ChannelLine>) -> impl IntoView {
                 <dt>{to.paid_orders}</dt>
                 <dd class="num">{total.paid}</dd>
                 <dt>{to.success_rate}</dt>
-                <dd class="num">{percent(total.success_permille(), t.common.none)}</dd>
+                <dd class="kpi-success">
+                    <span class="num">{percent(total.success_permille(), t.common.none)}</span> " "
+                    <span class="muted small">
+                        {(to.success_of)(total.created_paid, total.created - total.created_pending)}
+                    </span>
+                </dd>
                 <dt>{to.refunds}</dt>
                 <dd>
                     <span class="num">{total.refund_count}</span> " "
                     {amounts(refunded, "")}
                 </dd>
+                <dt>{to.net}</dt>
+                <dd class="kpi-net">{amounts(net, to.no_volume)}</dd>
             </dl>
         </section>
     }
