@@ -5,6 +5,7 @@
 
 use super::sync::SyncReport;
 use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, valid_number};
+use crate::approval::RefundGate;
 use crate::money::Money;
 use crate::order::{Cause, RefundStatus};
 use crate::provider::{
@@ -69,6 +70,16 @@ impl Payments {
         if input.amount.minor() <= 0 {
             return Err(PaymentError::invalid("amount", "must be positive"));
         }
+        // A repeated refund number answers with the refund made the first time, whatever
+        // the policy says now.
+        let hold = match self.store.refund(&out_refund_no).await? {
+            Some(_) => false,
+            None => match self.refund_gate(&order, input.amount, cause).await? {
+                RefundGate::Send => false,
+                RefundGate::Hold => true,
+                RefundGate::Forbid => return Err(PaymentError::RefundForbidden),
+            },
+        };
         let refund = match self
             .store
             .request_refund_numbered(
@@ -78,6 +89,7 @@ impl Payments {
                 input.amount,
                 reason,
                 cause,
+                hold,
             )
             .await?
         {
@@ -97,7 +109,11 @@ impl Payments {
         };
         self.audit(
             cause,
-            "refund_requested",
+            if hold {
+                "refund_awaiting_approval"
+            } else {
+                "refund_requested"
+            },
             out_trade_no,
             &format!(
                 "{} {} {} {reason}",
@@ -107,7 +123,9 @@ impl Payments {
             ),
         )
         .await;
-        self.submit(&order, &refund, cause).await;
+        if !hold {
+            self.submit(&order, &refund, cause).await;
+        }
         Ok(self
             .store
             .refund(&refund.out_refund_no)
@@ -147,7 +165,7 @@ impl Payments {
     }
 
     /// Sends a reserved refund to the provider and settles what its answer decides.
-    async fn submit(&self, order: &Order, refund: &Refund, cause: &Cause) {
+    pub(super) async fn submit(&self, order: &Order, refund: &Refund, cause: &Cause) {
         let out = &refund.out_refund_no;
         let channel = match self.channels.resolve(&order.channel).await {
             Ok(c) => c,
