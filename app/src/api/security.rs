@@ -32,7 +32,7 @@ pub struct UserTwoFaRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SecurityView {
+pub struct SecurityData {
     pub twofa_policy: String,
     pub thresholds: Vec<ThresholdRow>,
     pub keys: Vec<(String, KeyRefundPolicy)>,
@@ -40,7 +40,7 @@ pub struct SecurityView {
 }
 
 #[server(prefix = "/rpc", endpoint = "security_view")]
-pub async fn security_view() -> Result<SecurityView, ServerFnError> {
+pub async fn security_view() -> Result<SecurityData, ServerFnError> {
     use paydesk_core::role::Capability;
     use paydesk_core::twofa::{TWOFA_POLICY_KEY, TwoFaPolicy};
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -70,7 +70,7 @@ pub async fn security_view() -> Result<SecurityView, ServerFnError> {
             role: u.role,
         });
     }
-    Ok(SecurityView {
+    Ok(SecurityData {
         twofa_policy,
         thresholds: policy
             .thresholds

@@ -2,7 +2,7 @@
 //! API key refund policies, resetting a user's two-step sign-in. Every change is a plain
 //! form posting to a server function in `api::security`, which redirects back here.
 
-use crate::api::security::{SecurityView, TWOFA_CHOICES, security_view};
+use crate::api::security::{SecurityData, TWOFA_CHOICES, security_view};
 use crate::components::format::money;
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
@@ -80,7 +80,7 @@ fn twofa_label(t: &'static Messages, value: &str) -> &'static str {
     }
 }
 
-fn twofa_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<> {
+fn twofa_card(t: &'static Messages, v: &SecurityData) -> impl IntoView + use<> {
     let s = t.security;
     let current = v.twofa_policy.clone();
     let users = v
@@ -111,7 +111,7 @@ fn twofa_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<> {
                 <label for="twofa-policy">{s.twofa_policy}</label>
                 <select id="twofa-policy" name="policy">
                     {TWOFA_CHOICES.into_iter().map(|c| view! {
-                        <option value=c selected=(c == current)>{twofa_label(t, c)}</option>
+                        <option value=c selected={c == current}>{twofa_label(t, c)}</option>
                     }).collect_view()}
                 </select>
                 <button type="submit" class="primary">{s.save}</button>
@@ -127,7 +127,7 @@ fn twofa_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<> {
     }
 }
 
-fn refunds_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<> {
+fn refunds_card(t: &'static Messages, v: &SecurityData) -> impl IntoView + use<> {
     let s = t.security;
     let rows = v.thresholds.clone();
     let list =
@@ -180,7 +180,7 @@ fn refunds_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<>
     }
 }
 
-fn keys_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<> {
+fn keys_card(t: &'static Messages, v: &SecurityData) -> impl IntoView + use<> {
     let s = t.security;
     let body = if v.keys.is_empty() {
         view! { <p class="empty">{s.keys_none}</p> }.into_any()
@@ -191,7 +191,7 @@ fn keys_card(t: &'static Messages, v: &SecurityView) -> impl IntoView + use<> {
                 <span class="mono">{name.clone()}</span>
                 <select name="policy" aria-label=s.h_keys>
                     {KeyRefundPolicy::ALL.into_iter().map(|p| view! {
-                        <option value=p.as_str() selected=(p == policy)>{s.key_policy(p)}</option>
+                        <option value=p.as_str() selected={p == policy}>{s.key_policy(p)}</option>
                     }).collect_view()}
                 </select>
                 <button type="submit">{s.save}</button>

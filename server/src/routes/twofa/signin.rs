@@ -19,7 +19,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
-    code: String,
+    pub code: String,
 }
 
 #[derive(Deserialize, Default)]
