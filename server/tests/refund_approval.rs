@@ -271,9 +271,9 @@ async fn api_keys_follow_their_refund_policy(app: &TestApp) {
         .await
         .expect("key");
     let key = created.secret.clone();
-    let internal = key_scoped_number(&created.info.id, NumberKind::Order, "K-1");
+    let internal = key_scoped_number(&created.info.id, NumberKind::Order, "KEYORD-1");
     let body = json!({"channel": "alipay-sandbox", "amount": 1000, "currency": "CNY",
-                      "subject": "tea", "out_trade_no": "K-1"});
+                      "subject": "tea", "out_trade_no": "KEYORD-1"});
     let (s, order) = api(app, &key, "/api/v1/orders", body).await;
     assert_eq!(s, 201, "{order}");
     let qr = order["qr_code"].as_str().expect("qr").to_string();
@@ -295,7 +295,7 @@ async fn api_keys_follow_their_refund_policy(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(paid_in_time, "paid within 10 s");
-    let refunds = "/api/v1/orders/K-1/refunds";
+    let refunds = "/api/v1/orders/KEYORD-1/refunds";
     let (s, r) = api(app, &key, refunds, json!({"amount": 100})).await;
     assert_eq!((s, r["approval"].clone()), (201, Value::Null), "{r}");
     store
