@@ -220,7 +220,7 @@ mod tests {
         let support = Requester::User(Role::Support);
         assert_eq!(gate(support, cny(50000), &policy), RefundGate::Send);
         assert_eq!(gate(support, cny(50001), &policy), RefundGate::Hold);
-        let usd = Money::new(99_999_00, Currency::Usd).expect("usd");
+        let usd = Money::new(9_999_900, Currency::Usd).expect("usd");
         assert_eq!(gate(support, usd, &policy), RefundGate::Send, "no USD rule");
         // Off by default for admins.
         let admin = Requester::User(Role::Admin);

@@ -25,14 +25,17 @@ pub struct AccountQuery {
     notice: Notice,
 }
 
-fn signed_in(auth: &AuthSession) -> Result<User, Response> {
-    paydesk_app::guard::allow(auth.user.as_ref(), Capability::OwnSessions).map_err(|s| {
-        if s == StatusCode::UNAUTHORIZED {
-            Redirect::to("/login?next=%2Faccount%2F2fa").into_response()
-        } else {
-            (s, "forbidden").into_response()
-        }
-    })
+fn signed_in(auth: &AuthSession) -> Result<User, StatusCode> {
+    paydesk_app::guard::allow(auth.user.as_ref(), Capability::OwnSessions)
+}
+
+/// Nobody signed in: to the sign-in page (and back here); otherwise the status.
+fn refusal(status: StatusCode) -> Response {
+    if status == StatusCode::UNAUTHORIZED {
+        Redirect::to("/login?next=%2Faccount%2F2fa").into_response()
+    } else {
+        (status, "forbidden").into_response()
+    }
 }
 
 fn internal(e: TwoFaError) -> Response {
@@ -49,7 +52,7 @@ pub async fn page(
 ) -> Response {
     let user = match signed_in(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(s) => return refusal(s),
     };
     let tf = twofa(&state);
     let ctx = Ctx::new(&state, &headers);
@@ -82,7 +85,7 @@ pub async fn page(
 pub async fn start(State(state): State<AppState>, auth: AuthSession) -> Response {
     let user = match signed_in(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(s) => return refusal(s),
     };
     match twofa(&state).begin(&user).await {
         Ok(_) => Redirect::to("/account/2fa").into_response(),
@@ -100,7 +103,7 @@ pub async fn confirm(
 ) -> Response {
     let user = match signed_in(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(s) => return refusal(s),
     };
     match twofa(&state)
         .confirm(&user, &form.code, ip.as_deref())
@@ -123,7 +126,7 @@ pub async fn disable(
 ) -> Response {
     let user = match signed_in(&auth) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(s) => return refusal(s),
     };
     let tf = twofa(&state);
     match tf.required(&user).await {
