@@ -5,7 +5,6 @@
 
 use super::sync::SyncReport;
 use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, valid_number};
-use crate::approval::RefundGate;
 use crate::money::Money;
 use crate::order::{Cause, RefundStatus};
 use crate::provider::{
@@ -26,6 +25,25 @@ pub struct RefundInput {
     pub out_refund_no: Option<String>,
 }
 
+/// The request's reason, trimmed, once its number and reason are within bounds.
+fn checked_reason(input: &RefundInput) -> Result<&str, PaymentError> {
+    if input
+        .out_refund_no
+        .as_deref()
+        .is_some_and(|n| !valid_number(n))
+    {
+        return Err(PaymentError::invalid(
+            "out_refund_no",
+            "6 to 32 of 0-9, A-Z, a-z, _ and -",
+        ));
+    }
+    let reason = input.reason.trim();
+    if reason.chars().count() > 80 {
+        return Err(PaymentError::invalid("reason", "at most 80 characters"));
+    }
+    Ok(reason)
+}
+
 impl Payments {
     pub async fn refund(
         &self,
@@ -33,20 +51,7 @@ impl Payments {
         input: RefundInput,
         cause: &Cause,
     ) -> Result<Refund, PaymentError> {
-        if input
-            .out_refund_no
-            .as_deref()
-            .is_some_and(|n| !valid_number(n))
-        {
-            return Err(PaymentError::invalid(
-                "out_refund_no",
-                "6 to 32 of 0-9, A-Z, a-z, _ and -",
-            ));
-        }
-        let reason = input.reason.trim();
-        if reason.chars().count() > 80 {
-            return Err(PaymentError::invalid("reason", "at most 80 characters"));
-        }
+        let reason = checked_reason(&input)?;
         let order = self
             .store
             .order(out_trade_no)
@@ -70,16 +75,9 @@ impl Payments {
         if input.amount.minor() <= 0 {
             return Err(PaymentError::invalid("amount", "must be positive"));
         }
-        // A repeated refund number answers with the refund made the first time, whatever
-        // the policy says now.
-        let hold = match self.store.refund(&out_refund_no).await? {
-            Some(_) => false,
-            None => match self.refund_gate(&order, input.amount, cause).await? {
-                RefundGate::Send => false,
-                RefundGate::Hold => true,
-                RefundGate::Forbid => return Err(PaymentError::RefundForbidden),
-            },
-        };
+        let hold = self
+            .must_hold(&out_refund_no, &order, input.amount, cause)
+            .await?;
         let refund = match self
             .store
             .request_refund_numbered(
@@ -107,22 +105,18 @@ impl Payments {
                 return Err(PaymentError::NotAllowed(reason));
             }
         };
-        self.audit(
-            cause,
-            if hold {
-                "refund_awaiting_approval"
-            } else {
-                "refund_requested"
-            },
-            out_trade_no,
-            &format!(
-                "{} {} {} {reason}",
-                refund.out_refund_no,
-                refund.amount.to_decimal_string(),
-                refund.amount.currency().code()
-            ),
-        )
-        .await;
+        let action = if hold {
+            "refund_awaiting_approval"
+        } else {
+            "refund_requested"
+        };
+        let detail = format!(
+            "{} {} {} {reason}",
+            refund.out_refund_no,
+            refund.amount.to_decimal_string(),
+            refund.amount.currency().code()
+        );
+        self.audit(cause, action, out_trade_no, &detail).await;
         if !hold {
             self.submit(&order, &refund, cause).await;
         }
