@@ -51,7 +51,7 @@ impl Payments {
         input: RefundInput,
         cause: &Cause,
     ) -> Result<Refund, PaymentError> {
-        let reason = checked_reason(&input)?;
+        let reason = checked_reason(&input)?.to_owned();
         let order = self
             .store
             .order(out_trade_no)
@@ -85,7 +85,7 @@ impl Payments {
                 &out_refund_no,
                 merchant_no.as_deref(),
                 input.amount,
-                reason,
+                &reason,
                 cause,
                 hold,
             )
