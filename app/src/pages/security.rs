@@ -169,7 +169,7 @@ fn refunds_card(t: &'static Messages, v: &SecurityData) -> impl IntoView + use<>
                     <span class="hint muted">{s.threshold_hint}</span>
                 </div>
                 <div class="field">
-                    <label for="threshold-currency">{t.orders.col_amount}</label>
+                    <label for="threshold-currency">{s.currency}</label>
                     <select id="threshold-currency" name="currency">
                         {Currency::ALL.into_iter().map(|c| view! { <option value=c.code()>{c.code()}</option> }).collect_view()}
                     </select>

@@ -1,6 +1,6 @@
 //! The two-step pages, rendered on the server in the app's look (`key_route::page`).
-//! Plain forms only. Pages that show a secret (the enrolment key, recovery codes) are
-//! sent `no-store` and `no-referrer`.
+//! Plain forms only. Every page is sent `no-store` (some show the enrolment key or the
+//! recovery codes) and `Referrer-Policy: same-origin`.
 
 use crate::startup::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -33,13 +33,20 @@ impl Ctx {
     }
 
     fn respond(&self, status: StatusCode, title: &'static str, body: String) -> Response {
-        let html = page(&self.stylesheet, self.lang, self.theme, title, body);
+        // `same-origin`, not the frame's `no-referrer`: with no referrer at all browsers
+        // send `Origin: null` on form posts, which the cross-origin check refuses.
+        // Nothing secret is ever in these pages' URLs, and no referrer leaves the site.
+        let html = page(&self.stylesheet, self.lang, self.theme, title, body).replacen(
+            r#"<meta name="referrer" content="no-referrer">"#,
+            r#"<meta name="referrer" content="same-origin">"#,
+            1,
+        );
         let mut resp = (status, Html(html)).into_response();
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         );
         resp
     }
