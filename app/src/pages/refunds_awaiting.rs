@@ -33,10 +33,10 @@ pub fn AwaitingList() -> impl IntoView {
                                         <th scope="col">{t.orders.col_refund_no}</th>
                                         <th scope="col">{t.orders.col_order}</th>
                                         <th scope="col" class="num">{t.orders.col_amount}</th>
-                                        <th scope="col">{t.orders.col_reason}</th>
                                         <th scope="col">{t.orders.col_requested_by}</th>
+                                        <th scope="col">{t.security.col_decision}</th>
+                                        <th scope="col">{t.orders.col_reason}</th>
                                         <th scope="col">{t.orders.col_time}</th>
-                                        <th scope="col"></th>
                                     </tr></thead>
                                     <tbody>{p.rows.into_iter().map(|r| row(r, can)).collect_view()}</tbody>
                                 </table>
@@ -73,10 +73,10 @@ fn row(r: AwaitingRow, can_decide: bool) -> impl IntoView {
             <td class="mono">{r.out_refund_no.clone()}</td>
             <td><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
             <td class="num">{money(r.amount_minor, &r.currency)}</td>
-            <td class="wrap">{r.reason.clone()}</td>
             <td>{r.requested_by.clone()}</td>
-            <td class="nowrap">{time_ms(r.created_at, 480)}</td>
             <td>{actions}</td>
+            <td class="wrap">{r.reason.clone()}</td>
+            <td class="nowrap">{time_ms(r.created_at, 480)}</td>
         </tr>
     }
 }
