@@ -4,6 +4,7 @@
 //! Everything that talks to a database, hashes passwords or calls a provider sits
 //! behind the `server` feature.
 
+pub mod approval;
 pub mod limits;
 pub mod money;
 pub mod order;
@@ -29,5 +30,7 @@ pub mod sandbox;
 pub mod store;
 #[cfg(feature = "server")]
 pub mod time;
+#[cfg(feature = "server")]
+pub mod twofa;
 #[cfg(feature = "server")]
 pub mod vault;

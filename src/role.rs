@@ -34,8 +34,12 @@ pub enum Capability {
     CloseOrders,
     /// Queue a merchant webhook again: it reaches the merchant's systems, so admins only.
     ResendNotifications,
-    /// See and end one's own sessions: everybody signed in.
+    /// See and end one's own sessions, set up one's own two-factor sign-in: everybody
+    /// signed in.
     OwnSessions,
+    /// Approve or reject refunds that wait for approval (never one's own: see
+    /// `crate::approval`).
+    ApproveRefunds,
 }
 
 impl Role {
@@ -112,6 +116,7 @@ mod tests {
             CloseOrders,
             ResendNotifications,
             OwnSessions,
+            ApproveRefunds,
         ];
         assert!(all.iter().all(|c| Role::Admin.can(*c)));
         let support: Vec<_> = all.iter().filter(|c| Role::Support.can(**c)).collect();

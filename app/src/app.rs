@@ -7,6 +7,7 @@ use crate::pages::logs::LogsPage;
 use crate::pages::orders::{OrderDetailPage, OrdersPage};
 use crate::pages::overview::OverviewPage;
 use crate::pages::refunds::RefundsPage;
+use crate::pages::security::SecurityPage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::users::UsersPage;
 use leptos::prelude::*;
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async />
+                <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

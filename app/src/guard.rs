@@ -38,19 +38,32 @@ pub fn services() -> Result<Services, ServerFnError> {
 /// Answers 401 when nobody is signed in and 403 when the role may not do this.
 pub async fn require(capability: Capability) -> Result<Caller, ServerFnError> {
     let auth = auth_session().await?;
-    let Some(user) = auth.user.clone() else {
-        return Err(deny(StatusCode::UNAUTHORIZED, "unauthenticated"));
+    let user = match allow(auth.user.as_ref(), capability) {
+        Ok(user) => user,
+        Err(StatusCode::UNAUTHORIZED) => {
+            return Err(deny(StatusCode::UNAUTHORIZED, "unauthenticated"));
+        }
+        Err(status) => return Err(deny(status, "forbidden")),
     };
-    if !user.role.can(capability) {
-        tracing::warn!(user = %user.username, role = %user.role, ?capability, "refused: role lacks capability");
-        return Err(deny(StatusCode::FORBIDDEN, "forbidden"));
-    }
     let services = services()?;
     Ok(Caller {
         store: auth.backend.store().clone(),
         payments: services.payments,
         user,
     })
+}
+
+/// The same check for plain form routes (no server function context): the signed-in
+/// user whose role may do `capability`, or 401 (nobody signed in) / 403 (wrong role).
+pub fn allow(user: Option<&User>, capability: Capability) -> Result<User, StatusCode> {
+    let Some(user) = user else {
+        return Err(StatusCode::UNAUTHORIZED);
+    };
+    if !user.role.can(capability) {
+        tracing::warn!(user = %user.username, role = %user.role, ?capability, "refused: role lacks capability");
+        return Err(StatusCode::FORBIDDEN);
+    }
+    Ok(user.clone())
 }
 
 pub async fn auth_session() -> Result<AuthSession, ServerFnError> {

@@ -65,6 +65,12 @@ pub enum ApiKeyCommand {
     List,
     /// Revoke a key; requests using it are refused from now on.
     Revoke { name: String },
+    /// Set what a key may do with refunds: allowed, approval (they wait for an admin) or
+    /// forbidden.
+    RefundPolicy {
+        name: String,
+        policy: paydesk_core::approval::KeyRefundPolicy,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +83,10 @@ pub enum UserCommand {
     },
     /// Set a user's password, read from standard input.
     Passwd { name: String },
+    /// Remove a user's two-step sign-in (lost phone and recovery codes); they set it up
+    /// again at their next sign-in when their role requires it.
+    #[command(name = "reset-2fa")]
+    ResetTwoFa { name: String },
 }
 
 /// A failure to report in one line (exit status 1, or 2 for bad configuration).
@@ -148,6 +158,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(failed)?;
             println!("user `{name}` added with role {role}");
             Ok(())
+        }
+        Command::User(UserCommand::ResetTwoFa { name }) => {
+            crate::security_cli::reset_2fa(&config, &name).await
+        }
+        Command::Apikey(ApiKeyCommand::RefundPolicy { name, policy }) => {
+            crate::security_cli::key_refund_policy(&config, &name, policy).await
         }
         Command::Apikey(cmd) => apikey(&config, cmd).await,
         Command::Channel(cmd) => crate::channel_cli::run(&config, cmd).await,
@@ -222,6 +238,9 @@ async fn apikey(config: &Config, cmd: ApiKeyCommand) -> Result<(), CliError> {
                 .await
                 .map_err(failed)?;
             println!("API key `{name}` revoked");
+        }
+        ApiKeyCommand::RefundPolicy { name, policy } => {
+            return crate::security_cli::key_refund_policy(config, &name, policy).await;
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod sandbox;
 pub mod security;
+pub mod security_cli;
 pub mod sessions;
 pub mod site;
 pub mod startup;

@@ -175,6 +175,7 @@ pub fn app(state: AppState) -> Router {
             "/credentials/refresh-certs",
             post(credentials::refresh_certs),
         )
+        .merge(crate::routes::twofa::routes())
         .merge(crate::site::pkg_routes(&leptos_options))
         .merge(crate::sandbox::routes(state.sandbox.clone()).layer(
             axum::middleware::from_fn_with_state(

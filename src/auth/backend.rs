@@ -73,6 +73,11 @@ impl Backend {
         &self.store
     }
 
+    /// The throttle that also counts second-factor codes (`twofa`).
+    pub fn policy(&self) -> ThrottlePolicy {
+        self.policy
+    }
+
     /// Judges one login attempt from `ip` (None when the address is unknown).
     pub async fn attempt(
         &self,

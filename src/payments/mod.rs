@@ -3,6 +3,7 @@
 //! ([`refund`]). The server's notify endpoints, the merchant API, the dashboard's server
 //! functions and the background jobs all call in here, so each flow exists once.
 
+pub mod approval;
 pub mod checkout;
 pub mod notify;
 pub mod refund;
@@ -90,6 +91,12 @@ pub enum PaymentError {
     RefundNotFound,
     #[error("{0}")]
     NotAllowed(String),
+    /// This API key's refund policy forbids refunds (`crate::approval`).
+    #[error("this API key may not refund; ask an admin to change the key's refund policy")]
+    RefundForbidden,
+    /// An approval or rejection that the rules refuse (`crate::approval::may_decide`).
+    #[error("{}", approval_refusal_text(*.0))]
+    ApprovalRefused(crate::approval::DecisionRefusal),
     #[error("the provider refused: {0}")]
     ProviderRefused(String),
     #[error("the provider could not be reached or answered unexpectedly: {0}")]
@@ -110,6 +117,8 @@ impl PaymentError {
             PaymentError::OrderNotFound => "order_not_found",
             PaymentError::RefundNotFound => "refund_not_found",
             PaymentError::NotAllowed(_) => "not_allowed",
+            PaymentError::RefundForbidden => "refund_forbidden",
+            PaymentError::ApprovalRefused(r) => approval::refusal_code(*r),
             PaymentError::ProviderRefused(_) => "provider_refused",
             PaymentError::ProviderUnavailable(_) => "provider_unavailable",
             PaymentError::Internal(_) => "internal",
@@ -121,6 +130,16 @@ impl PaymentError {
             field,
             problem: problem.into(),
         }
+    }
+}
+
+fn approval_refusal_text(r: crate::approval::DecisionRefusal) -> &'static str {
+    use crate::approval::DecisionRefusal::*;
+    match r {
+        NotAwaiting => "this refund is not waiting for approval; reload to see its state",
+        OwnRefund => "you asked for this refund, so another admin has to approve or reject it",
+        NotAllowed => "your role may not approve refunds; ask an admin",
+        ReasonMissing => "say why the refund is rejected",
     }
 }
 

@@ -25,6 +25,25 @@ pub struct RefundInput {
     pub out_refund_no: Option<String>,
 }
 
+/// The request's reason, trimmed, once its number and reason are within bounds.
+fn checked_reason(input: &RefundInput) -> Result<&str, PaymentError> {
+    if input
+        .out_refund_no
+        .as_deref()
+        .is_some_and(|n| !valid_number(n))
+    {
+        return Err(PaymentError::invalid(
+            "out_refund_no",
+            "6 to 32 of 0-9, A-Z, a-z, _ and -",
+        ));
+    }
+    let reason = input.reason.trim();
+    if reason.chars().count() > 80 {
+        return Err(PaymentError::invalid("reason", "at most 80 characters"));
+    }
+    Ok(reason)
+}
+
 impl Payments {
     pub async fn refund(
         &self,
@@ -32,20 +51,7 @@ impl Payments {
         input: RefundInput,
         cause: &Cause,
     ) -> Result<Refund, PaymentError> {
-        if input
-            .out_refund_no
-            .as_deref()
-            .is_some_and(|n| !valid_number(n))
-        {
-            return Err(PaymentError::invalid(
-                "out_refund_no",
-                "6 to 32 of 0-9, A-Z, a-z, _ and -",
-            ));
-        }
-        let reason = input.reason.trim();
-        if reason.chars().count() > 80 {
-            return Err(PaymentError::invalid("reason", "at most 80 characters"));
-        }
+        let reason = checked_reason(&input)?.to_owned();
         let order = self
             .store
             .order(out_trade_no)
@@ -69,6 +75,9 @@ impl Payments {
         if input.amount.minor() <= 0 {
             return Err(PaymentError::invalid("amount", "must be positive"));
         }
+        let hold = self
+            .must_hold(&out_refund_no, &order, input.amount, cause)
+            .await?;
         let refund = match self
             .store
             .request_refund_numbered(
@@ -76,8 +85,9 @@ impl Payments {
                 &out_refund_no,
                 merchant_no.as_deref(),
                 input.amount,
-                reason,
+                &reason,
                 cause,
+                hold,
             )
             .await?
         {
@@ -95,19 +105,21 @@ impl Payments {
                 return Err(PaymentError::NotAllowed(reason));
             }
         };
-        self.audit(
-            cause,
-            "refund_requested",
-            out_trade_no,
-            &format!(
-                "{} {} {} {reason}",
-                refund.out_refund_no,
-                refund.amount.to_decimal_string(),
-                refund.amount.currency().code()
-            ),
-        )
-        .await;
-        self.submit(&order, &refund, cause).await;
+        let action = if hold {
+            "refund_awaiting_approval"
+        } else {
+            "refund_requested"
+        };
+        let detail = format!(
+            "{} {} {} {reason}",
+            refund.out_refund_no,
+            refund.amount.to_decimal_string(),
+            refund.amount.currency().code()
+        );
+        self.audit(cause, action, out_trade_no, &detail).await;
+        if !hold {
+            self.submit(&order, &refund, cause).await;
+        }
         Ok(self
             .store
             .refund(&refund.out_refund_no)
@@ -147,7 +159,7 @@ impl Payments {
     }
 
     /// Sends a reserved refund to the provider and settles what its answer decides.
-    async fn submit(&self, order: &Order, refund: &Refund, cause: &Cause) {
+    pub(super) async fn submit(&self, order: &Order, refund: &Refund, cause: &Cause) {
         let out = &refund.out_refund_no;
         let channel = match self.channels.resolve(&order.channel).await {
             Ok(c) => c,

@@ -201,3 +201,59 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// What the key with id `key_id` may do with refunds (`crate::approval`).
+    pub async fn api_key_refund_policy(
+        &self,
+        key_id: &str,
+    ) -> Result<crate::approval::KeyRefundPolicy, StoreError> {
+        let row = sqlx::query("SELECT refund_policy FROM api_keys WHERE id = $1")
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let text: String = row.try_get("refund_policy")?;
+        text.parse()
+            .map_err(|e: crate::approval::UnknownPolicy| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Sets a key's refund policy; `NotFound` when there is no such active key.
+    pub async fn set_api_key_refund_policy(
+        &self,
+        name: &str,
+        policy: crate::approval::KeyRefundPolicy,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET refund_policy = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(policy.as_str())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Active keys by name with their refund policy.
+    pub async fn api_key_refund_policies(
+        &self,
+    ) -> Result<Vec<(String, crate::approval::KeyRefundPolicy)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, refund_policy FROM api_keys WHERE revoked_at IS NULL ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("refund_policy")?;
+                let policy = text.parse().map_err(|e: crate::approval::UnknownPolicy| {
+                    StoreError::Corrupt(e.to_string())
+                })?;
+                Ok((r.try_get("name")?, policy))
+            })
+            .collect()
+    }
+}

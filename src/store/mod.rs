@@ -23,10 +23,12 @@ mod order_stats;
 mod order_sync;
 mod orders;
 mod provider_calls;
+mod refund_approval;
 mod sandbox_keys;
 mod sandbox_ledger;
 mod sessions;
 mod throttle;
+mod twofa;
 mod users;
 
 pub mod stats;
@@ -52,12 +54,14 @@ pub use order_search::{MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
+pub use refund_approval::{ApprovalOutcome, RefundApproval};
 pub use sandbox_ledger::{
     ClaimedSandboxDelivery, Decided, NewSandboxOrder, SandboxDelivery, SandboxDeliveryOutcome,
     SandboxDeliveryStatus,
 };
 pub use sessions::{ActiveSession, SessionOwner, StoredSession};
 pub use throttle::ThrottleState;
+pub use twofa::TotpRow;
 pub use users::{NewUser, User, UserUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

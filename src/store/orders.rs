@@ -92,6 +92,8 @@ pub struct Refund {
     pub created_at: i64,
     /// The number the merchant's API key chose (then `out_refund_no` is derived from it).
     pub merchant_no: Option<String>,
+    /// Set when the refund needed an admin's approval (`crate::approval`).
+    pub approval: Option<super::refund_approval::RefundApproval>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +144,7 @@ pub(super) const ORDER_COLUMNS: &str = "id, out_trade_no, channel, amount_minor,
      refund_reserved_minor, version, provider_ref, api_key_id, next_query_at, query_count, merchant_no";
 
 pub(super) const REFUND_COLUMNS: &str = "id, out_refund_no, order_id, amount_minor, currency, reason, status, provider_refund_id, \
-     failure_reason, requested_by, created_at, merchant_no";
+     failure_reason, requested_by, created_at, merchant_no, approval, approval_by, approval_reason, approval_at";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -197,6 +199,7 @@ pub(super) fn refund_from_row(row: &AnyRow) -> Result<Refund, StoreError> {
         requested_by: row.try_get("requested_by")?,
         created_at: row.try_get("created_at")?,
         merchant_no: row.try_get("merchant_no")?,
+        approval: super::refund_approval::approval_from_row(row)?,
     })
 }
 
@@ -373,12 +376,22 @@ impl Store {
         reason: &str,
         cause: &Cause,
     ) -> Result<RefundRequest, StoreError> {
-        self.request_refund_numbered(out_trade_no, out_refund_no, None, amount, reason, cause)
-            .await
+        self.request_refund_numbered(
+            out_trade_no,
+            out_refund_no,
+            None,
+            amount,
+            reason,
+            cause,
+            false,
+        )
+        .await
     }
 
     /// [`Store::request_refund`] for a refund whose number the merchant's API key chose as
-    /// `merchant_no` (shown by the API; `out_refund_no` is derived from it).
+    /// `merchant_no` (shown by the API; `out_refund_no` is derived from it). With `hold`
+    /// the refund is reserved but waits for approval (`approval = 'awaiting'`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_refund_numbered(
         &self,
         out_trade_no: &str,
@@ -387,6 +400,7 @@ impl Store {
         amount: Money,
         reason: &str,
         cause: &Cause,
+        hold: bool,
     ) -> Result<RefundRequest, StoreError> {
         if let Some(existing) = self.refund(out_refund_no).await? {
             return Ok(RefundRequest::Existing(existing));
@@ -436,7 +450,8 @@ impl Store {
         }
         let insert = sqlx::query(
             "INSERT INTO refunds (id, out_refund_no, order_id, amount_minor, currency, reason, status, requested_by, \
-             created_at, updated_at, merchant_no) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8, $9)",
+             created_at, updated_at, merchant_no, approval) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8, $9, $10)",
         )
         .bind(new_id())
         .bind(out_refund_no)
@@ -447,6 +462,7 @@ impl Store {
         .bind(cause_text(cause))
         .bind(now)
         .bind(merchant_no)
+        .bind(hold.then_some("awaiting"))
         .execute(&mut *tx)
         .await;
         match insert.map_err(StoreError::from) {
@@ -464,7 +480,11 @@ impl Store {
         record_event(
             &mut tx,
             &order.id,
-            "refund_requested",
+            if hold {
+                "refund_awaiting_approval"
+            } else {
+                "refund_requested"
+            },
             cause,
             &format!("{out_refund_no} {}", paid_text(amount)),
         )
@@ -1000,7 +1020,7 @@ pub(super) fn paid_text(m: Money) -> String {
     format!("{} {}", m.to_decimal_string(), m.currency().code())
 }
 
-fn cause_text(cause: &Cause) -> String {
+pub(super) fn cause_text(cause: &Cause) -> String {
     match cause.reference() {
         "" => cause.kind().to_string(),
         r => format!("{}:{r}", cause.kind()),

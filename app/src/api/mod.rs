@@ -2,12 +2,14 @@
 //! role inside its body with [`crate::guard::require`]; the UI hiding a link is never the
 //! only defence.
 
+pub mod approvals;
 pub mod checkout;
 pub mod credentials;
 pub mod limits;
 pub mod logs;
 pub mod orders;
 pub mod overview;
+pub mod security;
 pub mod sessions;
 pub mod users;
 

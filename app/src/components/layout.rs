@@ -29,7 +29,7 @@ pub fn provide_lang(lang: Lang) {
 }
 
 /// Navigation entries: path, label, and what the role must be allowed to do.
-fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capability>); 7] {
+fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capability>); 8] {
     [
         ("/", t.nav_overview, None),
         ("/checkout", t.nav_checkout, Some(Capability::Checkout)),
@@ -42,6 +42,7 @@ fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capab
             Some(Capability::ManageCredentials),
         ),
         ("/users", t.nav_users, Some(Capability::ManageUsers)),
+        ("/security", t.security.nav, Some(Capability::ManageUsers)),
     ]
 }
 
@@ -169,6 +170,7 @@ fn Frame(children: Children) -> impl IntoView {
                 <span class=format!("badge role-{}", u.role.as_str())>{t.role(u.role)}</span>
             </span>
             <a class="sessions-link" href="/sessions">{t.sessions.link}</a>
+            <a class="twofa-link" href="/account/2fa">{t.twofa.link}</a>
             <form method="post" action="/auth/logout" class="logout">
                 <button type="submit">{t.sign_out}</button>
             </form>

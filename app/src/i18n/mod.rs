@@ -13,7 +13,9 @@ pub mod logs;
 pub mod orders;
 pub mod overview;
 pub mod preferences;
+pub mod security;
 pub mod sessions;
+pub mod twofa;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -104,6 +106,8 @@ pub struct Messages {
     pub sessions: &'static sessions::SessionsText,
     pub overview: &'static overview::OverviewText,
     pub preferences: &'static preferences::PreferencesText,
+    pub twofa: &'static twofa::TwoFaText,
+    pub security: &'static security::SecurityText,
     pub app_name: &'static str,
     pub language_name: &'static str,
     pub nav_overview: &'static str,
@@ -175,6 +179,8 @@ pub static EN: Messages = Messages {
     sessions: &sessions::EN,
     overview: &overview::EN,
     preferences: &preferences::EN,
+    twofa: &twofa::EN,
+    security: &security::EN,
     app_name: "paydesk",
     language_name: "English",
     nav_overview: "Overview",
@@ -248,6 +254,8 @@ pub static ZH: Messages = Messages {
     sessions: &sessions::ZH,
     overview: &overview::ZH,
     preferences: &preferences::ZH,
+    twofa: &twofa::ZH,
+    security: &security::ZH,
     app_name: "paydesk 收银台",
     language_name: "中文",
     nav_overview: "概览",
@@ -327,6 +335,7 @@ impl Messages {
             "unauthenticated" => self.err_unauthenticated.to_string(),
             "forbidden" => self.err_forbidden.to_string(),
             "not_found" => self.err_not_found.to_string(),
+            "twofa_expired" => self.twofa.err_expired.to_string(),
             _ => self.err_internal.to_string(),
         }
     }

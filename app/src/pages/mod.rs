@@ -7,6 +7,8 @@ pub mod logs;
 pub mod orders;
 pub mod overview;
 pub mod refunds;
+pub mod refunds_awaiting;
 pub mod section;
+pub mod security;
 pub mod sessions;
 pub mod users;

@@ -34,6 +34,7 @@ pub fn OrdersPage() -> impl IntoView {
 pub fn error_text(t: &'static Messages, code: &str) -> String {
     t.orders
         .error(code)
+        .or_else(|| t.security.error(code))
         .map(str::to_string)
         .unwrap_or_else(|| t.error(code))
 }

@@ -5,6 +5,7 @@ use crate::api::orders::{RefundPage, RefundRow, encode, list_refunds};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::orders::{Outcome, error_text};
+use crate::pages::refunds_awaiting::AwaitingList;
 use crate::pages::section::{Section, error_code};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -39,11 +40,23 @@ fn RefundList() -> impl IntoView {
             )
         })
     };
-    let page = Resource::new(key, |(status, before)| list_refunds(status, before));
+    // The "awaiting" tab has its own list (`AwaitingList`); this one then loads the first
+    // page of all refunds, unused.
+    let page = Resource::new(key, |(status, before)| {
+        let status = if status == "awaiting" {
+            String::new()
+        } else {
+            status
+        };
+        list_refunds(status, before)
+    });
     view! {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 let (status, before) = key();
+                if status == "awaiting" {
+                    return view! { <Tabs status /> <AwaitingList /> }.into_any();
+                }
                 match page.await {
                     Ok(p) => view! { <Tabs status=status.clone() /> <Table p status paged=!before.is_empty() /> }.into_any(),
                     Err(e) => view! {
@@ -72,6 +85,7 @@ fn Tabs(status: String) -> impl IntoView {
         <nav class="tabs" aria-label=t.orders.f_status id="refund-tabs">
             {tab("", t.orders.any)}
             {STATUSES.into_iter().map(|s| tab(s.as_str(), t.common.refund_status(s))).collect_view()}
+            {tab("awaiting", t.security.tab_awaiting)}
         </nav>
     }
 }

@@ -92,6 +92,8 @@ impl From<PaymentError> for ApiError {
             PaymentError::OrderNotFound => StatusCode::NOT_FOUND,
             PaymentError::RefundNotFound => StatusCode::NOT_FOUND,
             PaymentError::NotAllowed(_) => StatusCode::CONFLICT,
+            PaymentError::RefundForbidden => StatusCode::FORBIDDEN,
+            PaymentError::ApprovalRefused(_) => StatusCode::CONFLICT,
             PaymentError::ProviderRefused(_) => StatusCode::PAYMENT_REQUIRED,
             PaymentError::ProviderUnavailable(_) => {
                 tracing::warn!(error = %e, "provider unavailable during a merchant API request");

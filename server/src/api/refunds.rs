@@ -27,6 +27,9 @@ pub fn refund_json(r: &Refund, out_trade_no: &str) -> Value {
         "status": r.status.as_str(),
         "reason": r.reason,
         "failure_reason": r.failure_reason,
+        // `awaiting` until an admin approves (then it is sent) or rejects (then failed);
+        // null when the refund needed no approval.
+        "approval": r.approval.as_ref().map(|a| a.state.as_str()),
         "created_at": r.created_at,
     })
 }

@@ -73,6 +73,15 @@ pub async fn login(
     };
     match auth.backend.attempt(&creds, ip.as_deref()).await {
         Ok(LoginOutcome::Success(user)) => {
+            // A second step first, when the user has one or their role requires one.
+            match super::twofa::after_password(&state, &mut auth, &user, &form.next).await {
+                Ok(Some(second_step)) => return second_step,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "could not start the second step");
+                    return back_to_login("internal", "", &form.next);
+                }
+            }
             let agent = headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
@@ -135,7 +144,10 @@ fn is_public(path: &str) -> bool {
         "/readyz",
     ];
     let last = path.rsplit('/').next().unwrap_or("");
+    // `/login/…`: the second step of a sign-in (`routes::twofa`), which checks its own
+    // pending state.
     path == "/login"
+        || path.starts_with("/login/")
         || path.starts_with("/auth/")
         || PREFIXES.iter().any(|p| path.starts_with(p))
         || last.contains('.')

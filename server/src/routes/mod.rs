@@ -9,6 +9,7 @@ pub mod notify;
 pub mod preferences;
 pub mod qr;
 pub mod server_fns;
+pub mod twofa;
 
 use crate::rate_limit::{Limiter, too_many_requests};
 use axum::extract::{ConnectInfo, Request, State};

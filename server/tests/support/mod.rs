@@ -3,6 +3,7 @@
 //! channels of a fresh install, and sandbox notification retries shortened to 50 ms.
 #![allow(dead_code)]
 
+pub mod dashboard;
 pub mod oneshot;
 
 use std::net::SocketAddr;

@@ -143,8 +143,8 @@ fn refusal(stylesheet: &str, status: StatusCode, lang: Lang, theme: Theme) -> Re
 }
 
 /// A minimal page in the app's look (same stylesheet, theme and icon), around `content`
-/// (already HTML).
-fn page(
+/// (already HTML). Also the frame of the two-step sign-in pages (server crate).
+pub fn page(
     stylesheet: &str,
     lang: Lang,
     theme: Theme,

@@ -32,7 +32,7 @@ pub fn Outcome() -> impl IntoView {
         query.with(|q| {
             let ok = q
                 .get("ok")
-                .and_then(|c| t.orders.ok(&c))
+                .and_then(|c| t.orders.ok(&c).or_else(|| t.security.ok(&c)))
                 .map(|m| view! { <p class="notice ok" role="status" id="outcome-ok">{m}</p> });
             let err = q.get("error").map(|c| {
                 view! { <p class="notice error" role="alert" id="outcome-error">{error_text(t, &c)}</p> }
