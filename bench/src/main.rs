@@ -18,6 +18,8 @@ mod notify;
 mod report;
 mod search;
 mod server;
+mod versus;
+mod wrk;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -99,6 +101,30 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// paydesk against the Go + Gin peer (`bench/peer`), alternating, loaded by wrk with
+    /// the same pre-signed Alipay notifications (run through `bench/versus.sh`).
+    Versus {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        database: Database,
+        /// Notifications per run (one per pending order).
+        #[arg(long, default_value_t = 40_000)]
+        count: usize,
+        /// Rounds; each runs both servers, who goes first alternating.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// The peer's binary (built by `bench/versus.sh`).
+        #[arg(long)]
+        peer_bin: std::path::PathBuf,
+        #[arg(long, default_value = "bench/wrk/notify.lua")]
+        wrk_script: std::path::PathBuf,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Prefix of the Postgres databases created (and dropped) on `--postgres`.
+        #[arg(long, default_value = "versus")]
+        pg_prefix: String,
+    },
     /// Every benchmark above, on SQLite and Postgres, as a Markdown report.
     All {
         /// Notifications per notify run.
@@ -148,6 +174,28 @@ fn main() {
             Command::Lifecycle { database, rounds } => server::lifecycle(&env, database, rounds)
                 .await
                 .map(|r| println!("{}", r.markdown())),
+            Command::Versus {
+                database,
+                count,
+                rounds,
+                peer_bin,
+                wrk_script,
+                connections,
+                threads,
+                pg_prefix,
+            } => {
+                let opts = versus::Options {
+                    database,
+                    count,
+                    rounds,
+                    peer_bin,
+                    wrk_script,
+                    connections,
+                    threads,
+                    pg_prefix,
+                };
+                versus::run(&env, &opts).await.map(|r| println!("{r}"))
+            }
             Command::All { count, orders } => report::all(&env, count, orders).await,
         }
     });

@@ -188,7 +188,7 @@ fn acknowledged(provider: Provider, status: u16, body: &[u8]) -> bool {
 }
 
 /// Inserts `count` pending orders in one transaction (the bench's set-up, not measured).
-async fn seed_orders(
+pub(crate) async fn seed_orders(
     store: &Store,
     provider: Provider,
     count: usize,
@@ -236,7 +236,7 @@ async fn seed_orders(
 }
 
 /// Signs every notification, on every core (RSA signing is the slow part of the set-up).
-fn sign_all(
+pub(crate) fn sign_all(
     set: Arc<SandboxSet>,
     provider: Provider,
     orders: Vec<SandboxOrder>,
