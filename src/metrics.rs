@@ -12,6 +12,7 @@ pub const PROVIDER_CALL_SECONDS: &str = "paydesk_provider_call_duration_seconds"
 pub const NOTIFICATIONS: &str = "paydesk_notifications_total";
 pub const ORDER_TRANSITIONS: &str = "paydesk_order_transitions_total";
 pub const NOTIFY_BATCH: &str = "paydesk_notify_batch_size";
+pub const NOTIFY_BATCH_SECONDS: &str = "paydesk_notify_batch_duration_seconds";
 
 /// One attempt at a provider API call. `outcome` is `ok`, `http_error` (4xx/5xx or a
 /// provider error code) or `transport` (no answer).
@@ -44,4 +45,10 @@ pub fn order_transition(kind: &str) {
 /// `store::InboxWriter`): near 1 when idle, growing with load.
 pub fn notify_batch(size: usize) {
     metrics::histogram!(NOTIFY_BATCH).record(size as f64);
+}
+
+/// How long one group-commit transaction took, from its first statement to its commit
+/// (what every notification in it waited for, on top of the queue).
+pub fn notify_batch_seconds(took: Duration) {
+    metrics::histogram!(NOTIFY_BATCH_SECONDS).record(took.as_secs_f64());
 }

@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::{Checkpointer, Checkpoints};
 use super::inbox::{Applied, Verdict, apply_event_deferred, event_kind};
 use super::orders::{EventRow, PaidClaim, insert_events, notify_merchant, paid_many};
 use super::{Backend, MULTI_ROW_MAX, Store, StoreError, values_placeholders};
@@ -194,14 +195,19 @@ fn spawn_lane(store: Store, rx: mpsc::Receiver<Job>, batches: Arc<AtomicU64>) {
             runtime.block_on(async move {
                 // Its own connection, opened on this runtime (a Postgres socket belongs to
                 // the runtime that opened it); the shared pool if that fails.
-                match thread_store.dedicated(1).await {
+                match thread_store.dedicated_writer().await {
                     Ok(own) => {
-                        run_lane(own.clone(), rx, thread_batches).await;
+                        let checkpointer = Checkpointer::start(&thread_store, &own).await;
+                        let checkpoints = checkpointer.as_ref().map(|c| c.shared.clone());
+                        run_lane(own.clone(), rx, thread_batches, checkpoints).await;
+                        if let Some(c) = checkpointer {
+                            c.finish().await;
+                        }
                         own.close().await;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "notification writer: using the shared pool");
-                        run_lane(thread_store, rx, thread_batches).await;
+                        run_lane(thread_store, rx, thread_batches, None).await;
                     }
                 }
             });
@@ -210,20 +216,38 @@ fn spawn_lane(store: Store, rx: mpsc::Receiver<Job>, batches: Arc<AtomicU64>) {
         // No thread: run the lane as a task on the caller's runtime instead.
         tracing::warn!(error = %e, "notification writer: no thread of its own");
         if let Some(rx) = slot.lock().ok().and_then(|mut r| r.take()) {
-            tokio::spawn(run_lane(store, rx, batches));
+            tokio::spawn(run_lane(store, rx, batches, None));
         }
     }
 }
 
-async fn run_lane(store: Store, mut rx: mpsc::Receiver<Job>, batches: Arc<AtomicU64>) {
+async fn run_lane(
+    store: Store,
+    mut rx: mpsc::Receiver<Job>,
+    batches: Arc<AtomicU64>,
+    checkpoints: Option<Arc<Checkpoints>>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         batches.fetch_add(1, Ordering::Relaxed);
         crate::metrics::notify_batch(batch.len());
+        let started = std::time::Instant::now();
         let notes: Vec<&NewNotification> = batch.iter().map(|j| &j.note).collect();
         let results = store.record_notifications(&notes).await;
+        let took = started.elapsed();
+        crate::metrics::notify_batch_seconds(took);
+        // What `RUST_LOG=paydesk_core::store::inbox_writer=debug` shows per transaction:
+        // where a slow acknowledgement waited (see BENCHMARKS.md, issue 20).
+        tracing::debug!(
+            size = batch.len(),
+            micros = took.as_micros() as u64,
+            "notification batch committed"
+        );
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job.reply.send(result);
+        }
+        if let Some(c) = &checkpoints {
+            c.after_batch(&store).await;
         }
     }
 }

@@ -12,6 +12,7 @@ mod audit;
 pub mod backup;
 mod cert_refresh;
 mod channels;
+mod checkpoint;
 mod error;
 mod gauges;
 mod idempotency;
@@ -125,7 +126,7 @@ impl Store {
             Backend::Sqlite => 4,
             Backend::Postgres => 16,
         };
-        let pool = pool_options(backend)
+        let pool = pool_options(backend, "")
             .max_connections(max)
             .connect(url)
             .await
@@ -137,8 +138,26 @@ impl Store {
     /// most), opened on the calling thread's runtime: for work that runs on a thread of
     /// its own and must not wait for the shared pool (the notification writer).
     pub async fn dedicated(&self, connections: u32) -> Result<Store, StoreError> {
+        self.dedicated_with(connections, "").await
+    }
+
+    /// [`Store::dedicated`] for the notification writer: on SQLite its connection does not
+    /// checkpoint the WAL in its commits (a task beside it does; see `checkpoint`).
+    pub(crate) async fn dedicated_writer(&self) -> Result<Store, StoreError> {
+        self.dedicated_with(
+            1,
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
+        )
+        .await
+    }
+
+    async fn dedicated_with(
+        &self,
+        connections: u32,
+        sqlite_pragmas: &'static str,
+    ) -> Result<Store, StoreError> {
         let options = (*self.pool.connect_options()).clone();
-        let pool = pool_options(self.backend)
+        let pool = pool_options(self.backend, sqlite_pragmas)
             .max_connections(connections)
             .connect_with(options)
             .await
@@ -227,19 +246,23 @@ pub(crate) fn values_typed(backend: Backend, rows: usize, types: &[Option<&str>]
     out
 }
 
-/// Pool settings shared by every pool on a database.
-fn pool_options(backend: Backend) -> AnyPoolOptions {
+/// Pool settings shared by every pool on a database; `sqlite_pragmas` are run on each
+/// new SQLite connection after the common ones.
+fn pool_options(backend: Backend, sqlite_pragmas: &'static str) -> AnyPoolOptions {
     let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
     match backend {
         // Per connection: WAL, durable commits, and busy_timeout so a writer waits for the
         // write lock instead of failing.
-        Backend::Sqlite => options.after_connect(|conn, _meta| {
+        Backend::Sqlite => options.after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 )
                 .await?;
+                if !sqlite_pragmas.is_empty() {
+                    conn.execute(sqlite_pragmas).await?;
+                }
                 Ok(())
             })
         }),
