@@ -80,9 +80,12 @@ export function launchBrowser() {
 }
 
 /** Collects console errors and warnings (hydration problems show up here). */
-export function watchConsole(page) {
+export function watchConsole(page, { javaScriptEnabled = true } = {}) {
   const problems = [];
   page.on('console', (msg) => {
+    // With JavaScript off nothing can use the wasm that the page preloads for its islands,
+    // and Chromium says so once a page has been open a few seconds.
+    if (!javaScriptEnabled && /preloaded using link preload but not used/.test(msg.text())) return;
     if (msg.type() === 'error' || msg.type() === 'warning') {
       const where = msg.location()?.url;
       problems.push(`${msg.type()}: ${msg.text()}${where ? ` (${where})` : ''}`);
@@ -119,6 +122,22 @@ export async function signIn(page, base, username, password, next = '/') {
   await page.click('button[type=submit].primary');
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
   if (next !== '/') await page.goto(`${base}${next}`);
+}
+
+/**
+ * Sets the two-step sign-in policy on the security page as the bootstrap admin ('' for no
+ * role, 'auto' for the default: admins once a live channel exists). Suites about other
+ * things that add live channels and sign in again turn it off first; two-step sign-in
+ * has its own suite (twofa_approval.test.mjs).
+ */
+export async function setTwoFaPolicy(browser, app, value) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, app.base, 'admin', app.password, '/security');
+  await page.selectOption('#twofa-policy', value);
+  await page.click('#twofa-policy-form button[type=submit]');
+  await page.waitForURL((u) => u.searchParams.get('ok') === 'saved');
+  await context.close();
 }
 
 /** Creates a merchant API key through the CLI and returns it. */

@@ -89,7 +89,7 @@ for (const javaScriptEnabled of [true, false]) {
     await app.addUser(name, 'admin', pw);
     const adminCtx = await context(javaScriptEnabled);
     const admin = await adminCtx.newPage();
-    const adminProblems = watchConsole(admin);
+    const adminProblems = watchConsole(admin, { javaScriptEnabled });
     await signIn(admin, app.base, 'admin', app.password);
     await postPolicy(admin, 'admin');
     await admin.screenshot({ path: join(artifacts, `security-en-${mode}.png`), fullPage: true });
@@ -197,7 +197,7 @@ for (const javaScriptEnabled of [true, false]) {
     // Another admin approves support's and rejects the admin's.
     const actx = await context(javaScriptEnabled);
     const a = await actx.newPage();
-    const problems = watchConsole(a);
+    const problems = watchConsole(a, { javaScriptEnabled });
     await signIn(a, app.base, approver, `${approver}-password-123`, '/refunds?status=awaiting');
     await a.waitForSelector('#awaiting-table');
     assert.equal((await a.$$('#awaiting-table tbody tr')).length, 2);
