@@ -13,11 +13,11 @@ use axum::routing::post;
 use paydesk_core::channel::config::{AlipaySecrets, AlipaySettings};
 use paydesk_core::channel::{ChannelRegistry, ConnectionCheck, LiveChannel, Rotation};
 use paydesk_core::money::{Currency, Money};
+use paydesk_core::provider::alipay::sandbox::{AlipayCertFiles, AlipayCertSandbox, AlipaySandbox};
 use paydesk_core::provider::crypto::RsaSigner;
 use paydesk_core::provider::{
     CreateQrRequest, FixedClock, HeaderMap, NotifyEvent, NullSink, ProviderError, VerifyError,
 };
-use paydesk_core::sandbox::alipay::{AlipayCertFiles, AlipayCertSandbox, AlipaySandbox};
 use paydesk_core::sandbox::{Ledger, serve_local};
 use provider_fixtures::s;
 
@@ -44,7 +44,7 @@ async fn gateway(cert_mode: Option<AlipayCertSandbox>) -> (Arc<AlipaySandbox>, S
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
     });
-    let base = serve_local(paydesk_core::sandbox::alipay::router(sb.clone()))
+    let base = serve_local(paydesk_core::provider::alipay::sandbox::router(sb.clone()))
         .await
         .expect("serve");
     (sb, format!("{base}/gateway.do"))

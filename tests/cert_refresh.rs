@@ -16,9 +16,9 @@ use paydesk_core::channel::{ChannelRegistry, LiveChannel, Rotation};
 use paydesk_core::jobs::cert_refresh::CertRefresher;
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::provider::crypto::RsaSigner;
+use paydesk_core::provider::wechatpay::sandbox::WechatPaySandbox;
 use paydesk_core::provider::{CreateQrRequest, FixedClock, MemorySink, ProviderError, VerifyError};
 use paydesk_core::sandbox::certs::{CertRing, IssuedCert, VALIDITY_SECS};
-use paydesk_core::sandbox::wechatpay::WechatPaySandbox;
 use paydesk_core::sandbox::{Ledger, serve_local};
 use paydesk_core::store::Store;
 use provider_fixtures::{header_map, s};
@@ -82,9 +82,11 @@ fn sandbox(platform_certs: CertRing) -> WechatPaySandbox {
 
 async fn gateway_with(platform_certs: CertRing) -> Gateway {
     let sb = Arc::new(sandbox(platform_certs));
-    let base = serve_local(paydesk_core::sandbox::wechatpay::router(sb.clone()))
-        .await
-        .expect("serve");
+    let base = serve_local(paydesk_core::provider::wechatpay::sandbox::router(
+        sb.clone(),
+    ))
+    .await
+    .expect("serve");
     Gateway { sb, base }
 }
 

@@ -7,19 +7,19 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use paydesk_core::money::{Currency, Money};
+use paydesk_core::provider::alipay::sandbox::AlipaySandbox;
 use paydesk_core::provider::alipay::{AlipayClient, AlipayConfig, AlipayKeys};
 use paydesk_core::provider::crypto::RsaSigner;
 use paydesk_core::provider::http::HttpSettings;
+use paydesk_core::provider::stripe::sandbox::StripeSandbox;
 use paydesk_core::provider::stripe::{StripeClient, StripeConfig};
+use paydesk_core::provider::wechatpay::sandbox::{SandboxPublicKey, WechatPaySandbox};
 use paydesk_core::provider::wechatpay::{PlatformPublicKey, WechatPayClient, WechatPayConfig};
 use paydesk_core::provider::{
     CreateQrRequest, FixedClock, HeaderMap, MemorySink, NotifyEvent, Provider, ProviderError,
     RefundRef, RefundRequest, RefundState, TradeRef, TradeState, VerifyError,
 };
-use paydesk_core::sandbox::alipay::AlipaySandbox;
 use paydesk_core::sandbox::certs::{CertRing, IssuedCert};
-use paydesk_core::sandbox::stripe::StripeSandbox;
-use paydesk_core::sandbox::wechatpay::{SandboxPublicKey, WechatPaySandbox};
 use paydesk_core::sandbox::{Ledger, serve_local};
 use provider_fixtures::{header_map, s};
 
@@ -79,7 +79,7 @@ async fn alipay() -> (Arc<AlipaySandbox>, AlipayClient, Arc<MemorySink>) {
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
     });
-    let base = serve_local(paydesk_core::sandbox::alipay::router(sb.clone()))
+    let base = serve_local(paydesk_core::provider::alipay::sandbox::router(sb.clone()))
         .await
         .expect("serve");
     let sink = Arc::new(MemorySink::default());
@@ -309,9 +309,11 @@ async fn wechat(cert_mode: bool) -> (Arc<WechatPaySandbox>, WechatPayClient, Arc
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
     });
-    let base = serve_local(paydesk_core::sandbox::wechatpay::router(sb.clone()))
-        .await
-        .expect("serve");
+    let base = serve_local(paydesk_core::provider::wechatpay::sandbox::router(
+        sb.clone(),
+    ))
+    .await
+    .expect("serve");
     let sink = Arc::new(MemorySink::default());
     let client = WechatPayClient::new(
         WechatPayConfig {
@@ -565,7 +567,7 @@ async fn stripe(secret: &str) -> (Arc<StripeSandbox>, StripeClient, Arc<MemorySi
         format!("{PAY}/stripe"),
         Arc::new(FixedClock(NOW)),
     ));
-    let base = serve_local(paydesk_core::sandbox::stripe::router(sb.clone()))
+    let base = serve_local(paydesk_core::provider::stripe::sandbox::router(sb.clone()))
         .await
         .expect("serve");
     let sink = Arc::new(MemorySink::default());

@@ -452,8 +452,8 @@ async fn each_provider_has_its_own_book(store: &Store) {
 /// database: a POST retried on the other with the same key is replayed, not run again.
 async fn stripe_idempotency_keys_are_kept_for_every_instance(store: &Store) {
     use paydesk_core::provider::FixedClock;
+    use paydesk_core::provider::stripe::sandbox::{StripeSandbox, router};
     use paydesk_core::sandbox::serve_local;
-    use paydesk_core::sandbox::stripe::{StripeSandbox, router};
     let mut bases = Vec::new();
     for _ in 0..2 {
         let mut sb = StripeSandbox::new(

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use paydesk_core::provider::http::{HttpClient, HttpSettings, OutgoingRequest, Retry};
 use paydesk_core::provider::secret::SecretString;
+use paydesk_core::provider::stripe::sandbox::keys::StripeSandboxKeys;
 use paydesk_core::provider::{CallSink, ProviderCall, ProviderKind, for_trade};
-use paydesk_core::sandbox::keys::{StripeSandboxKeys, load_or_create};
+use paydesk_core::sandbox::keys::load_or_create;
 use paydesk_core::store::{CallFilter, Store, StoreCallSink};
 use paydesk_core::vault::MasterKey;
 

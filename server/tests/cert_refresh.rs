@@ -13,8 +13,8 @@ use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::{Cause, OrderStatus};
 use paydesk_core::payments::CheckoutRequest;
 use paydesk_core::provider::ProviderKind;
+use paydesk_core::provider::wechatpay::sandbox::keys::new_platform_cert;
 use paydesk_core::provider::wechatpay::verify::PlatformCert;
-use paydesk_core::sandbox::keys::new_platform_cert;
 use paydesk_core::sandbox::set::SandboxSet;
 use tokio::sync::watch;
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use paydesk_core::auth::hash_password;
 use paydesk_core::provider::crypto::RsaSigner;
+use paydesk_core::provider::wechatpay::sandbox::keys::WechatPaySandboxKeys;
 use paydesk_core::role::Role;
-use paydesk_core::sandbox::keys::WechatPaySandboxKeys;
 use paydesk_core::store::NewUser;
 use paydesk_server::startup::SESSION_COOKIE;
 use reqwest::StatusCode;

@@ -13,15 +13,12 @@
 //! server's book keeps its orders in the database, so the sandbox remembers them across
 //! restarts and instances like a real gateway.
 
-pub mod alipay;
 pub mod certs;
 pub mod delivery;
 pub mod keys;
 mod ledger;
 pub mod rules;
 pub mod set;
-pub mod stripe;
-pub mod wechatpay;
 
 pub use ledger::Ledger;
 

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use super::alipay::{self, AlipaySandbox};
 use super::delivery::Notification;
 use super::keys::SandboxKeys;
-use super::stripe::{self, StripeSandbox};
-use super::wechatpay::{self, WechatPaySandbox};
 use super::{Ledger, LedgerError, SandboxOrder};
+use crate::provider::alipay::sandbox::{self as alipay, AlipaySandbox};
+use crate::provider::stripe::sandbox::{self as stripe, StripeSandbox};
+use crate::provider::wechatpay::sandbox::{self as wechatpay, WechatPaySandbox};
 use crate::provider::{ProviderKind, SharedClock};
 use crate::store::Store;
 

@@ -10,6 +10,7 @@ pub mod cert;
 pub mod client;
 pub mod notify;
 pub mod response;
+pub mod sandbox;
 pub mod sign;
 
 pub use client::AlipayClient;

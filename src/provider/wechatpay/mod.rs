@@ -14,6 +14,7 @@ pub mod certs;
 pub mod client;
 pub mod notify;
 pub mod resource;
+pub mod sandbox;
 pub mod verify;
 
 pub use client::WechatPayClient;

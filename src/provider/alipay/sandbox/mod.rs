@@ -11,6 +11,8 @@
 //! (`alipay_cert_sn`). Alipay's certificates rotate like any [`CertRing`]: the next one is
 //! issued (merchants download it from the console), then Alipay signs with it.
 
+pub mod keys;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -22,13 +24,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use super::certs::{CertRing, SandboxCa, VALIDITY_SECS};
-use super::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 use crate::money::{Currency, Money};
 use crate::provider::alipay::cert;
 use crate::provider::alipay::sign::{SignScope, format_timestamp, string_to_sign};
 use crate::provider::crypto::{CryptoError, RsaSigner, RsaVerifier};
 use crate::provider::{SharedClock, form};
+use crate::sandbox::certs::{CertRing, SandboxCa, VALIDITY_SECS};
+use crate::sandbox::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 
 pub struct AlipaySandbox {
     pub app_id: String,

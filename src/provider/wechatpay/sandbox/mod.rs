@@ -13,6 +13,8 @@
 //! rotate like WeChat Pay's ([`CertRing`]): publish the new one, sign with it, withdraw the
 //! old one.
 
+pub mod keys;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,8 +25,6 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::certs::CertRing;
-use super::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 use crate::money::{Currency, Money};
 use crate::provider::crypto::{RsaSigner, RsaVerifier, random_alnum};
 use crate::provider::secret::SecretString;
@@ -33,6 +33,8 @@ use crate::provider::wechatpay::certs::{self, PATH as CERTIFICATES_PATH};
 use crate::provider::wechatpay::verify::{MAX_SKEW_SECS, verify_message};
 use crate::provider::wechatpay::{resource, rfc3339_beijing};
 use crate::provider::{SharedClock, json_str};
+use crate::sandbox::certs::CertRing;
+use crate::sandbox::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 
 /// The WeChat Pay public key of public-key mode and its id.
 #[derive(Debug, Clone)]

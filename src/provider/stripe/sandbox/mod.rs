@@ -6,6 +6,8 @@
 //! `idempotency_error`. Unlike Stripe, this sandbox *requires* the key on every POST, because
 //! paydesk promises to always send one. Events are signed with the webhook secret.
 
+pub mod keys;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -16,12 +18,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 use crate::money::{Currency, Money};
 use crate::provider::crypto::ct_eq;
 use crate::provider::secret::SecretString;
 use crate::provider::stripe::webhook::sign_header;
 use crate::provider::{SharedClock, form};
+use crate::sandbox::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
 
 pub struct StripeSandbox {
     pub secret_key: SecretString,
