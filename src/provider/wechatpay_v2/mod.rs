@@ -27,6 +27,8 @@ pub mod xml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_checks;
 
 pub use client::WechatPayV2Client;
 pub use sign::SignType;
