@@ -5,6 +5,7 @@
 //! - [`xml`]: the `<xml>` codec (no DTDs or entities, size-limited, flat and unique fields)
 //! - [`sign`]: `MD5` / `HMAC-SHA256` signatures with the merchant API key
 //! - [`crypt`]: AES-256-ECB `req_info` of refund notifications
+//! - [`identity`]: the merchant certificate from WeChat's PKCS#12 file
 //! - [`transport`]: HTTPS with the merchant API client certificate (mutual TLS, which
 //!   `/secapi/pay/refund` requires), timeouts, retries and call records
 //! - [`answer`]: the checks every answer passes (sign, account, `return_code`/`result_code`)
@@ -19,6 +20,7 @@
 pub mod answer;
 pub mod client;
 pub mod crypt;
+pub mod identity;
 pub mod notify;
 pub mod sandbox;
 pub mod sign;
@@ -39,8 +41,8 @@ pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
 /// The merchant API certificate (`apiclient_cert.pem` and `apiclient_key.pem` of the
 /// certificate bundle downloaded from the merchant platform). WeChat's bundle also holds
-/// `apiclient_cert.p12` (the same pair, password = `mch_id`); this crate takes the PEM
-/// files of the bundle, which carry exactly the same certificate and key.
+/// `apiclient_cert.p12` (the same pair, password = `mch_id`): read it with
+/// [`ClientIdentity::from_pkcs12`].
 #[derive(Clone, Debug)]
 pub struct ClientIdentity {
     /// `-----BEGIN CERTIFICATE-----` (chain allowed).

@@ -120,16 +120,10 @@ async fn tampered_or_foreign_answers_are_refused() {
 }
 
 #[tokio::test]
-async fn sandbox_refuses_bad_signatures_accounts_and_plain_http_refunds() {
+async fn sandbox_refuses_bad_signatures_and_accounts() {
     let sb = sandbox();
     let base = serve_local(router(sb.clone())).await.expect("serve");
-    let order = CreateQrRequest {
-        out_trade_no: "C1".into(),
-        amount: Money::new(10, Currency::Cny).expect("cny"),
-        subject: "s".into(),
-        notify_url: "https://m.example/n".into(),
-        expires_at: None,
-    };
+    let order = order_c1();
     let mut wrong_key = cfg(&base);
     wrong_key.api_key = SecretString::new("x".repeat(32));
     let r = client(wrong_key).create_qr(&order).await;
@@ -145,9 +139,24 @@ async fn sandbox_refuses_bad_signatures_accounts_and_plain_http_refunds() {
         r,
         Err(ProviderError::Verify(VerifyError::WrongAccount("mch_id")))
     );
+}
 
+fn order_c1() -> CreateQrRequest {
+    CreateQrRequest {
+        out_trade_no: "C1".into(),
+        amount: Money::new(10, Currency::Cny).expect("cny"),
+        subject: "s".into(),
+        notify_url: "https://m.example/n".into(),
+        expires_at: None,
+    }
+}
+
+#[tokio::test]
+async fn refunds_without_a_verified_certificate_are_refused() {
+    let sb = sandbox();
+    let base = serve_local(router(sb.clone())).await.expect("serve");
     let c = client(cfg(&base));
-    c.create_qr(&order).await.expect("create_qr");
+    c.create_qr(&order_c1()).await.expect("create_qr");
     sb.ledger.pay("C1").await.expect("pay");
     let refund = RefundRequest {
         trade: TradeRef::new("C1"),
