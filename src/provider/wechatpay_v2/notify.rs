@@ -1,6 +1,6 @@
 //! v2 notifications, both POSTed as XML to the `notify_url` of the order or refund:
 //! - **payment** (`/pay/unifiedorder`'s `notify_url`): signed like answers (`sign`, with the
-//!   message's `sign_type`, the channel's when absent); `appid`/`mch_id` must be the channel's;
+//!   channel's sign type; a `sign_type` field naming another is refused); `appid`/`mch_id` must be the channel's;
 //!   `result_code=SUCCESS` is [`NotifyEvent::Paid`] with `transaction_id` and `total_fee`;
 //! - **refund** (the refund's `notify_url`): unsigned, with `req_info` encrypted under the
 //!   API key ([`super::crypt`]); decryption is the authenticity check.
@@ -53,13 +53,16 @@ pub fn parse(body: &[u8], cfg: &WechatPayV2Config) -> Result<NotifyEvent, Provid
 }
 
 fn payment(m: &XmlMap, cfg: &WechatPayV2Config) -> Result<NotifyEvent, ProviderError> {
-    // The notification is signed the way the order was created: it names the sign type
-    // when that was HMAC-SHA256; without the field, the channel's own.
-    let sign_type = match m.non_empty("sign_type") {
-        Some(s) => SignType::parse(s)?,
-        None => cfg.sign_type,
-    };
-    verify(m, sign_type, &cfg.api_key)?;
+    // The notification is signed the way the order was created, i.e. with the channel's
+    // sign type. A notification naming another one is refused rather than checked that
+    // way: MD5's secret-suffix construction must not become a downgrade path for an
+    // HMAC-SHA256 channel.
+    if let Some(named) = m.non_empty("sign_type")
+        && SignType::parse(named)? != cfg.sign_type
+    {
+        return Err(VerifyError::UnsupportedSignType(named.chars().take(32).collect()).into());
+    }
+    verify(m, cfg.sign_type, &cfg.api_key)?;
     check_account(m, cfg)?;
     if m.get("result_code") != Some("SUCCESS") {
         return Ok(NotifyEvent::Ignored {

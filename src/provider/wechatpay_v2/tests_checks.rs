@@ -297,3 +297,33 @@ fn secrets_stay_out_of_debug() {
     let text = format!("{c:?}");
     assert!(!text.contains(KEY) && !text.contains("TOPSECRET"), "{text}");
 }
+
+#[tokio::test]
+async fn hmac_channel_refuses_md5_notifications() {
+    let sb = sandbox();
+    let mut hmac = cfg("http://127.0.0.1:9");
+    hmac.sign_type = SignType::HmacSha256;
+    let c = client(hmac);
+    let h = HeaderMap::new();
+    let amount = Money::new(500, Currency::Cny).expect("cny");
+    sb.ledger
+        .create("4200", "wxv2_", "H1", amount, "s", "https://m.example/n")
+        .await
+        .expect("create");
+    let paid = sb.ledger.pay("H1").await.expect("pay");
+    // Created through the ledger directly: the sandbox signs this one MD5, unnamed.
+    let md5 = sb.paid_notification(&paid);
+    let r = c.parse_notify(&h, &md5.body, 0).await;
+    assert_eq!(r, Err(ProviderError::Verify(VerifyError::BadSignature)));
+    let mut named = xml::parse(&md5.body).expect("xml");
+    named.set("sign_type", "MD5");
+    let s = sign(named.iter(), SignType::Md5, &SecretString::new(KEY));
+    named.set("sign", s);
+    let r = c.parse_notify(&h, named.to_xml().as_bytes(), 0).await;
+    assert_eq!(
+        r,
+        Err(ProviderError::Verify(VerifyError::UnsupportedSignType(
+            "MD5".into()
+        )))
+    );
+}

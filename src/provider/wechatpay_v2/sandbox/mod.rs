@@ -19,6 +19,7 @@
 //! `sign_type` an order was created with (its notification is signed the same way) and
 //! the `notify_url` of each refund (without one, WeChat uses the order's, as here).
 
+pub mod keys;
 mod ops;
 pub mod tls;
 
@@ -43,6 +44,7 @@ use crate::provider::SharedClock;
 use crate::provider::crypto::random_alnum;
 use crate::provider::secret::{SecretString, mask_url};
 use crate::sandbox::{Ledger, SandboxOrder, SandboxRefund};
+pub use keys::{SandboxV2Keys, SandboxV2KeysDoc};
 pub use tls::{SandboxTls, TlsPeer, serve_tls};
 
 /// A v2 business failure: `err_code` and `err_code_des`.
