@@ -15,6 +15,7 @@ pub mod http;
 pub mod secret;
 pub mod stripe;
 pub mod wechatpay;
+pub mod wechatpay_v2;
 
 use std::fmt;
 use std::sync::Arc;
