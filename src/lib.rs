@@ -8,6 +8,7 @@ pub mod approval;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod provider_kind;
 pub mod role;
 
 #[cfg(feature = "server")]

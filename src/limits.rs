@@ -22,53 +22,8 @@ pub struct AmountLimit {
     pub confirm_above_minor: i64,
 }
 
-/// The providers a limit can belong to. A mirror of `provider::ProviderKind` that is
-/// available in the browser too (the provider module is server-only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    Alipay,
-    Wechatpay,
-    Stripe,
-}
-
-impl Provider {
-    pub fn parse(s: &str) -> Option<Provider> {
-        match s {
-            "alipay" => Some(Provider::Alipay),
-            "wechatpay" => Some(Provider::Wechatpay),
-            "stripe" => Some(Provider::Stripe),
-            _ => None,
-        }
-    }
-
-    /// Alipay 当面付 and WeChat Pay Native charge in CNY only.
-    pub fn supports(self, c: Currency) -> bool {
-        match self {
-            Provider::Alipay | Provider::Wechatpay => c == Currency::Cny,
-            Provider::Stripe => true,
-        }
-    }
-
-    /// The currencies a channel of this provider charges in.
-    pub fn currencies(self) -> Vec<Currency> {
-        Currency::ALL
-            .into_iter()
-            .filter(|c| self.supports(*c))
-            .collect()
-    }
-}
-
-#[cfg(feature = "server")]
-impl From<crate::provider::ProviderKind> for Provider {
-    fn from(k: crate::provider::ProviderKind) -> Provider {
-        use crate::provider::ProviderKind;
-        match k {
-            ProviderKind::Alipay => Provider::Alipay,
-            ProviderKind::Wechatpay => Provider::Wechatpay,
-            ProviderKind::Stripe => Provider::Stripe,
-        }
-    }
-}
+/// The provider a limit belongs to (the browser-safe provider list).
+pub use crate::provider_kind::ProviderKind as Provider;
 
 /// The default maximum per order: about ¥50,000 / $10,000 of value in every currency,
 /// in round local figures. High enough for a shop's largest sale, low enough that a typo
@@ -103,17 +58,12 @@ pub fn default_limit(c: Currency) -> AmountLimit {
 
 /// The most the provider itself accepts in one order (a configured maximum cannot go
 /// above it: the provider would refuse the order anyway, later and less clearly).
-/// Alipay's `total_amount` goes up to 100,000,000.00 yuan; WeChat Pay's `amount.total`
-/// is a 32-bit integer of fen; Stripe takes at most eight digits of minor units.
+/// (`ProviderFacts::max_minor`.)
 pub fn provider_max_minor(p: Provider, c: Currency) -> Option<i64> {
     if !p.supports(c) {
         return None;
     }
-    Some(match p {
-        Provider::Alipay => 10_000_000_000,
-        Provider::Wechatpay => i64::from(i32::MAX),
-        Provider::Stripe => 99_999_999,
-    })
+    Some(p.facts().max_minor)
 }
 
 /// What the admin may not set, and why (the UI and the CLI name it).
@@ -223,7 +173,7 @@ mod tests {
             assert!(d.confirm_above_minor > 0 && d.confirm_above_minor < d.max_minor);
             // Every default is within what every provider that charges in it accepts, so
             // the default never needs the provider cap to be sane.
-            for p in [Provider::Alipay, Provider::Wechatpay, Provider::Stripe] {
+            for p in Provider::ALL {
                 if let Some(cap) = provider_max_minor(p, c) {
                     assert!(d.max_minor <= cap, "{c} {p:?}");
                     assert_eq!(validate(p, &d), Ok(()), "{c} {p:?}");

@@ -67,6 +67,52 @@ impl Role {
     }
 }
 
+/// Who is looking at an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer<'a> {
+    /// A dashboard user.
+    User { role: Role, username: &'a str },
+    /// A merchant API key (its id).
+    ApiKey(&'a str),
+}
+
+/// Why an order is being looked at: the same person may see more in one place than in
+/// another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderPurpose {
+    /// The cashier's own screens: the checkout status page and its QR image. The order's
+    /// creator, or an admin (support does not run the counter).
+    Counter,
+    /// Searching, the order page, refunds, the CSV export: support and admins see every
+    /// order, a merchant only the orders they created.
+    Service,
+}
+
+/// **The one rule for who may see an order** (pages, server functions, the QR and CSV
+/// routes and the merchant API all ask it). An API key sees only the orders it created,
+/// whatever the purpose. Someone who may not see an order is told it does not exist.
+pub fn visible_to(
+    viewer: Viewer<'_>,
+    purpose: OrderPurpose,
+    creator: &str,
+    api_key_id: Option<&str>,
+) -> bool {
+    match viewer {
+        Viewer::ApiKey(id) => api_key_id == Some(id),
+        Viewer::User { role, username } => match (role, purpose) {
+            (Role::Admin, _) => true,
+            (Role::Support, OrderPurpose::Service) => true,
+            (Role::Support, OrderPurpose::Counter) | (Role::Merchant, _) => creator == username,
+        },
+    }
+}
+
+/// The creator a search must be limited to for `role`: a merchant's searches cover only
+/// their own orders ([`visible_to`] with [`OrderPurpose::Service`]); `None` is everyone's.
+pub fn search_scope(role: Role, username: &str) -> Option<&str> {
+    (role == Role::Merchant).then_some(username)
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -126,5 +172,43 @@ mod tests {
             merchant,
             [&Checkout, &ViewOrders, &CloseOrders, &OwnSessions]
         );
+    }
+
+    #[test]
+    fn one_rule_decides_who_sees_an_order() {
+        use OrderPurpose::*;
+        let user = |role, username| Viewer::User { role, username };
+        for purpose in [Counter, Service] {
+            assert!(visible_to(user(Role::Admin, "ann"), purpose, "mia", None));
+            assert!(visible_to(
+                user(Role::Merchant, "mia"),
+                purpose,
+                "mia",
+                None
+            ));
+            assert!(!visible_to(
+                user(Role::Merchant, "max"),
+                purpose,
+                "mia",
+                None
+            ));
+            assert!(visible_to(Viewer::ApiKey("k1"), purpose, "api", Some("k1")));
+            assert!(!visible_to(
+                Viewer::ApiKey("k2"),
+                purpose,
+                "api",
+                Some("k1")
+            ));
+            assert!(!visible_to(Viewer::ApiKey("k1"), purpose, "mia", None));
+        }
+        assert!(visible_to(user(Role::Support, "sam"), Service, "mia", None));
+        assert!(!visible_to(
+            user(Role::Support, "sam"),
+            Counter,
+            "mia",
+            None
+        ));
+        assert_eq!(search_scope(Role::Merchant, "mia"), Some("mia"));
+        assert_eq!(search_scope(Role::Support, "sam"), None);
     }
 }

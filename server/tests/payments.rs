@@ -83,6 +83,7 @@ async fn each_sandbox_channel_takes_a_payment_through_its_notification() {
     for (channel, amount) in [
         ("alipay-sandbox", cny(1234)),
         ("wechatpay-sandbox", cny(1)),
+        ("wechatpay-v2-sandbox", cny(2)),
         (
             "stripe-sandbox",
             Money::new(999, Currency::Usd).expect("usd"),
@@ -413,7 +414,12 @@ async fn refunds_are_bounded_idempotent_and_settled() {
     let server = start(dir.path()).await;
     let p = &server.state.payments;
     let store = &server.state.store;
-    for channel in ["alipay-sandbox", "wechatpay-sandbox", "stripe-sandbox"] {
+    for channel in [
+        "alipay-sandbox",
+        "wechatpay-sandbox",
+        "wechatpay-v2-sandbox",
+        "stripe-sandbox",
+    ] {
         let order = p
             .create_checkout(checkout(
                 channel,
@@ -788,5 +794,107 @@ async fn stripe_refunds_with_a_lost_answer_are_found_or_sent_again() {
     assert_eq!(
         (now.status, now.refunded_minor),
         (OrderStatus::PartiallyRefunded, 500)
+    );
+}
+
+/// WeChat Pay v2 end to end: the refund goes to the sandbox over mutual TLS with the
+/// merchant certificate (the same call without one is refused by the TLS layer), and the
+/// encrypted refund notification settles it.
+#[tokio::test]
+async fn wechatpay_v2_refunds_over_mutual_tls_and_its_refund_notification_settles() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = start(dir.path()).await;
+    let p = &server.state.payments;
+    let store = &server.state.store;
+    let order = p
+        .create_checkout(checkout("wechatpay-v2-sandbox", cny(800)))
+        .await
+        .expect("checkout");
+    pay_in_wallet(&server, order.qr_code.as_deref().expect("qr")).await;
+    let order = wait_for(store, &order.out_trade_no, OrderStatus::Paid).await;
+    let refund = p
+        .refund(
+            &order.out_trade_no,
+            RefundInput {
+                amount: cny(300),
+                reason: "cold tea".into(),
+                out_refund_no: Some("v2-r1".into()),
+            },
+            &Cause::User("sam".into()),
+        )
+        .await
+        .expect("refund over mutual TLS");
+    assert_ne!(refund.status, RefundStatus::Failed, "{refund:?}");
+
+    // The sandbox's TLS listener refuses a client without the merchant certificate.
+    let mut refund_call = None;
+    for _ in 0..100 {
+        let calls = store
+            .provider_calls(&paydesk_core::store::CallFilter {
+                out_trade_no: Some(order.out_trade_no.clone()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .expect("calls");
+        refund_call = calls
+            .into_iter()
+            .find(|c| c.url.contains("/secapi/pay/refund"));
+        if refund_call.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refund_call = refund_call.expect("the refund call was recorded");
+    assert!(
+        refund_call.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        refund_call.url
+    );
+    let bare = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client")
+        .post(&refund_call.url)
+        .body("<xml></xml>")
+        .send()
+        .await;
+    assert!(bare.is_err(), "no client certificate, no answer: {bare:?}");
+
+    // The refund notification (req_info, AES-256-ECB) settles the refund.
+    let set = server.state.sandbox.get().await.expect("sandbox");
+    let sandbox_order = set
+        .ledger(ProviderKind::WechatpayV2)
+        .get(&order.out_trade_no)
+        .await
+        .expect("ledger")
+        .expect("sandbox order");
+    let sandbox_refund = sandbox_order
+        .refunds
+        .iter()
+        .find(|r| r.out_refund_no == "v2-r1")
+        .expect("sandbox refund")
+        .clone();
+    let mut n = set
+        .wechatpay_v2
+        .refund_notification(&sandbox_order, &sandbox_refund);
+    n.url = format!("{}/notify/wechatpay_v2/wechatpay-v2-sandbox", server.base);
+    let mut req = reqwest::Client::new().post(&n.url).body(n.body.clone());
+    for (k, v) in &n.headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.expect("post refund notification");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.text().await.unwrap_or_default().contains("SUCCESS"));
+    let settled = store.refund("v2-r1").await.expect("r").expect("refund");
+    assert_eq!(settled.status, RefundStatus::Succeeded, "{settled:?}");
+    let now = store
+        .order(&order.out_trade_no)
+        .await
+        .expect("r")
+        .expect("o");
+    assert_eq!(
+        (now.status, now.refunded_minor),
+        (OrderStatus::PartiallyRefunded, 300)
     );
 }

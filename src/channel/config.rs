@@ -256,6 +256,12 @@ impl LiveChannel {
                 serde_json::from_str(settings).map_err(|_| bad("settings"))?,
                 serde_json::from_str(k).map_err(|_| bad("secrets"))?,
             ),
+            ProviderKind::WechatpayV2 => {
+                return Err(problem(
+                    "provider",
+                    "live WeChat Pay v2 channels cannot be configured yet (the sandbox channel works)",
+                ));
+            }
             ProviderKind::Stripe => LiveChannel::Stripe(
                 serde_json::from_str(settings).map_err(|_| bad("settings"))?,
                 serde_json::from_str(k).map_err(|_| bad("secrets"))?,

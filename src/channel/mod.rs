@@ -4,7 +4,7 @@
 //! and its secrets as one JSON document sealed under the master key. Sandbox channels store
 //! neither: they use the sandbox's own keys and talk to the built-in sandbox at
 //! `{public_url}/sandbox/…`. A fresh install gets one sandbox channel per provider
-//! ([`SANDBOX_CHANNELS`]).
+//! ([`sandbox_channels`]).
 //!
 //! - [`config`]: the typed settings and secrets of live channels, and their validation
 //! - [`registry`]: looks channels up by name and builds (and caches) their provider clients
@@ -25,12 +25,12 @@ pub use rotation::Rotation;
 
 use crate::provider::ProviderKind;
 
-/// The channels every fresh install has: `(name, provider)`.
-pub const SANDBOX_CHANNELS: [(&str, ProviderKind); 3] = [
-    ("alipay-sandbox", ProviderKind::Alipay),
-    ("wechatpay-sandbox", ProviderKind::Wechatpay),
-    ("stripe-sandbox", ProviderKind::Stripe),
-];
+/// The channels every fresh install has: `(name, provider)`, one per provider.
+pub fn sandbox_channels() -> impl Iterator<Item = (&'static str, ProviderKind)> {
+    ProviderKind::ALL
+        .into_iter()
+        .map(|k| (k.sandbox_channel(), k))
+}
 
 /// Sandbox or a real provider account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,12 +59,7 @@ impl ChannelMode {
 
 /// Parses a provider name as it appears in URLs and rows.
 pub fn parse_provider(s: &str) -> Option<ProviderKind> {
-    match s {
-        "alipay" => Some(ProviderKind::Alipay),
-        "wechatpay" => Some(ProviderKind::Wechatpay),
-        "stripe" => Some(ProviderKind::Stripe),
-        _ => None,
-    }
+    ProviderKind::parse(s)
 }
 
 /// Channel names appear in notify URLs: keep them to `[a-z0-9-_]{1,40}`.
@@ -96,7 +91,7 @@ mod tests {
 
     #[test]
     fn providers_and_modes_round_trip() {
-        for (_, k) in SANDBOX_CHANNELS {
+        for (_, k) in sandbox_channels() {
             assert_eq!(parse_provider(k.as_str()), Some(k));
         }
         for m in [ChannelMode::Sandbox, ChannelMode::Live] {

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 use super::config::{ConfigProblem, LiveChannel, alipay_config, stripe_config, wechatpay_config};
-use super::{ChannelMode, SANDBOX_CHANNELS, parse_provider, secrets_aad};
+use super::{ChannelMode, parse_provider, sandbox_channels, secrets_aad};
 use crate::provider::alipay::AlipayClient;
 use crate::provider::http::HttpSettings;
 use crate::provider::stripe::StripeClient;
 use crate::provider::wechatpay::WechatPayClient;
+use crate::provider::wechatpay_v2::{self, WechatPayV2Client};
 use crate::provider::{CallSink, Provider, ProviderError, ProviderKind, SharedClock};
 use crate::sandbox::keys::{KeyError, SandboxKeys};
 use crate::store::{ChannelRow, NewChannel, Store, StoreError};
@@ -81,6 +82,10 @@ pub struct ChannelRegistry {
     clock: SharedClock,
     http: HttpSettings,
     sandbox_keys: OnceCell<SandboxKeys>,
+    /// The WeChat Pay v2 sandbox over mutual TLS (`https://127.0.0.1:port`), started on
+    /// first use: v2 refunds need the merchant's client certificate, which plain HTTP
+    /// cannot carry.
+    sandbox_v2_tls: OnceCell<String>,
     cache: Mutex<HashMap<String, Cached>>,
     /// Each channel as last resolved, and when its row was read (`resolve_recent_for`).
     recent: Mutex<HashMap<String, (Instant, ResolvedChannel)>>,
@@ -111,6 +116,7 @@ impl ChannelRegistry {
             clock,
             http,
             sandbox_keys: OnceCell::new(),
+            sandbox_v2_tls: OnceCell::new(),
             cache: Mutex::new(HashMap::new()),
             recent: Mutex::new(HashMap::new()),
         }
@@ -139,7 +145,7 @@ impl ChannelRegistry {
 
     /// Creates the sandbox channels a fresh install has (idempotent; safe to race).
     pub async fn ensure_sandbox_channels(&self) -> Result<(), StoreError> {
-        for (name, kind) in SANDBOX_CHANNELS {
+        for (name, kind) in sandbox_channels() {
             let id = Store::new_channel_id();
             let created = self
                 .store
@@ -337,6 +343,40 @@ impl ChannelRegistry {
             .await?)
     }
 
+    /// The base URL of the WeChat Pay v2 sandbox's mutual-TLS listener, started on first
+    /// use on 127.0.0.1 over the shared (durable) order book.
+    async fn sandbox_v2_url(&self) -> Result<&str, ChannelError> {
+        let url = self
+            .sandbox_v2_tls
+            .get_or_try_init(|| async {
+                let keys = self.sandbox_keys().await?.wechatpay_v2.clone();
+                let failed = |e: String| ChannelError::Config {
+                    name: ProviderKind::WechatpayV2.sandbox_channel().to_string(),
+                    problem: format!("sandbox TLS listener: {e}"),
+                };
+                let gateway = keys.sandbox(
+                    &format!("{}/sandbox/pay", self.public_url),
+                    crate::sandbox::Ledger::durable(self.store.clone(), ProviderKind::WechatpayV2),
+                    self.clock.clone(),
+                );
+                let server = keys
+                    .tls
+                    .server_config()
+                    .map_err(|e| failed(e.to_string()))?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .map_err(|e| failed(e.to_string()))?;
+                wechatpay_v2::sandbox::serve_tls(
+                    listener,
+                    wechatpay_v2::sandbox::router(Arc::new(gateway)),
+                    server,
+                )
+                .map_err(|e| failed(e.to_string()))
+            })
+            .await?;
+        Ok(url)
+    }
+
     /// The channel named `name` with its client, disabled or not (callers decide: new
     /// checkouts need an enabled channel, notifications and refunds of old orders do not).
     pub async fn resolve(&self, name: &str) -> Result<ResolvedChannel, ChannelError> {
@@ -460,6 +500,14 @@ impl ChannelRegistry {
                             .client_config(name, &format!("{base}/sandbox/wechatpay"));
                         WechatPayClient::new(cfg, http, sink, clock)
                             .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                    }
+                    ProviderKind::WechatpayV2 => {
+                        let url = self.sandbox_v2_url().await?;
+                        match keys.wechatpay_v2.client_config(name, url) {
+                            Ok(cfg) => WechatPayV2Client::new(cfg, http, sink, clock)
+                                .map(|c| Arc::new(c) as Arc<dyn Provider>),
+                            Err(e) => Err(ProviderError::from(e)),
+                        }
                     }
                     ProviderKind::Stripe => {
                         let cfg = keys.stripe.client_config(

@@ -6,7 +6,7 @@ use crate::channel::ResolvedChannel;
 use crate::limits::{self, AmountCheck, AmountLimit};
 use crate::money::{Currency, Money};
 use crate::order::Cause;
-use crate::provider::{CreateQrRequest, ProviderKind, for_trade};
+use crate::provider::{CreateQrRequest, for_trade};
 use crate::store::{NewOrder, Order, StoreError};
 use crate::time::now_ms;
 
@@ -34,17 +34,11 @@ impl Payments {
         channel: &ResolvedChannel,
         currency: Currency,
     ) -> Result<AmountLimit, PaymentError> {
-        let provider = limits::Provider::from(channel.kind);
+        let provider = channel.kind;
         if !provider.supports(currency) {
             return Err(PaymentError::invalid(
                 "currency",
-                format!(
-                    "{} charges in CNY only",
-                    match channel.kind {
-                        ProviderKind::Alipay => "Alipay",
-                        _ => "WeChat Pay",
-                    }
-                ),
+                channel.kind.currency_rule(),
             ));
         }
         let stored = self.store.amount_limit(&channel.row.id, currency).await?;

@@ -13,11 +13,11 @@ pub mod crypto;
 pub mod form;
 pub mod http;
 pub mod secret;
+pub mod slice;
 pub mod stripe;
 pub mod wechatpay;
 pub mod wechatpay_v2;
 
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -26,51 +26,30 @@ use crate::money::{Money, MoneyError};
 
 pub use http::{CallSink, MemorySink, NullSink, ProviderCall, for_trade};
 pub use reqwest::header::HeaderMap;
+pub use slice::ProviderSlice;
 
-/// Which protocol a channel speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    Alipay,
-    Wechatpay,
-    Stripe,
-}
+pub use crate::provider_kind::ProviderKind;
 
 impl ProviderKind {
-    /// The path segment of notify URLs: `/notify/{alipay|wechatpay|stripe}/{channel}`.
-    pub fn as_str(self) -> &'static str {
+    /// The provider's implementation: **the one place a provider folder is registered**
+    /// (its facts are one line in `crate::provider_kind::FACTS`).
+    pub fn slice(self) -> &'static dyn ProviderSlice {
         match self {
-            ProviderKind::Alipay => "alipay",
-            ProviderKind::Wechatpay => "wechatpay",
-            ProviderKind::Stripe => "stripe",
+            ProviderKind::Alipay => &alipay::slice::Alipay,
+            ProviderKind::Wechatpay => &wechatpay::slice::WechatPay,
+            ProviderKind::Stripe => &stripe::slice::Stripe,
+            ProviderKind::WechatpayV2 => &wechatpay_v2::slice::WechatPayV2,
         }
     }
-}
 
-impl ProviderKind {
-    /// The provider's "handled" answer, when no channel client is at hand (e.g. for a
-    /// notification addressed to an unknown channel).
+    /// See [`ProviderSlice::ack_success`].
     pub fn ack_success(self) -> NotifyAck {
-        match self {
-            ProviderKind::Alipay => alipay::notify::ack_success(),
-            ProviderKind::Wechatpay => wechatpay::notify::ack_success(),
-            ProviderKind::Stripe => stripe::webhook::ack_success(),
-        }
+        self.slice().ack_success()
     }
 
-    /// The provider's "try again later" answer. `message` must not be secret.
+    /// See [`ProviderSlice::ack_failure`].
     pub fn ack_failure(self, message: &str) -> NotifyAck {
-        match self {
-            ProviderKind::Alipay => alipay::notify::ack_failure(),
-            ProviderKind::Wechatpay => wechatpay::notify::ack_failure(message),
-            ProviderKind::Stripe => stripe::webhook::ack_failure(message),
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.slice().ack_failure(message)
     }
 }
 

@@ -47,42 +47,12 @@ impl std::fmt::Debug for Notification {
 
 /// Whether the merchant's answer tells the provider to stop retrying.
 pub fn acknowledged(provider: ProviderKind, status: u16, body: &[u8]) -> bool {
-    match provider {
-        // Alipay keeps notifying until the body is exactly `success`; the status is not
-        // enough (a 200 with "fail" or an HTML error page means "try again").
-        ProviderKind::Alipay => status == 200 && body == b"success",
-        ProviderKind::Wechatpay => status == 200 || status == 204,
-        ProviderKind::Stripe => (200..300).contains(&status),
-    }
+    provider.slice().acknowledged(status, body)
 }
 
 /// The waits between attempts the real gateway uses (before the 2nd, 3rd, … attempt).
 pub fn real_schedule(provider: ProviderKind) -> Vec<Duration> {
-    let m = |n: u64| Duration::from_secs(60 * n);
-    match provider {
-        // Alipay: 4m, 10m, 10m, 1h, 2h, 6h, 15h.
-        ProviderKind::Alipay => vec![m(4), m(10), m(10), m(60), m(120), m(360), m(900)],
-        // WeChat Pay: 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h.
-        ProviderKind::Wechatpay => vec![
-            Duration::from_secs(15),
-            Duration::from_secs(15),
-            Duration::from_secs(30),
-            m(3),
-            m(10),
-            m(20),
-            m(30),
-            m(30),
-            m(30),
-            m(60),
-            m(180),
-            m(180),
-            m(180),
-            m(360),
-            m(360),
-        ],
-        // Stripe: exponential backoff over up to three days.
-        ProviderKind::Stripe => (0..12).map(|i| m(1 << i).min(m(12 * 60))).collect(),
-    }
+    provider.slice().retry_schedule()
 }
 
 #[derive(Debug, Clone)]

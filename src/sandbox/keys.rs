@@ -19,6 +19,7 @@ use crate::provider::crypto::{CryptoError, RsaSigner};
 use crate::provider::secret::SecretString;
 use crate::provider::stripe::sandbox::keys::StripeSandboxKeys;
 use crate::provider::wechatpay::sandbox::keys::WechatPaySandboxKeys;
+use crate::provider::wechatpay_v2::sandbox::keys::SandboxV2Keys;
 use crate::store::{Store, StoreError};
 use crate::vault::{MasterKey, VaultError};
 
@@ -134,14 +135,15 @@ pub(crate) fn digits(n: usize) -> String {
         .collect()
 }
 
-// ---------------------------------------------------------------- all three
+// ---------------------------------------------------------------- all of them
 
-/// The keys of all three sandboxes.
+/// The keys of every sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxKeys {
     pub alipay: Arc<AlipaySandboxKeys>,
     pub wechatpay: Arc<WechatPaySandboxKeys>,
     pub stripe: Arc<StripeSandboxKeys>,
+    pub wechatpay_v2: Arc<SandboxV2Keys>,
 }
 
 impl SandboxKeys {
@@ -150,16 +152,18 @@ impl SandboxKeys {
         store: &Store,
         master: &MasterKey,
     ) -> Result<SandboxKeys, KeyError> {
-        // Generated concurrently: on a fresh install that is four RSA keys.
-        let (a, w, s) = tokio::join!(
+        // Generated concurrently: on a fresh install that is seven RSA keys.
+        let (a, w, s, w2) = tokio::join!(
             load_or_create::<AlipaySandboxKeys>(store, master),
             load_or_create::<WechatPaySandboxKeys>(store, master),
             load_or_create::<StripeSandboxKeys>(store, master),
+            load_or_create::<SandboxV2Keys>(store, master),
         );
         Ok(SandboxKeys {
             alipay: Arc::new(a?),
             wechatpay: Arc::new(w?),
             stripe: Arc::new(s?),
+            wechatpay_v2: Arc::new(w2?),
         })
     }
 }

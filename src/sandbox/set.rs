@@ -10,6 +10,7 @@ use super::{Ledger, LedgerError, SandboxOrder};
 use crate::provider::alipay::sandbox::{self as alipay, AlipaySandbox};
 use crate::provider::stripe::sandbox::{self as stripe, StripeSandbox};
 use crate::provider::wechatpay::sandbox::{self as wechatpay, WechatPaySandbox};
+use crate::provider::wechatpay_v2::sandbox::{self as wechatpay_v2, WechatPayV2Sandbox};
 use crate::provider::{ProviderKind, SharedClock};
 use crate::store::Store;
 
@@ -18,6 +19,10 @@ pub struct SandboxSet {
     pub alipay: Arc<AlipaySandbox>,
     pub wechatpay: Arc<WechatPaySandbox>,
     pub stripe: Arc<StripeSandbox>,
+    /// Mounted over plain HTTP for its pay codes and notifications; the channels call the
+    /// mutual-TLS listener the channel registry starts (v2 refunds need the client
+    /// certificate), on the same order book.
+    pub wechatpay_v2: Arc<WechatPayV2Sandbox>,
     /// Where Stripe events go. Stripe takes webhook endpoints from its dashboard, not from
     /// the API request, so the sandbox has one configured endpoint.
     pub stripe_webhook_url: String,
@@ -44,6 +49,11 @@ impl SandboxSet {
         SandboxSet {
             alipay: Arc::new(keys.alipay.sandbox(pay_base_url, clock.clone())),
             wechatpay: Arc::new(keys.wechatpay.sandbox(pay_base_url, clock.clone())),
+            wechatpay_v2: Arc::new(keys.wechatpay_v2.sandbox(
+                pay_base_url,
+                Ledger::default(),
+                clock.clone(),
+            )),
             stripe: Arc::new(keys.stripe.sandbox(pay_base_url, clock)),
             keys,
             stripe_webhook_url,
@@ -63,6 +73,11 @@ impl SandboxSet {
         alipay.ledger = Ledger::durable(store.clone(), ProviderKind::Alipay);
         let mut wechatpay = keys.wechatpay.sandbox(pay_base_url, clock.clone());
         wechatpay.ledger = Ledger::durable(store.clone(), ProviderKind::Wechatpay);
+        let wechatpay_v2 = keys.wechatpay_v2.sandbox(
+            pay_base_url,
+            Ledger::durable(store.clone(), ProviderKind::WechatpayV2),
+            clock.clone(),
+        );
         let mut stripe = keys.stripe.sandbox(pay_base_url, clock);
         stripe.ledger = Ledger::durable(store.clone(), ProviderKind::Stripe);
         stripe.keep_idempotency_keys_in(store);
@@ -70,6 +85,7 @@ impl SandboxSet {
             alipay: Arc::new(alipay),
             wechatpay: Arc::new(wechatpay),
             stripe: Arc::new(stripe),
+            wechatpay_v2: Arc::new(wechatpay_v2),
             keys,
             stripe_webhook_url,
         }
@@ -81,6 +97,7 @@ impl SandboxSet {
             ProviderKind::Alipay => alipay::router(self.alipay.clone()),
             ProviderKind::Wechatpay => wechatpay::router(self.wechatpay.clone()),
             ProviderKind::Stripe => stripe::router(self.stripe.clone()),
+            ProviderKind::WechatpayV2 => wechatpay_v2::router(self.wechatpay_v2.clone()),
         }
     }
 
@@ -89,6 +106,7 @@ impl SandboxSet {
             ProviderKind::Alipay => &self.alipay.ledger,
             ProviderKind::Wechatpay => &self.wechatpay.ledger,
             ProviderKind::Stripe => &self.stripe.ledger,
+            ProviderKind::WechatpayV2 => &self.wechatpay_v2.ledger,
         }
     }
 
@@ -97,11 +115,7 @@ impl SandboxSet {
         &self,
         code: &str,
     ) -> Result<Option<(ProviderKind, SandboxOrder)>, LedgerError> {
-        for kind in [
-            ProviderKind::Alipay,
-            ProviderKind::Wechatpay,
-            ProviderKind::Stripe,
-        ] {
+        for kind in ProviderKind::ALL {
             if let Some(o) = self.ledger(kind).find_by_code(code).await? {
                 return Ok(Some((kind, o)));
             }
@@ -148,7 +162,9 @@ impl SandboxSet {
     fn notify_url<'a>(&'a self, kind: ProviderKind, o: &'a SandboxOrder) -> &'a str {
         match kind {
             ProviderKind::Stripe => &self.stripe_webhook_url,
-            ProviderKind::Alipay | ProviderKind::Wechatpay => &o.notify_url,
+            ProviderKind::Alipay | ProviderKind::Wechatpay | ProviderKind::WechatpayV2 => {
+                &o.notify_url
+            }
         }
     }
 
@@ -169,6 +185,15 @@ impl SandboxSet {
                 let (h, body) = self.wechatpay.paid_notify(o);
                 let h = h.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
                 ("application/json", h, body)
+            }
+            ProviderKind::WechatpayV2 => {
+                let n = self.wechatpay_v2.paid_notification(o);
+                let h = n
+                    .headers
+                    .into_iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+                    .collect();
+                ("text/xml; charset=utf-8", h, n.body)
             }
             ProviderKind::Stripe => {
                 let (sig, body) = self.stripe.paid_event(o);

@@ -241,9 +241,16 @@ pub mod ssr {
     use paydesk_core::role::Role;
     use paydesk_core::store::Order;
 
-    /// Admins see every order; everyone else only the orders they created.
+    /// The cashier's screens: `role::visible_to` for the counter.
     pub fn may_see(role: Role, username: &str, order: &Order) -> bool {
-        role == Role::Admin || order.creator == username
+        use paydesk_core::role::{OrderPurpose, Viewer, visible_to};
+        let viewer = Viewer::User { role, username };
+        visible_to(
+            viewer,
+            OrderPurpose::Counter,
+            &order.creator,
+            order.api_key_id.as_deref(),
+        )
     }
 
     pub async fn visible_order(caller: &Caller, no: &str) -> Result<Order, ServerFnError> {

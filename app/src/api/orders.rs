@@ -265,7 +265,6 @@ pub mod server {
     //! The server side of the filters: text to a store search, with merchant scoping.
     use super::*;
     use paydesk_core::money::{Currency, Money};
-    use paydesk_core::role::Role;
     use paydesk_core::store::{Order, OrderSearch, Refund, User};
 
     /// Turns the form's text into a search, or the error code the page explains.
@@ -305,10 +304,9 @@ pub mod server {
             "" => None,
             c => Some(parse_cursor(c).ok_or("bad_cursor")?),
         };
-        let creator = if user.role == Role::Merchant {
-            Some(user.username.clone())
-        } else {
-            opt(&q.creator)
+        let creator = match paydesk_core::role::search_scope(user.role, &user.username) {
+            Some(own) => Some(own.to_string()),
+            None => opt(&q.creator),
         };
         Ok(OrderSearch {
             number: opt(&q.q),
@@ -326,9 +324,20 @@ pub mod server {
         })
     }
 
-    /// Whether `user` may see (and act on, role permitting) `order`.
+    /// Whether `user` may see (and act on, role permitting) `order`: `role::visible_to`
+    /// for service.
     pub fn may_see(user: &User, order: &Order) -> bool {
-        user.role != Role::Merchant || order.creator == user.username
+        use paydesk_core::role::{OrderPurpose, Viewer, visible_to};
+        let viewer = Viewer::User {
+            role: user.role,
+            username: &user.username,
+        };
+        visible_to(
+            viewer,
+            OrderPurpose::Service,
+            &order.creator,
+            order.api_key_id.as_deref(),
+        )
     }
 
     pub fn order_row(o: &Order) -> OrderRow {
@@ -502,7 +511,7 @@ pub mod server {
 #[server(prefix = "/rpc", endpoint = "search_orders")]
 pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, ServerFnError> {
     use axum::http::StatusCode;
-    use paydesk_core::role::{Capability, Role};
+    use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ViewOrders).await?;
     let search = server::to_search(&query, &caller.user, PAGE_SIZE)
         .map_err(|code| crate::guard::deny(StatusCode::BAD_REQUEST, &code))?;
@@ -526,7 +535,7 @@ pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, ServerFnError
         rows: orders.iter().map(server::order_row).collect(),
         next,
         channels,
-        all_creators: caller.user.role != Role::Merchant,
+        all_creators: paydesk_core::role::search_scope(caller.user.role, "").is_none(),
     })
 }
 
@@ -676,7 +685,7 @@ pub async fn retry_refund(out_refund_no: String) -> Result<(), ServerFnError> {
 #[server(prefix = "/rpc", endpoint = "list_refunds")]
 pub async fn list_refunds(status: String, before: String) -> Result<RefundPage, ServerFnError> {
     use axum::http::StatusCode;
-    use paydesk_core::role::{Capability, Role};
+    use paydesk_core::role::Capability;
     use paydesk_core::store::RefundSearch;
     let caller = crate::guard::require(Capability::Refund).await?;
     let status = match status.trim() {
@@ -693,7 +702,8 @@ pub async fn list_refunds(status: String, before: String) -> Result<RefundPage, 
                 .ok_or_else(|| crate::guard::deny(StatusCode::BAD_REQUEST, "bad_cursor"))?,
         ),
     };
-    let creator = (caller.user.role == Role::Merchant).then(|| caller.user.username.clone());
+    let creator =
+        paydesk_core::role::search_scope(caller.user.role, &caller.user.username).map(String::from);
     let rows = caller
         .store
         .search_refunds(&RefundSearch {

@@ -167,6 +167,7 @@ pub struct Messages {
     pub provider_alipay: &'static str,
     pub provider_wechatpay: &'static str,
     pub provider_stripe: &'static str,
+    pub provider_wechatpay_v2: &'static str,
 }
 
 pub static EN: Messages = Messages {
@@ -242,6 +243,7 @@ pub static EN: Messages = Messages {
     provider_alipay: "Alipay",
     provider_wechatpay: "WeChat Pay",
     provider_stripe: "Stripe",
+    provider_wechatpay_v2: "WeChat Pay (API v2)",
 };
 
 pub static ZH: Messages = Messages {
@@ -315,9 +317,23 @@ pub static ZH: Messages = Messages {
     provider_alipay: "支付宝",
     provider_wechatpay: "微信支付",
     provider_stripe: "Stripe",
+    provider_wechatpay_v2: "微信支付（API v2）",
 };
 
 impl Messages {
+    /// The provider's name as customers know it (`provider` as in channel rows); "—" for
+    /// a name paydesk does not know.
+    pub fn provider(&self, provider: &str) -> &'static str {
+        use paydesk_core::provider_kind::ProviderKind;
+        match ProviderKind::parse(provider) {
+            Some(ProviderKind::Alipay) => self.provider_alipay,
+            Some(ProviderKind::Wechatpay) => self.provider_wechatpay,
+            Some(ProviderKind::Stripe) => self.provider_stripe,
+            Some(ProviderKind::WechatpayV2) => self.provider_wechatpay_v2,
+            None => self.common.none,
+        }
+    }
+
     pub fn role(&self, role: paydesk_core::role::Role) -> &'static str {
         use paydesk_core::role::Role;
         match role {

@@ -32,12 +32,7 @@ const TICK_MS: u64 = 500;
 
 /// The provider's name as customers know it.
 pub fn provider_name(t: &Messages, provider: &str) -> &'static str {
-    match provider {
-        "alipay" => t.provider_alipay,
-        "wechatpay" => t.provider_wechatpay,
-        "stripe" => t.provider_stripe,
-        _ => t.common.none,
-    }
+    t.provider(provider)
 }
 
 #[component]

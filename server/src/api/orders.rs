@@ -11,6 +11,7 @@ use paydesk_core::jobs::merchant_notify::validate_notify_url;
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::OrderStatus;
 use paydesk_core::payments::{CheckoutRequest, NumberKind, key_scoped_number};
+use paydesk_core::role::{OrderPurpose, Viewer, visible_to};
 use paydesk_core::store::{Order, OrderFilter, Transition};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -54,7 +55,14 @@ pub async fn owned_order(state: &AppState, key: &ApiKey, no: &str) -> Result<Ord
             .filter(|o| o.merchant_no.is_none()),
     };
     match order {
-        Some(o) if o.api_key_id.as_deref() == Some(key.id()) => {
+        Some(o)
+            if visible_to(
+                Viewer::ApiKey(key.id()),
+                OrderPurpose::Service,
+                &o.creator,
+                o.api_key_id.as_deref(),
+            ) =>
+        {
             crate::telemetry::record_order(&o.out_trade_no);
             Ok(o)
         }

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use paydesk_core::auth::AuthSession;
-use paydesk_core::role::{Capability, Role};
+use paydesk_core::role::{Capability, OrderPurpose, Viewer, visible_to};
 use qrcode::{Color, EcLevel, QrCode};
 
 /// Pixels per module: a 33-module code (version 4 + quiet zone) comes out near 400 px,
@@ -37,7 +37,18 @@ pub async fn png(
         }
     };
     let Some(content) = order
-        .filter(|o| user.role == Role::Admin || o.creator == user.username)
+        .filter(|o| {
+            let viewer = Viewer::User {
+                role: user.role,
+                username: &user.username,
+            };
+            visible_to(
+                viewer,
+                OrderPurpose::Counter,
+                &o.creator,
+                o.api_key_id.as_deref(),
+            )
+        })
         .and_then(|o| o.qr_code)
     else {
         return StatusCode::NOT_FOUND.into_response();

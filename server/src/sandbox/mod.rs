@@ -205,11 +205,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(hub: SandboxHub) -> Router<S> {
         .route("/sandbox/pay/{code}/pay", post(wallet::pay))
         .route("/sandbox/pay/{code}/cancel", post(wallet::cancel))
         .with_state(hub.clone());
-    for kind in [
-        ProviderKind::Alipay,
-        ProviderKind::Wechatpay,
-        ProviderKind::Stripe,
-    ] {
+    for kind in ProviderKind::ALL {
         let hub = hub.clone();
         // `nest_service` strips the prefix, so each gateway sees the paths it would see at
         // the provider (`/gateway.do`, `/v3/…`, `/v1/…`) — the WeChat signature covers them.

@@ -20,11 +20,7 @@ fn lang(headers: &HeaderMap) -> Lang {
 }
 
 fn provider_name(t: &Messages, kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Alipay => t.provider_alipay,
-        ProviderKind::Wechatpay => t.provider_wechatpay,
-        ProviderKind::Stripe => t.provider_stripe,
-    }
+    t.provider(kind.as_str())
 }
 
 /// Escapes text for HTML element content and attribute values (the subject is merchant

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod response;
 pub mod sandbox;
 pub mod sign;
+pub mod slice;
 
 pub use client::AlipayClient;
 

@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod sandbox;
+pub mod slice;
 pub mod webhook;
 
 pub use client::StripeClient;

@@ -15,6 +15,7 @@ pub mod client;
 pub mod notify;
 pub mod resource;
 pub mod sandbox;
+pub mod slice;
 pub mod verify;
 
 pub use client::WechatPayClient;

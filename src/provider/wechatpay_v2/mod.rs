@@ -24,6 +24,7 @@ pub mod identity;
 pub mod notify;
 pub mod sandbox;
 pub mod sign;
+pub mod slice;
 pub mod transport;
 pub mod xml;
 

@@ -16,7 +16,7 @@ use crate::provider::{CallSink, ProviderCall, ProviderError, ProviderKind};
 
 /// The provider recorded on call records. `ProviderKind` has no v2 variant yet; when one
 /// is added, it belongs here.
-pub const CALL_PROVIDER: ProviderKind = ProviderKind::Wechatpay;
+pub const CALL_PROVIDER: ProviderKind = ProviderKind::WechatpayV2;
 /// The provider label of the call metrics.
 pub const METRICS_PROVIDER: &str = "wechatpay_v2";
 

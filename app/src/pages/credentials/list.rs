@@ -9,11 +9,7 @@ use crate::pages::section::error_code;
 use leptos::prelude::*;
 
 pub fn provider_name(t: &Messages, provider: &str) -> &'static str {
-    match provider {
-        "alipay" => t.provider_alipay,
-        "wechatpay" => t.provider_wechatpay,
-        _ => t.provider_stripe,
-    }
+    t.provider(provider)
 }
 
 /// The date part of an expiry (UTC+8, the providers' clock).

@@ -94,6 +94,21 @@ impl SandboxV2Keys {
     }
 
     /// The sandbox gateway for these credentials over `ledger`.
+    /// A channel configuration that talks to the sandbox's mutual-TLS listener at
+    /// `base_url`, presenting the sandbox merchant's client certificate.
+    pub fn client_config(
+        &self,
+        channel: &str,
+        base_url: &str,
+    ) -> Result<crate::provider::wechatpay_v2::WechatPayV2Config, CryptoError> {
+        self.sandbox(
+            "",
+            Ledger::default(),
+            std::sync::Arc::new(crate::provider::SystemClock),
+        )
+        .client_config(channel, base_url, &self.tls)
+    }
+
     pub fn sandbox(
         &self,
         pay_base_url: &str,
@@ -129,5 +144,20 @@ mod tests {
         let debug = format!("{keys:?}");
         assert!(!debug.contains(keys.api_key.expose()));
         assert!(!debug.contains("PRIVATE KEY"));
+    }
+}
+
+/// Stored like the other sandboxes' keys (`sandbox::keys::load_or_create`).
+impl crate::sandbox::keys::PersistedKeys for SandboxV2Keys {
+    const PROVIDER: crate::provider::ProviderKind = crate::provider::ProviderKind::WechatpayV2;
+    type Doc = SandboxV2KeysDoc;
+    fn generate() -> Result<Self, crate::sandbox::keys::KeyError> {
+        Ok(SandboxV2Keys::generate(crate::time::now_ms() / 1000)?)
+    }
+    fn to_doc(&self) -> Result<SandboxV2KeysDoc, crate::sandbox::keys::KeyError> {
+        Ok(SandboxV2Keys::to_doc(self)?)
+    }
+    fn from_doc(doc: SandboxV2KeysDoc) -> Result<Self, crate::sandbox::keys::KeyError> {
+        Ok(SandboxV2Keys::from_doc(doc)?)
     }
 }
