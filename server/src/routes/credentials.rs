@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use paydesk_app::api::credentials::{ChannelForm, DRAFT_KEY};
 use paydesk_core::auth::AuthSession;
@@ -20,32 +19,14 @@ use paydesk_core::channel::config::{
     WechatPaySettings,
 };
 use paydesk_core::channel::{ChannelError, LiveChannel, RotateError, Rotation, valid_name};
-use paydesk_core::role::Capability;
 use paydesk_core::store::{StoreError, User};
 use serde::Deserialize;
 
+use crate::routes::guard::{Allowed, ManageCredentials};
 use crate::startup::AppState;
 
-/// The signed-in admin, or the refusal (401 nobody signed in, 403 wrong role).
-fn admin(auth: &AuthSession) -> Result<User, Refused> {
-    match &auth.user {
-        None => Err(Refused(StatusCode::UNAUTHORIZED, "sign in first")),
-        Some(u) if !u.role.can(Capability::ManageCredentials) => {
-            tracing::warn!(user = %u.username, "refused: credentials need an admin");
-            Err(Refused(StatusCode::FORBIDDEN, "admins only"))
-        }
-        Some(u) => Ok(u.clone()),
-    }
-}
-
-/// A refused request: status and a short plain-text reason.
-struct Refused(StatusCode, &'static str);
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        (self.0, self.1).into_response()
-    }
-}
+/// Every route here needs `Capability::ManageCredentials` (admins).
+type Admin = Allowed<ManageCredentials>;
 
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -75,13 +56,9 @@ pub struct NameForm {
 /// POST /credentials/toggle (`name`, `enable=1|0`).
 pub async fn toggle(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Allowed { user, .. }: Admin,
     Form(form): Form<NameForm>,
 ) -> Response {
-    let user = match admin(&auth) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
     let disable = form.enable != "1";
     match state.store.set_channel_disabled(&form.name, disable).await {
         Ok(()) => {}
@@ -103,13 +80,9 @@ pub async fn toggle(
 /// POST /credentials/test (`name`): the connection test; the verdict comes back in the URL.
 pub async fn test(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Allowed { user, .. }: Admin,
     Form(form): Form<NameForm>,
 ) -> Response {
-    let user = match admin(&auth) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
     match state.payments.channels().test_connection(&form.name).await {
         Ok(verdict) => {
             audit(
@@ -148,13 +121,9 @@ pub struct RefreshForm {
 /// latest expiry, or the failure's code.
 pub async fn refresh_certs(
     State(state): State<AppState>,
-    auth: AuthSession,
+    Allowed { user, .. }: Admin,
     Form(form): Form<RefreshForm>,
 ) -> Response {
-    let user = match admin(&auth) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
     let registry = state.payments.channels();
     let result = registry
         .refresh_platform_certificates(&form.name, &state.jobs.cert_refresh)
@@ -411,11 +380,11 @@ async fn refuse(auth: &AuthSession, form: &ChannelForm, editing: bool, field: &s
 
 /// POST /credentials/save (multipart): adds a live channel, or with `editing=1` replaces
 /// the settings of an existing one. Validated by `LiveChannel::validate` before storing.
-pub async fn save(State(state): State<AppState>, auth: AuthSession, m: Multipart) -> Response {
-    let user = match admin(&auth) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
+pub async fn save(
+    State(state): State<AppState>,
+    Allowed { user, auth, .. }: Admin,
+    m: Multipart,
+) -> Response {
     let fields = match Fields::read(m).await {
         Ok(f) => f,
         Err(query) => return back(&query),
@@ -508,11 +477,11 @@ fn step_of(fields: &Fields) -> Option<Rotation> {
 }
 
 /// POST /credentials/rotate (multipart: `name`, `step`, `value` or `value_file`, …).
-pub async fn rotate(State(state): State<AppState>, auth: AuthSession, m: Multipart) -> Response {
-    let user = match admin(&auth) {
-        Ok(u) => u,
-        Err(r) => return r.into_response(),
-    };
+pub async fn rotate(
+    State(state): State<AppState>,
+    Allowed { user, .. }: Admin,
+    m: Multipart,
+) -> Response {
     let fields = match Fields::read(m).await {
         Ok(f) => f,
         Err(query) => return back(&query),

@@ -6,14 +6,13 @@
 //! ten million, and the first bytes leave before the last page is read. The role rule is
 //! the page's: merchants get only the orders they created, support and admin everything.
 
+use crate::routes::guard::{Allowed, ViewOrders};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use paydesk_app::api::orders::OrderQuery;
 use paydesk_app::api::orders::server::to_search;
-use paydesk_core::auth::AuthSession;
-use paydesk_core::role::Capability;
 use paydesk_core::store::{MAX_PAGE, Order, OrderSearch, Store};
 
 use crate::startup::AppState;
@@ -22,16 +21,10 @@ use crate::startup::AppState;
 pub const HEADER: &str = "out_trade_no,provider_trade_no,status,channel,currency,amount,refunded,subject,creator,created_at,paid_at,closed_at\r\n";
 
 pub async fn orders_csv(
-    auth: AuthSession,
+    Allowed { user, .. }: Allowed<ViewOrders>,
     State(state): State<AppState>,
     Query(query): Query<OrderQuery>,
 ) -> Response {
-    let Some(user) = auth.user else {
-        return (StatusCode::UNAUTHORIZED, "sign in to export orders\n").into_response();
-    };
-    if !user.role.can(Capability::ViewOrders) {
-        return (StatusCode::FORBIDDEN, "your role cannot export orders\n").into_response();
-    }
     // The whole filter, from its first row: a cursor in the link is ignored.
     let query = OrderQuery {
         after: String::new(),

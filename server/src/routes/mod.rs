@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod export;
+pub mod guard;
 pub mod health;
 pub mod login;
 pub mod notify;

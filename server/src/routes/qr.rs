@@ -4,12 +4,12 @@
 //! (unless admin) the order's creator. Anybody else gets 404 whether or not the order
 //! exists, so order numbers cannot be probed.
 
+use crate::routes::guard::{Allowed, Checkout};
 use crate::startup::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use paydesk_core::auth::AuthSession;
-use paydesk_core::role::{Capability, OrderPurpose, Viewer, visible_to};
+use paydesk_core::role::{OrderPurpose, Viewer, visible_to};
 use qrcode::{Color, EcLevel, QrCode};
 
 /// Pixels per module: a 33-module code (version 4 + quiet zone) comes out near 400 px,
@@ -19,16 +19,10 @@ const SCALE: usize = 10;
 const QUIET: usize = 4;
 
 pub async fn png(
-    auth: AuthSession,
+    Allowed { user, .. }: Allowed<Checkout>,
     State(state): State<AppState>,
     Path(no): Path<String>,
 ) -> Response {
-    let Some(user) = auth.user else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
-    if !user.role.can(Capability::Checkout) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
     let order = match state.store.order(&no).await {
         Ok(o) => o,
         Err(e) => {
