@@ -1,4 +1,3 @@
-use crate::api::{SessionInfo, get_session};
 use crate::components::layout::Layout;
 use crate::pages::checkout::{CheckoutPage, CheckoutStatusPage};
 use crate::pages::credentials::CredentialsPage;
@@ -10,6 +9,7 @@ use crate::pages::refunds::RefundsPage;
 use crate::pages::security::SecurityPage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::users::UsersPage;
+use crate::server_fns::{SessionInfo, get_session};
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};

@@ -4,7 +4,6 @@
 //! executed), and with `hydrate` into wasm for the browser. Every page also works without
 //! JavaScript: navigation is links, every mutation is a form that posts.
 
-pub mod api;
 mod app;
 pub mod components;
 #[cfg(feature = "ssr")]
@@ -12,6 +11,7 @@ pub mod guard;
 pub mod i18n;
 mod pages;
 pub mod preferences;
+pub mod server_fns;
 
 pub use app::{App, content_security_policy, shell, stylesheet_href};
 #[cfg(feature = "ssr")]

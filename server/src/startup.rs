@@ -183,7 +183,7 @@ pub fn app(state: AppState) -> Router {
                 crate::routes::limit_wallet,
             ),
         ))
-        .merge(paydesk_app::api::users::key_route::routes(
+        .merge(paydesk_app::server_fns::users::key_route::routes(
             paydesk_app::Services {
                 payments: state.payments.clone(),
             },
@@ -227,8 +227,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .merge(notify)
-        // The merchant API: bearer keys, no session or CSRF layer (see `api`).
-        .merge(crate::api::routes(state.clone()))
+        // The merchant API: bearer keys, no session or CSRF layer (see `merchant_api`).
+        .merge(crate::merchant_api::routes(state.clone()))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::serve))
         .merge(pages)

@@ -1,10 +1,10 @@
 //! The frame around every signed-in page: header, navigation filtered by role, language
 //! and theme switches, and sign-out. All plain links and forms, so it works without JavaScript.
 
-use crate::api::SessionInfo;
 use crate::app::SessionGate;
 use crate::i18n::{Lang, Messages};
 use crate::preferences::Theme;
+use crate::server_fns::SessionInfo;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use paydesk_core::role::Capability;

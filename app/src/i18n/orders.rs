@@ -2,7 +2,7 @@
 //!
 //! Every language fills the same struct: a missing translation does not compile.
 
-use crate::api::orders::Source;
+use crate::server_fns::orders::Source;
 
 pub struct OrdersText {
     pub title: &'static str,

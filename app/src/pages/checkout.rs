@@ -6,14 +6,14 @@
 //! JavaScript the card (an island, [`CheckoutLive`]) polls `checkout_state` every 1.5 s and
 //! counts down to expiry.
 
-use crate::api::checkout::{
-    ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels, checkout_state,
-    checkout_status,
-};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::{provide_lang, use_session, use_t};
 use crate::i18n::{Lang, Messages};
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::checkout::{
+    ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels, checkout_state,
+    checkout_status,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

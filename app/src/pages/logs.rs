@@ -4,14 +4,14 @@
 //! Tabs and filters are links and GET forms (query parameters); details open with `&id=`;
 //! the one change here, resending a merchant notification, is an `ActionForm`.
 
-use crate::api::logs::{
-    AuditRow, CallRow, InboxRow, NotificationRow, ResendNotification, inbox_entry, list_audit,
-    list_calls, list_inbox, list_notifications, notification_detail,
-};
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::logs::{
+    AuditRow, CallRow, InboxRow, NotificationRow, ResendNotification, inbox_entry, list_audit,
+    list_calls, list_inbox, list_notifications, notification_detail,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;

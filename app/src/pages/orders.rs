@@ -7,11 +7,11 @@ mod refund;
 
 pub use detail::{OrderDetailPage, Outcome};
 
-use crate::api::orders::{OrderPage, OrderQuery, OrderRow, encode, search_orders};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::orders::{OrderPage, OrderQuery, OrderRow, encode, search_orders};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::money::Currency;

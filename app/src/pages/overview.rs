@@ -2,14 +2,14 @@
 //! (SVG drawn here, so it renders without JavaScript and prints), pending orders and
 //! recent failures. Merchants see their own orders only.
 
-use crate::api::overview::{
-    ChannelLine, DAYS, DayBar, FailedRefundLine, NotificationLine, OFFSET_MINUTES, OverviewData,
-    overview,
-};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::{Layout, RequireCap, use_session, use_t};
 use crate::i18n::Messages;
 use crate::pages::section::error_code;
+use crate::server_fns::overview::{
+    ChannelLine, DAYS, DayBar, FailedRefundLine, NotificationLine, OFFSET_MINUTES, OverviewData,
+    overview,
+};
 use leptos::prelude::*;
 use paydesk_core::role::Capability;
 use std::collections::BTreeMap;

@@ -1,12 +1,12 @@
 //! `/refunds`: every refund, newest first, filtered by status (tabs are plain links), with
 //! a retry button on failed ones. Refunds are made from an order's page.
 
-use crate::api::orders::{RefundPage, RefundRow, encode, list_refunds};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::orders::{Outcome, error_text};
 use crate::pages::refunds_awaiting::AwaitingList;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::orders::{RefundPage, RefundRow, encode, list_refunds};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::order::RefundStatus;

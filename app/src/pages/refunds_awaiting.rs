@@ -2,12 +2,12 @@
 //! forms (plain posts to `/rpc/decide_refund`, which redirects back here). The caller's
 //! own refunds show a note instead: the core refuses them anyway.
 
-use crate::api::approvals::{AwaitingRow, awaiting_refunds};
-use crate::api::orders::encode;
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::orders::error_text;
 use crate::pages::section::error_code;
+use crate::server_fns::approvals::{AwaitingRow, awaiting_refunds};
+use crate::server_fns::orders::encode;
 use leptos::prelude::*;
 
 #[component]

@@ -1,12 +1,12 @@
 //! `/security` (admins): who must sign in with two steps, refund approval thresholds,
 //! API key refund policies, resetting a user's two-step sign-in. Every change is a plain
-//! form posting to a server function in `api::security`, which redirects back here.
+//! form posting to a server function in `server_fns::security`, which redirects back here.
 
-use crate::api::security::{SecurityData, TWOFA_CHOICES, security_view};
 use crate::components::format::money;
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::security::{SecurityData, TWOFA_CHOICES, security_view};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::approval::KeyRefundPolicy;

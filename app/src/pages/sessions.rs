@@ -1,13 +1,13 @@
 //! `/sessions`: where the signed-in user is signed in, and ending those sessions.
 //!
-//! Every change is an `ActionForm` posting to `api::sessions` (which redirects back with
+//! Every change is an `ActionForm` posting to `server_fns::sessions` (which redirects back with
 //! `?ok=`/`?error=`), so the page works the same without JavaScript.
 
-use crate::api::sessions::{ActiveSessionRow, EndMySession, EndOtherSessions, my_sessions};
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::sessions::{ActiveSessionRow, EndMySession, EndOtherSessions, my_sessions};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::role::Capability;

@@ -1,18 +1,18 @@
 //! `/users`: people who can sign in, and merchant API keys (admin only).
 //!
 //! Every change is a form: `ActionForm`s posting to the server functions in
-//! `api::users` (which redirect back with `?ok=`/`?error=`), and a plain form for
+//! `server_fns::users` (which redirect back with `?ok=`/`?error=`), and a plain form for
 //! creating an API key (its result page shows the key once).
 
-use crate::api::sessions::EndUserSessions;
-use crate::api::users::{
-    ApiKeyRow, CREATE_KEY_PATH, CreateUser, ResetUserPassword, RevokeApiKey, SetUserDisabled,
-    SetUserRole, UserRow, list_api_keys, list_users,
-};
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::sessions::EndUserSessions;
+use crate::server_fns::users::{
+    ApiKeyRow, CREATE_KEY_PATH, CreateUser, ResetUserPassword, RevokeApiKey, SetUserDisabled,
+    SetUserRole, UserRow, list_api_keys, list_users,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::role::{Capability, Role};

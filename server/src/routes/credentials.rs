@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use paydesk_app::api::credentials::{ChannelForm, DRAFT_KEY};
+use paydesk_app::server_fns::credentials::{ChannelForm, DRAFT_KEY};
 use paydesk_core::auth::AuthSession;
 use paydesk_core::channel::cert_refresh::RefreshError;
 use paydesk_core::channel::config::{

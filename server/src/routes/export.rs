@@ -11,8 +11,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use paydesk_app::api::orders::OrderQuery;
-use paydesk_app::api::orders::server::to_search;
+use paydesk_app::server_fns::orders::OrderQuery;
+use paydesk_app::server_fns::orders::server::to_search;
 use paydesk_core::store::{MAX_PAGE, Order, OrderSearch, Store};
 
 use crate::startup::AppState;

@@ -5,9 +5,9 @@
 //! `confirm` set to the token of exactly the amount shown, so the server knows this
 //! amount, and no other, was confirmed.
 
-use crate::api::checkout::{ChannelChoice, CreateCheckout, fields_query};
 use crate::components::format::money;
 use crate::components::layout::use_t;
+use crate::server_fns::checkout::{ChannelChoice, CreateCheckout, fields_query};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;

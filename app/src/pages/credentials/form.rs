@@ -3,9 +3,9 @@
 //! empty secret field keeps the stored secret.
 
 use super::list::provider_name;
-use crate::api::credentials::{ChannelForm, load_channel_form};
 use crate::components::layout::use_t;
 use crate::pages::section::error_code;
+use crate::server_fns::credentials::{ChannelForm, load_channel_form};
 use leptos::prelude::*;
 
 #[component]

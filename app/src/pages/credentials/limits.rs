@@ -2,10 +2,10 @@
 //! currency it charges in (maximum per order, "ask to confirm above"), each saved by a
 //! form post that comes back here with `?ok=` / `?error=` and the currency.
 
-use crate::api::limits::{LimitRow, LimitsView, SaveAmountLimit, channel_limits};
 use crate::components::format::money;
 use crate::components::layout::use_t;
 use crate::pages::section::error_code;
+use crate::server_fns::limits::{LimitRow, LimitsView, SaveAmountLimit, channel_limits};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -1,11 +1,11 @@
 //! The channel list: provider, mode, state, fingerprints, certificates with expiry badges,
 //! and the per-channel buttons (plain forms).
 
-use crate::api::credentials::{CertView, ChannelView, list_channels};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
 use crate::pages::section::error_code;
+use crate::server_fns::credentials::{CertView, ChannelView, list_channels};
 use leptos::prelude::*;
 
 pub fn provider_name(t: &Messages, provider: &str) -> &'static str {

@@ -5,10 +5,10 @@
 
 use super::form::Pem;
 use super::list::{Cert, RefreshButton};
-use crate::api::credentials::{ChannelView, RefreshView, list_channels};
 use crate::components::format::time_ms;
 use crate::components::layout::use_t;
 use crate::pages::section::error_code;
+use crate::server_fns::credentials::{ChannelView, RefreshView, list_channels};
 use leptos::prelude::*;
 
 #[component]

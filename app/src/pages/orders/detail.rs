@@ -6,10 +6,10 @@
 
 use super::error_text;
 use super::refund::RefundSteps;
-use crate::api::orders::{OrderView, RefundRow, TimelineEntry, order_detail};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::section::{Section, error_code};
+use crate::server_fns::orders::{OrderView, RefundRow, TimelineEntry, order_detail};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use paydesk_core::role::Capability;
@@ -219,7 +219,7 @@ fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
             <ol class="timeline" id="timeline">
                 {entries.into_iter().map(|e| {
                     let what = match e.source {
-                        crate::api::orders::Source::Event => o.event(&e.what),
+                        crate::server_fns::orders::Source::Event => o.event(&e.what),
                         _ => e.what.clone(),
                     };
                     let by = e.cause.as_ref().map(|(k, r)| o.cause(k, r));

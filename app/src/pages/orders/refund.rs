@@ -11,10 +11,10 @@
 //! check the amount with the same function, [`check_amount`].
 
 use super::error_text;
-use crate::api::orders::{OrderView, RefundOrder, encode};
 use crate::components::format::money;
 use crate::components::layout::{provide_lang, use_session, use_t};
 use crate::i18n::Lang;
+use crate::server_fns::orders::{OrderView, RefundOrder, encode};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

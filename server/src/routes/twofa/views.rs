@@ -6,9 +6,9 @@ use crate::startup::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use leptos::prelude::*;
-use paydesk_app::api::users::key_route::page;
 use paydesk_app::i18n::{Lang, Messages};
 use paydesk_app::preferences::Theme;
+use paydesk_app::server_fns::users::key_route::page;
 use paydesk_core::twofa::Enrolment;
 
 /// What every page needs: the stylesheet, language and theme of this request.
@@ -99,7 +99,8 @@ pub fn enrol_page(
     error: Option<String>,
 ) -> Response {
     let t = ctx.t().twofa;
-    let qr = paydesk_app::api::checkout::ssr::qr_svg(&enrolment.otpauth_url).unwrap_or_default();
+    let qr =
+        paydesk_app::server_fns::checkout::ssr::qr_svg(&enrolment.otpauth_url).unwrap_or_default();
     let cancel = (action == "/auth/enroll").then(|| {
         view! {
             <form method="post" action="/auth/logout" class="actions">

@@ -6,7 +6,7 @@
 //! go back to `/checkout?error=<code>&…` with the user's input, so the form can be shown
 //! again as it was typed, in both modes alike.
 
-use crate::api::orders::encode;
+use crate::server_fns::orders::encode;
 use leptos::prelude::*;
 use paydesk_core::limits::AmountLimit;
 use paydesk_core::order::OrderStatus;
@@ -317,7 +317,7 @@ pub mod ssr {
     }
 
     pub use super::fields_query;
-    pub use crate::api::orders::encode;
+    pub use crate::server_fns::orders::encode;
 
     /// `/checkout?error=…` with the user's input, so the form shows it again.
     pub fn form_url(

@@ -642,7 +642,7 @@ pub async fn refund_order(
     };
     let cause = Cause::User(caller.user.username.clone());
     match caller.payments.refund(&no, input, &cause).await {
-        Ok(r) => server::back_to_order(&no, "ok", &crate::api::approvals::outcome_code(&r)),
+        Ok(r) => server::back_to_order(&no, "ok", &crate::server_fns::approvals::outcome_code(&r)),
         Err(e) => {
             tracing::info!(error = %e, out_trade_no = %no, "refund refused");
             server::back_to_order(&no, "error", e.code());
@@ -672,7 +672,7 @@ pub async fn retry_refund(out_refund_no: String) -> Result<(), ServerFnError> {
     let no = order.out_trade_no;
     let cause = Cause::User(caller.user.username.clone());
     match caller.payments.retry_refund(&out_refund_no, &cause).await {
-        Ok(r) => server::back_to_order(&no, "ok", &crate::api::approvals::outcome_code(&r)),
+        Ok(r) => server::back_to_order(&no, "ok", &crate::server_fns::approvals::outcome_code(&r)),
         Err(e) => {
             tracing::info!(error = %e, %out_refund_no, "refund retry refused");
             server::back_to_order(&no, "error", e.code());

@@ -187,7 +187,7 @@ mod ssr {
             last_refresh: None,
             limit: None,
         };
-        match crate::api::checkout::ssr::channel_limits(registry.store(), &row).await {
+        match crate::server_fns::checkout::ssr::channel_limits(registry.store(), &row).await {
             Ok(limits) => v.limit = limits.first().copied(),
             Err(_) => tracing::error!(channel = %row.name, "amount limits unreadable"),
         }

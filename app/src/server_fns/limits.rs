@@ -75,8 +75,8 @@ pub async fn save_amount_limit(
     let back = |outcome: &str| {
         leptos_axum::redirect(&format!(
             "/credentials?limits={}&{outcome}&currency={}",
-            crate::api::orders::encode(&name),
-            crate::api::orders::encode(&currency)
+            crate::server_fns::orders::encode(&name),
+            crate::server_fns::orders::encode(&currency)
         ));
         Ok(())
     };
