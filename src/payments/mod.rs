@@ -5,6 +5,7 @@
 
 pub mod approval;
 pub mod checkout;
+pub mod judge;
 pub mod notify;
 pub mod refund;
 pub mod sync;

@@ -6,11 +6,12 @@
 //! when two recovery passes (or two instances) race on it.
 
 use super::orders::{
-    EventRow, PaidClaim, closed_in, insert_events, not_closed, not_paid, notify_merchant, order_in,
-    paid_returning, record_event, refund_in, settle_refund_in,
+    EventRow, PaidClaim, closed_in, insert_events, notify_merchant, order_in, paid_returning,
+    record_event, refund_in, settle_refund_in,
 };
-use super::{Store, StoreError, Transition, new_id};
-use crate::order::{Cause, OrderStatus, RefundStatus};
+use super::{Store, StoreError, new_id};
+use crate::order::Cause;
+use crate::payments::judge::{Decision, judge};
 use crate::provider::NotifyEvent;
 use crate::time::now_ms;
 use sqlx::any::AnyRow;
@@ -303,14 +304,6 @@ fn changed(order_id: String) -> Applied {
     }
 }
 
-fn from_transition(t: Transition) -> Applied {
-    match t {
-        Transition::Applied(o) => changed(o.id),
-        Transition::AlreadyDone(_) => verdict(Verdict::Duplicate, None),
-        Transition::Refused { reason, .. } => verdict(Verdict::Refused, reason),
-    }
-}
-
 /// Whether the order's events go to a merchant system (set at creation, never changed):
 /// saves re-reading the order on the busiest path when they do not.
 fn forwards_events(order: &super::Order) -> bool {
@@ -329,9 +322,16 @@ pub(super) async fn apply_event(
     Ok(applied)
 }
 
+/// How often a notification is judged again when carrying out its decision lost a race
+/// (the row changed between reading and writing it). States only move forward, so the
+/// second judgement already sees the final state; the bound is a guard.
+const JUDGEMENTS: usize = 3;
+
 /// [`apply_event`], except that the timeline event of a "paid" that applied is pushed to
 /// `events` for the caller to insert (with others, in one statement) in the same
 /// transaction: the notification writer's batches then cost one statement per payment.
+///
+/// The decision is [`judge`]'s; this only reads the rows it needs and carries it out.
 pub(super) async fn apply_event_deferred(
     tx: &mut Transaction<'static, Any>,
     channel: &str,
@@ -340,156 +340,143 @@ pub(super) async fn apply_event_deferred(
     events: &mut Vec<EventRow>,
 ) -> Result<Applied, StoreError> {
     let Some(out_trade_no) = event.out_trade_no() else {
-        return Ok(verdict(Verdict::Ignored, None));
+        // No row to read: the event alone decides (it is ignored).
+        let decision = judge(event, channel, None, None);
+        return Ok(no_change(&decision).unwrap_or_else(|| verdict(Verdict::Ignored, None)));
     };
-    // The common case, a payment of a pending order of this channel, in one statement.
+    let at = Target {
+        channel,
+        out_trade_no,
+        cause,
+    };
+    // The common case, a payment of a pending order of this channel, in one statement:
+    // what `judge` decides for it, done before reading the order (which it then needs
+    // only when the statement did not match).
     if let NotifyEvent::Paid {
         trade_no, amount, ..
     } = event
-        && let Some(paid) = paid_returning(
-            tx,
-            PaidClaim {
-                channel,
-                out_trade_no,
-                provider_trade_no: trade_no,
-                paid: *amount,
-            },
-        )
-        .await?
+        && let Some(applied) = mark_paid(tx, &at, trade_no, *amount, events).await?
     {
-        events.push(EventRow::new(
-            &paid.id,
-            paid.version,
-            "paid",
-            cause,
-            trade_no,
-        ));
-        if paid.forwards {
-            notify_merchant(tx, &paid.id, "paid", None).await?;
+        return Ok(applied);
+    }
+    for _ in 0..JUDGEMENTS {
+        let order = order_in(tx, out_trade_no).await?;
+        let refund = match (refund_no(event), &order) {
+            (Some(no), Some(_)) => refund_in(tx, no).await?,
+            _ => None,
+        };
+        let decision = judge(event, channel, order.as_ref(), refund.as_ref());
+        if let Some(applied) = execute(tx, &at, decision, order.as_ref(), events).await? {
+            return Ok(applied);
         }
-        return Ok(changed(paid.id));
     }
-    let Some(order) = order_in(tx, out_trade_no).await? else {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!("no order {out_trade_no}"),
-        ));
-    };
-    // A notification proves something only about the account that signed it.
-    if order.channel != channel {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!(
-                "order {out_trade_no} belongs to channel {}, not {channel}",
-                order.channel
-            ),
-        ));
-    }
+    Err(StoreError::Conflict)
+}
+
+/// The refund a notification is about, if any.
+fn refund_no(event: &NotifyEvent) -> Option<&str> {
     match event {
-        // The one-statement update above did not match: say why.
-        NotifyEvent::Paid {
-            trade_no, amount, ..
-        } => Ok(from_transition(not_paid(order, trade_no, *amount))),
-        NotifyEvent::Closed { .. } => {
-            if closed_in(tx, out_trade_no).await? {
-                record_event(tx, &order.id, "closed", cause, "provider").await?;
-                if forwards_events(&order) {
-                    notify_merchant(tx, &order.id, "closed", None).await?;
-                }
-                return Ok(changed(order.id));
-            }
-            // Alipay reports TRADE_CLOSED after a full refund: nothing left to do then.
-            if order.status == OrderStatus::Refunded {
-                return Ok(verdict(Verdict::Duplicate, None));
-            }
-            Ok(from_transition(not_closed(order)))
-        }
-        NotifyEvent::RefundSucceeded {
-            out_refund_no,
-            refund_id,
-            amount,
-            ..
-        } => {
-            settle(
-                tx,
-                &order.id,
-                out_refund_no,
-                RefundStatus::Succeeded,
-                refund_id.as_deref(),
-                *amount,
-                cause,
-            )
-            .await
-        }
-        NotifyEvent::RefundFailed {
-            out_refund_no,
-            refund_id,
-            amount,
-            ..
-        } => {
-            settle(
-                tx,
-                &order.id,
-                out_refund_no,
-                RefundStatus::Failed,
-                refund_id.as_deref(),
-                *amount,
-                cause,
-            )
-            .await
-        }
-        NotifyEvent::Ignored { .. } => Ok(verdict(Verdict::Ignored, None)),
+        NotifyEvent::RefundSucceeded { out_refund_no, .. }
+        | NotifyEvent::RefundFailed { out_refund_no, .. } => Some(out_refund_no),
+        _ => None,
     }
 }
 
-async fn settle(
+/// What a notification is applied to.
+struct Target<'a> {
+    channel: &'a str,
+    out_trade_no: &'a str,
+    cause: &'a Cause,
+}
+
+/// The inbox's record of a decision that changes nothing; `None` for a change.
+fn no_change(decision: &Decision<'_>) -> Option<Applied> {
+    match decision {
+        Decision::Duplicate => Some(verdict(Verdict::Duplicate, None)),
+        Decision::Ignored => Some(verdict(Verdict::Ignored, None)),
+        Decision::Refused(reason) => Some(verdict(Verdict::Refused, reason.clone())),
+        Decision::MarkPaid { .. } | Decision::Close | Decision::SettleRefund { .. } => None,
+    }
+}
+
+/// Carries out `decision` for the order `order` (as read before judging) in `tx`. `None`
+/// when its compare-and-set did not match: the rows changed since they were read, so the
+/// caller reads them and judges again.
+async fn execute(
     tx: &mut Transaction<'static, Any>,
-    order_id: &str,
-    out_refund_no: &str,
-    outcome: RefundStatus,
-    refund_id: Option<&str>,
-    amount: Option<crate::money::Money>,
-    cause: &Cause,
-) -> Result<Applied, StoreError> {
-    let Some(refund) = refund_in(tx, out_refund_no).await? else {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!("no refund {out_refund_no}"),
-        ));
+    at: &Target<'_>,
+    decision: Decision<'_>,
+    order: Option<&super::Order>,
+    events: &mut Vec<EventRow>,
+) -> Result<Option<Applied>, StoreError> {
+    let (no, cause) = (at.out_trade_no, at.cause);
+    match decision {
+        Decision::MarkPaid {
+            provider_trade_no,
+            amount,
+        } => mark_paid(tx, at, provider_trade_no, amount, events).await,
+        Decision::Close => {
+            let Some(order) = order else {
+                return Ok(None);
+            };
+            if !closed_in(tx, no).await? {
+                return Ok(None);
+            }
+            record_event(tx, &order.id, "closed", cause, "provider").await?;
+            if forwards_events(order) {
+                notify_merchant(tx, &order.id, "closed", None).await?;
+            }
+            Ok(Some(changed(order.id.clone())))
+        }
+        Decision::SettleRefund {
+            out_refund_no,
+            outcome,
+            provider_refund_id,
+            failure,
+        } => Ok(settle_refund_in(
+            tx,
+            out_refund_no,
+            outcome,
+            provider_refund_id,
+            failure,
+            cause,
+        )
+        .await?
+        .map(changed)),
+        nothing => Ok(no_change(&nothing)),
+    }
+}
+
+/// The pending → paid compare-and-set for an order of `channel` with exactly `amount`,
+/// with its timeline event (deferred to `events`) and merchant fan-out. `None` when it
+/// did not match.
+async fn mark_paid(
+    tx: &mut Transaction<'static, Any>,
+    at: &Target<'_>,
+    provider_trade_no: &str,
+    amount: crate::money::Money,
+    events: &mut Vec<EventRow>,
+) -> Result<Option<Applied>, StoreError> {
+    let claim = PaidClaim {
+        channel: at.channel,
+        out_trade_no: at.out_trade_no,
+        provider_trade_no,
+        paid: amount,
     };
-    if refund.order_id != order_id {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!("refund {out_refund_no} belongs to another order"),
-        ));
+    let Some(paid) = paid_returning(tx, claim).await? else {
+        return Ok(None);
+    };
+    events.push(EventRow::new(
+        &paid.id,
+        paid.version,
+        "paid",
+        at.cause,
+        provider_trade_no,
+    ));
+    if paid.forwards {
+        notify_merchant(tx, &paid.id, "paid", None).await?;
     }
-    if let Some(a) = amount
-        && a != refund.amount
-    {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!(
-                "refund {out_refund_no} is {} {} but the notification says {} {}",
-                refund.amount.to_decimal_string(),
-                refund.amount.currency().code(),
-                a.to_decimal_string(),
-                a.currency().code()
-            ),
-        ));
-    }
-    let failure =
-        (outcome == RefundStatus::Failed).then_some("the provider reported the refund failed");
-    match settle_refund_in(tx, out_refund_no, outcome, refund_id, failure, cause).await? {
-        Some(order_id) => Ok(changed(order_id)),
-        None if refund.status == outcome => Ok(verdict(Verdict::Duplicate, None)),
-        None => Ok(verdict(
-            Verdict::Refused,
-            format!(
-                "refund {out_refund_no} is already {}",
-                refund.status.as_str()
-            ),
-        )),
-    }
+    Ok(Some(changed(paid.id)))
 }
 
 /// The most of a stored body the logs view shows (bytes).

@@ -6,6 +6,7 @@ use super::order_stats::{Changes, OrderFacts};
 use super::{Store, StoreError, new_id};
 use crate::money::{Currency, Money};
 use crate::order::{Cause, OrderStatus, RefundStatus};
+use crate::payments::judge;
 use crate::time::now_ms;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -867,26 +868,18 @@ pub(super) async fn insert_events(
     Ok(())
 }
 
-/// Why a "paid" did not apply to `order`: a duplicate, or facts that disagree.
+/// Why a "paid" did not apply to `order`: a duplicate, or facts that disagree
+/// (`payments::judge` has the rule).
 pub(super) fn not_paid(order: Order, provider_trade_no: &str, paid: Money) -> Transition {
-    match order.status {
-        OrderStatus::Pending => {
-            let reason = format!(
-                "paid {} but the order is {}",
-                paid_text(paid),
-                paid_text(order.amount)
-            );
-            Transition::Refused { order, reason }
-        }
-        s if s != OrderStatus::Closed
-            && order.provider_trade_no.as_deref() == Some(provider_trade_no) =>
-        {
-            Transition::AlreadyDone(order)
-        }
-        s => Transition::Refused {
-            reason: format!("cannot mark a {s} order paid"),
-            order,
-        },
+    let unchanged = judge::paid_unchanged(&order, provider_trade_no, paid);
+    transition(order, unchanged)
+}
+
+/// The [`Transition`] of a compare-and-set that changed nothing.
+fn transition(order: Order, unchanged: judge::Unchanged) -> Transition {
+    match unchanged {
+        judge::Unchanged::Duplicate => Transition::AlreadyDone(order),
+        judge::Unchanged::Refused(reason) => Transition::Refused { order, reason },
     }
 }
 
@@ -914,13 +907,8 @@ pub(super) async fn closed_in(
 }
 
 pub(super) fn not_closed(order: Order) -> Transition {
-    match order.status {
-        OrderStatus::Closed => Transition::AlreadyDone(order),
-        s => Transition::Refused {
-            reason: format!("cannot close a {s} order"),
-            order,
-        },
-    }
+    let unchanged = judge::close_unchanged(&order);
+    transition(order, unchanged)
 }
 
 /// The order as the transaction sees it.
@@ -1017,7 +1005,7 @@ pub(super) async fn settle_refund_in(
 }
 
 pub(super) fn paid_text(m: Money) -> String {
-    format!("{} {}", m.to_decimal_string(), m.currency().code())
+    judge::money_text(m)
 }
 
 pub(super) fn cause_text(cause: &Cause) -> String {
