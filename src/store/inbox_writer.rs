@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::checkpoint::{Checkpointer, Checkpoints};
 use super::inbox::{Applied, Verdict, apply_event_deferred, event_kind};
 use super::orders::{EventRow, PaidClaim, insert_events, notify_merchant, paid_many};
-use super::{Backend, MULTI_ROW_MAX, Store, StoreError, values_placeholders};
+use super::{Backend, MULTI_ROW_MAX, Store, StoreError, dialect, values_placeholders};
 use crate::order::Cause;
 use crate::provider::NotifyEvent;
 use crate::time::now_ms;
@@ -129,10 +129,7 @@ impl InboxWriter {
     /// One writer for SQLite (a single write lock: more lanes would only queue on it);
     /// several for Postgres, which writes different rows in parallel.
     fn lane_count(&self) -> usize {
-        match self.store.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        }
+        dialect::writer_lanes(self.store.backend())
     }
 
     fn sender(&self, note: &NewNotification) -> Option<mpsc::Sender<Job>> {
@@ -288,13 +285,8 @@ impl Store {
         &self,
         notes: &[&NewNotification],
     ) -> Result<Vec<Applied>, StoreError> {
-        // SQLite: take the write lock at BEGIN. A deferred transaction that reads first
-        // and writes later fails with SQLITE_BUSY (without waiting) when another
-        // connection committed in between.
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        // SQLite: the write lock at BEGIN (see `dialect::begin_write`).
+        let mut tx = dialect::begin_write(&self.pool, self.backend).await?;
         let mut events = Vec::new();
         let mut done = pay_first_claims(&mut tx, notes, &mut events).await?;
         let mut out = Vec::with_capacity(notes.len());

@@ -56,7 +56,7 @@ pub(in crate::store) async fn paid_many(
     sorted.sort_unstable_by_key(|c| c.out_trade_no);
     for chunk in sorted.chunks(crate::store::MULTI_ROW_MAX) {
         // One row has no order to get wrong.
-        if backend == crate::store::Backend::Postgres && chunk.len() > 1 {
+        if crate::store::dialect::has_row_locks(backend) && chunk.len() > 1 {
             // An UPDATE … FROM locks rows in whatever order its plan meets them; a
             // sorted SELECT … FOR UPDATE locks them in its output order.
             let sql = format!(
