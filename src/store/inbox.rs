@@ -4,6 +4,10 @@
 //! applying) is applied by recovery in one transaction that claims it (`received` →
 //! verdict) and makes the order or refund transition, so it is applied at most once even
 //! when two recovery passes (or two instances) race on it.
+//!
+//! What a verified notification does (its verdict, and the transition if any) is decided
+//! by the pure `payments::judge`; this module reads the rows it needs, asks, and carries
+//! the decision out ([`apply_event_deferred`]).
 
 use super::orders::{
     EventRow, PaidClaim, closed_in, insert_events, notify_merchant, order_in, paid_returning,
@@ -317,7 +321,7 @@ pub(super) async fn apply_event(
     cause: &Cause,
 ) -> Result<Applied, StoreError> {
     let mut events = Vec::new();
-    let applied = apply_event_deferred(tx, channel, event, cause, &mut events).await?;
+    let applied = apply_event_deferred(tx, channel, event, cause, &mut events, false).await?;
     insert_events(tx, &events).await?;
     Ok(applied)
 }
@@ -332,12 +336,15 @@ const JUDGEMENTS: usize = 3;
 /// transaction: the notification writer's batches then cost one statement per payment.
 ///
 /// The decision is [`judge`]'s; this only reads the rows it needs and carries it out.
+/// `paid_tried`: the caller already ran this "paid"'s compare-and-set in `tx` (the
+/// writer's batch statement) and it did not match, so it is not run again before judging.
 pub(super) async fn apply_event_deferred(
     tx: &mut Transaction<'static, Any>,
     channel: &str,
     event: &NotifyEvent,
     cause: &Cause,
     events: &mut Vec<EventRow>,
+    paid_tried: bool,
 ) -> Result<Applied, StoreError> {
     let Some(out_trade_no) = event.out_trade_no() else {
         // No row to read: the event alone decides (it is ignored).
@@ -355,6 +362,7 @@ pub(super) async fn apply_event_deferred(
     if let NotifyEvent::Paid {
         trade_no, amount, ..
     } = event
+        && !paid_tried
         && let Some(applied) = mark_paid(tx, &at, trade_no, *amount, events).await?
     {
         return Ok(applied);
