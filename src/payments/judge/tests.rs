@@ -97,17 +97,18 @@ fn refused(reason: &str) -> Decision<'static> {
     Decision::Refused(reason.into())
 }
 
-/// Runs `cases` of (name, event, channel, order, refund, expected decision).
-fn check(
-    cases: Vec<(
-        &str,
-        NotifyEvent,
-        &str,
-        Option<Order>,
-        Option<Refund>,
-        Decision<'_>,
-    )>,
-) {
+/// A case: (name, event, channel, order, refund, expected decision).
+type Case<'a> = (
+    &'a str,
+    NotifyEvent,
+    &'a str,
+    Option<Order>,
+    Option<Refund>,
+    Decision<'a>,
+);
+
+/// Runs `cases`.
+fn check(cases: Vec<Case<'_>>) {
     for (name, event, channel, order, refund, want) in cases {
         let got = judge(&event, channel, order.as_ref(), refund.as_ref());
         assert_eq!(got, want, "case {name}");
