@@ -378,6 +378,8 @@ pub(super) async fn apply_event_deferred(
             return Ok(applied);
         }
     }
+    // Not reached while states only move forward; an error is not acknowledged, so the
+    // provider sends the notification again.
     Err(StoreError::Conflict)
 }
 
