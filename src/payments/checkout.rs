@@ -61,56 +61,8 @@ impl Payments {
     }
 
     pub async fn create_checkout(&self, req: CheckoutRequest) -> Result<Order, PaymentError> {
-        let subject = req.subject.trim();
-        if subject.is_empty() || subject.chars().count() > 128 {
-            return Err(PaymentError::invalid("subject", "1 to 128 characters"));
-        }
-        if req.amount.minor() <= 0 {
-            return Err(PaymentError::invalid("amount", "must be positive"));
-        }
-        if let Some(url) = &req.merchant_notify_url {
-            match url::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-                _ => {
-                    return Err(PaymentError::invalid(
-                        "notify_url",
-                        "must be an http(s) URL",
-                    ));
-                }
-            }
-        }
-        let expires_in = req
-            .expires_in_secs
-            .unwrap_or(self.settings.default_expiry_secs);
-        if !(60..=self.settings.max_expiry_secs).contains(&expires_in) {
-            return Err(PaymentError::invalid(
-                "expires_in",
-                format!("60 to {} seconds", self.settings.max_expiry_secs),
-            ));
-        }
-        // A number chosen through an API key lives in that key's namespace.
-        let (out_trade_no, merchant_no) = match (req.out_trade_no, &req.api_key_id) {
-            (Some(n), Some(key)) if valid_number(&n) => {
-                (key_scoped_number(key, NumberKind::Order, &n), Some(n))
-            }
-            (Some(n), None) if valid_number(&n) => (n, None),
-            (Some(_), _) => {
-                return Err(PaymentError::invalid(
-                    "out_trade_no",
-                    "6 to 32 of 0-9, A-Z, a-z, _ and -",
-                ));
-            }
-            (None, _) => (new_number("PD"), None),
-        };
-        // A chosen number that is already the generated number of one of this key's own
-        // orders would name two orders for the key: a duplicate, as within the namespace.
-        if let (Some(n), Some(key)) = (&merchant_no, &req.api_key_id)
-            && self.store.order(n).await?.is_some_and(|o| {
-                o.api_key_id.as_deref() == Some(key.as_str()) && o.merchant_no.is_none()
-            })
-        {
-            return Err(PaymentError::DuplicateOrder);
-        }
+        let (subject, expires_in) = self.checkout_fields(&req)?;
+        let (out_trade_no, merchant_no) = self.checkout_number(&req).await?;
         let channel = self.channels.resolve(&req.channel).await?;
         if channel.is_disabled() {
             return Err(PaymentError::ChannelDisabled);
@@ -163,10 +115,89 @@ impl Payments {
             notify_url: self.channels.notify_url(channel.kind, &channel.row.name),
             expires_at: Some(expires_at / 1000),
         };
-        match for_trade(&out_trade_no, channel.provider.create_qr(&ask)).await {
+        self.ask_for_qr(&channel, &out_trade_no, &ask).await
+    }
+
+    /// The request's subject (trimmed) and expiry in seconds, or which field is invalid.
+    fn checkout_fields<'r>(
+        &self,
+        req: &'r CheckoutRequest,
+    ) -> Result<(&'r str, i64), PaymentError> {
+        let subject = req.subject.trim();
+        if subject.is_empty() || subject.chars().count() > 128 {
+            return Err(PaymentError::invalid("subject", "1 to 128 characters"));
+        }
+        if req.amount.minor() <= 0 {
+            return Err(PaymentError::invalid("amount", "must be positive"));
+        }
+        if let Some(url) = &req.merchant_notify_url {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err(PaymentError::invalid(
+                        "notify_url",
+                        "must be an http(s) URL",
+                    ));
+                }
+            }
+        }
+        let expires_in = req
+            .expires_in_secs
+            .unwrap_or(self.settings.default_expiry_secs);
+        if !(60..=self.settings.max_expiry_secs).contains(&expires_in) {
+            return Err(PaymentError::invalid(
+                "expires_in",
+                format!("60 to {} seconds", self.settings.max_expiry_secs),
+            ));
+        }
+        Ok((subject, expires_in))
+    }
+
+    /// The new order's `out_trade_no`, and the number the merchant's API key chose for it
+    /// (if it chose one).
+    async fn checkout_number(
+        &self,
+        req: &CheckoutRequest,
+    ) -> Result<(String, Option<String>), PaymentError> {
+        // A number chosen through an API key lives in that key's namespace.
+        let (out_trade_no, merchant_no) = match (&req.out_trade_no, &req.api_key_id) {
+            (Some(n), Some(key)) if valid_number(n) => (
+                key_scoped_number(key, NumberKind::Order, n),
+                Some(n.clone()),
+            ),
+            (Some(n), None) if valid_number(n) => (n.clone(), None),
+            (Some(_), _) => {
+                return Err(PaymentError::invalid(
+                    "out_trade_no",
+                    "6 to 32 of 0-9, A-Z, a-z, _ and -",
+                ));
+            }
+            (None, _) => (new_number("PD"), None),
+        };
+        // A chosen number that is already the generated number of one of this key's own
+        // orders would name two orders for the key: a duplicate, as within the namespace.
+        if let (Some(n), Some(key)) = (&merchant_no, &req.api_key_id)
+            && self.store.order(n).await?.is_some_and(|o| {
+                o.api_key_id.as_deref() == Some(key.as_str()) && o.merchant_no.is_none()
+            })
+        {
+            return Err(PaymentError::DuplicateOrder);
+        }
+        Ok((out_trade_no, merchant_no))
+    }
+
+    /// Asks the provider for the stored order's QR content and keeps it; closes the order
+    /// when the provider fails.
+    async fn ask_for_qr(
+        &self,
+        channel: &ResolvedChannel,
+        out_trade_no: &str,
+        ask: &CreateQrRequest,
+    ) -> Result<Order, PaymentError> {
+        match for_trade(out_trade_no, channel.provider.create_qr(ask)).await {
             Ok(qr) => Ok(self
                 .store
-                .set_checkout(&out_trade_no, &qr.qr_content, qr.provider_ref.as_deref())
+                .set_checkout(out_trade_no, &qr.qr_content, qr.provider_ref.as_deref())
                 .await?),
             Err(e) => {
                 // Nobody saw a QR code, so nobody can pay this order: close it here with
@@ -174,7 +205,7 @@ impl Payments {
                 // all, a later notification for it is refused and flagged, not lost.)
                 let why = PaymentError::from(e);
                 let cause = Cause::System(format!("checkout failed: {why}"));
-                if let Err(e) = self.store.close_order(&out_trade_no, &cause).await {
+                if let Err(e) = self.store.close_order(out_trade_no, &cause).await {
                     tracing::warn!(error = %e, %out_trade_no, "cannot close a failed checkout");
                 }
                 Err(why)

@@ -1,10 +1,12 @@
 //! The payment flows, on top of the store and the provider clients: checkout ([`checkout`]),
-//! inbound notifications ([`notify`]), active queries and expiry ([`sync`]) and refunds
+//! inbound notifications ([`notify`]; what each one does is decided by the pure [`judge`]),
+//! active queries and expiry ([`sync`]) and refunds
 //! ([`refund`]). The server's notify endpoints, the merchant API, the dashboard's server
 //! functions and the background jobs all call in here, so each flow exists once.
 
 pub mod approval;
 pub mod checkout;
+pub mod judge;
 pub mod notify;
 pub mod refund;
 pub mod sync;

@@ -44,6 +44,19 @@ fn checked_reason(input: &RefundInput) -> Result<&str, PaymentError> {
     Ok(reason)
 }
 
+/// The new refund's `out_refund_no`, and the number the merchant's API key chose for it
+/// (if it chose one). A number chosen through an API key lives in that key's namespace
+/// (see `key_scoped_number`); the dashboard's numbers are its own.
+fn refund_number(chosen: Option<String>, cause: &Cause, order: &Order) -> (String, Option<String>) {
+    match (chosen, cause, &order.api_key_id) {
+        (Some(n), Cause::ApiKey(_), Some(key)) => {
+            (key_scoped_number(key, NumberKind::Refund, &n), Some(n))
+        }
+        (Some(n), _, _) => (n, None),
+        (None, _, _) => (new_number("RF"), None),
+    }
+}
+
 impl Payments {
     pub async fn refund(
         &self,
@@ -57,15 +70,7 @@ impl Payments {
             .order(out_trade_no)
             .await?
             .ok_or(PaymentError::OrderNotFound)?;
-        // A number chosen through an API key lives in that key's namespace (see
-        // `key_scoped_number`); the dashboard's numbers are its own.
-        let (out_refund_no, merchant_no) = match (input.out_refund_no, cause, &order.api_key_id) {
-            (Some(n), Cause::ApiKey(_), Some(key)) => {
-                (key_scoped_number(key, NumberKind::Refund, &n), Some(n))
-            }
-            (Some(n), _, _) => (n, None),
-            (None, _, _) => (new_number("RF"), None),
-        };
+        let (out_refund_no, merchant_no) = refund_number(input.out_refund_no, cause, &order);
         if input.amount.currency() != order.amount.currency() {
             return Err(PaymentError::invalid(
                 "currency",
@@ -105,6 +110,27 @@ impl Payments {
                 return Err(PaymentError::NotAllowed(reason));
             }
         };
+        self.audit_refund_request(cause, out_trade_no, &refund, &reason, hold)
+            .await;
+        if !hold {
+            self.submit(&order, &refund, cause).await;
+        }
+        Ok(self
+            .store
+            .refund(&refund.out_refund_no)
+            .await?
+            .unwrap_or(refund))
+    }
+
+    /// Records who asked for `refund` (and whether it waits for approval) in the audit log.
+    async fn audit_refund_request(
+        &self,
+        cause: &Cause,
+        out_trade_no: &str,
+        refund: &Refund,
+        reason: &str,
+        hold: bool,
+    ) {
         let action = if hold {
             "refund_awaiting_approval"
         } else {
@@ -117,14 +143,6 @@ impl Payments {
             refund.amount.currency().code()
         );
         self.audit(cause, action, out_trade_no, &detail).await;
-        if !hold {
-            self.submit(&order, &refund, cause).await;
-        }
-        Ok(self
-            .store
-            .refund(&refund.out_refund_no)
-            .await?
-            .unwrap_or(refund))
     }
 
     /// A failed refund is retried as a new refund (new number, same amount and reason): the

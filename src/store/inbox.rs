@@ -4,13 +4,18 @@
 //! applying) is applied by recovery in one transaction that claims it (`received` →
 //! verdict) and makes the order or refund transition, so it is applied at most once even
 //! when two recovery passes (or two instances) race on it.
+//!
+//! What a verified notification does (its verdict, and the transition if any) is decided
+//! by the pure `payments::judge`; this module reads the rows it needs, asks, and carries
+//! the decision out ([`apply_event_deferred`]).
 
 use super::orders::{
-    EventRow, PaidClaim, closed_in, insert_events, not_closed, not_paid, notify_merchant, order_in,
-    paid_returning, record_event, refund_in, settle_refund_in,
+    EventRow, PaidClaim, closed_in, insert_events, notify_merchant, order_in, paid_returning,
+    record_event, refund_in, settle_refund_in,
 };
-use super::{Store, StoreError, Transition, new_id};
-use crate::order::{Cause, OrderStatus, RefundStatus};
+use super::{Store, StoreError, new_id};
+use crate::order::Cause;
+use crate::payments::judge::{Decision, judge};
 use crate::provider::NotifyEvent;
 use crate::time::now_ms;
 use sqlx::any::AnyRow;
@@ -303,14 +308,6 @@ fn changed(order_id: String) -> Applied {
     }
 }
 
-fn from_transition(t: Transition) -> Applied {
-    match t {
-        Transition::Applied(o) => changed(o.id),
-        Transition::AlreadyDone(_) => verdict(Verdict::Duplicate, None),
-        Transition::Refused { reason, .. } => verdict(Verdict::Refused, reason),
-    }
-}
-
 /// Whether the order's events go to a merchant system (set at creation, never changed):
 /// saves re-reading the order on the busiest path when they do not.
 fn forwards_events(order: &super::Order) -> bool {
@@ -324,342 +321,170 @@ pub(super) async fn apply_event(
     cause: &Cause,
 ) -> Result<Applied, StoreError> {
     let mut events = Vec::new();
-    let applied = apply_event_deferred(tx, channel, event, cause, &mut events).await?;
+    let applied = apply_event_deferred(tx, channel, event, cause, &mut events, false).await?;
     insert_events(tx, &events).await?;
     Ok(applied)
 }
 
+/// How often a notification is judged again when carrying out its decision lost a race
+/// (the row changed between reading and writing it). States only move forward, so the
+/// second judgement already sees the final state; the bound is a guard.
+const JUDGEMENTS: usize = 3;
+
 /// [`apply_event`], except that the timeline event of a "paid" that applied is pushed to
 /// `events` for the caller to insert (with others, in one statement) in the same
 /// transaction: the notification writer's batches then cost one statement per payment.
+///
+/// The decision is [`judge`]'s; this only reads the rows it needs and carries it out.
+/// `paid_tried`: the caller already ran this "paid"'s compare-and-set in `tx` (the
+/// writer's batch statement) and it did not match, so it is not run again before judging.
 pub(super) async fn apply_event_deferred(
     tx: &mut Transaction<'static, Any>,
     channel: &str,
     event: &NotifyEvent,
     cause: &Cause,
     events: &mut Vec<EventRow>,
+    paid_tried: bool,
 ) -> Result<Applied, StoreError> {
     let Some(out_trade_no) = event.out_trade_no() else {
-        return Ok(verdict(Verdict::Ignored, None));
+        // No row to read: the event alone decides (it is ignored).
+        let decision = judge(event, channel, None, None);
+        return Ok(no_change(&decision).unwrap_or_else(|| verdict(Verdict::Ignored, None)));
     };
-    // The common case, a payment of a pending order of this channel, in one statement.
+    let at = Target {
+        channel,
+        out_trade_no,
+        cause,
+    };
+    // The common case, a payment of a pending order of this channel, in one statement:
+    // what `judge` decides for it, done before reading the order (which it then needs
+    // only when the statement did not match).
     if let NotifyEvent::Paid {
         trade_no, amount, ..
     } = event
-        && let Some(paid) = paid_returning(
+        && !paid_tried
+        && let Some(applied) = mark_paid(tx, &at, trade_no, *amount, events).await?
+    {
+        return Ok(applied);
+    }
+    for _ in 0..JUDGEMENTS {
+        let order = order_in(tx, out_trade_no).await?;
+        let refund = match (refund_no(event), &order) {
+            (Some(no), Some(_)) => refund_in(tx, no).await?,
+            _ => None,
+        };
+        let decision = judge(event, channel, order.as_ref(), refund.as_ref());
+        if let Some(applied) = execute(tx, &at, decision, order.as_ref(), events).await? {
+            return Ok(applied);
+        }
+    }
+    // Not reached while states only move forward; an error is not acknowledged, so the
+    // provider sends the notification again.
+    Err(StoreError::Conflict)
+}
+
+/// The refund a notification is about, if any.
+fn refund_no(event: &NotifyEvent) -> Option<&str> {
+    match event {
+        NotifyEvent::RefundSucceeded { out_refund_no, .. }
+        | NotifyEvent::RefundFailed { out_refund_no, .. } => Some(out_refund_no),
+        _ => None,
+    }
+}
+
+/// What a notification is applied to.
+struct Target<'a> {
+    channel: &'a str,
+    out_trade_no: &'a str,
+    cause: &'a Cause,
+}
+
+/// The inbox's record of a decision that changes nothing; `None` for a change.
+fn no_change(decision: &Decision<'_>) -> Option<Applied> {
+    match decision {
+        Decision::Duplicate => Some(verdict(Verdict::Duplicate, None)),
+        Decision::Ignored => Some(verdict(Verdict::Ignored, None)),
+        Decision::Refused(reason) => Some(verdict(Verdict::Refused, reason.clone())),
+        Decision::MarkPaid { .. } | Decision::Close | Decision::SettleRefund { .. } => None,
+    }
+}
+
+/// Carries out `decision` for the order `order` (as read before judging) in `tx`. `None`
+/// when its compare-and-set did not match: the rows changed since they were read, so the
+/// caller reads them and judges again.
+async fn execute(
+    tx: &mut Transaction<'static, Any>,
+    at: &Target<'_>,
+    decision: Decision<'_>,
+    order: Option<&super::Order>,
+    events: &mut Vec<EventRow>,
+) -> Result<Option<Applied>, StoreError> {
+    let (no, cause) = (at.out_trade_no, at.cause);
+    match decision {
+        Decision::MarkPaid {
+            provider_trade_no,
+            amount,
+        } => mark_paid(tx, at, provider_trade_no, amount, events).await,
+        Decision::Close => {
+            let Some(order) = order else {
+                return Ok(None);
+            };
+            if !closed_in(tx, no).await? {
+                return Ok(None);
+            }
+            record_event(tx, &order.id, "closed", cause, "provider").await?;
+            if forwards_events(order) {
+                notify_merchant(tx, &order.id, "closed", None).await?;
+            }
+            Ok(Some(changed(order.id.clone())))
+        }
+        Decision::SettleRefund {
+            out_refund_no,
+            outcome,
+            provider_refund_id,
+            failure,
+        } => Ok(settle_refund_in(
             tx,
-            PaidClaim {
-                channel,
-                out_trade_no,
-                provider_trade_no: trade_no,
-                paid: *amount,
-            },
+            out_refund_no,
+            outcome,
+            provider_refund_id,
+            failure,
+            cause,
         )
         .await?
-    {
-        events.push(EventRow::new(
-            &paid.id,
-            paid.version,
-            "paid",
-            cause,
-            trade_no,
-        ));
-        if paid.forwards {
-            notify_merchant(tx, &paid.id, "paid", None).await?;
-        }
-        return Ok(changed(paid.id));
-    }
-    let Some(order) = order_in(tx, out_trade_no).await? else {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!("no order {out_trade_no}"),
-        ));
-    };
-    // A notification proves something only about the account that signed it.
-    if order.channel != channel {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!(
-                "order {out_trade_no} belongs to channel {}, not {channel}",
-                order.channel
-            ),
-        ));
-    }
-    match event {
-        // The one-statement update above did not match: say why.
-        NotifyEvent::Paid {
-            trade_no, amount, ..
-        } => Ok(from_transition(not_paid(order, trade_no, *amount))),
-        NotifyEvent::Closed { .. } => {
-            if closed_in(tx, out_trade_no).await? {
-                record_event(tx, &order.id, "closed", cause, "provider").await?;
-                if forwards_events(&order) {
-                    notify_merchant(tx, &order.id, "closed", None).await?;
-                }
-                return Ok(changed(order.id));
-            }
-            // Alipay reports TRADE_CLOSED after a full refund: nothing left to do then.
-            if order.status == OrderStatus::Refunded {
-                return Ok(verdict(Verdict::Duplicate, None));
-            }
-            Ok(from_transition(not_closed(order)))
-        }
-        NotifyEvent::RefundSucceeded {
-            out_refund_no,
-            refund_id,
-            amount,
-            ..
-        } => {
-            settle(
-                tx,
-                &order.id,
-                out_refund_no,
-                RefundStatus::Succeeded,
-                refund_id.as_deref(),
-                *amount,
-                cause,
-            )
-            .await
-        }
-        NotifyEvent::RefundFailed {
-            out_refund_no,
-            refund_id,
-            amount,
-            ..
-        } => {
-            settle(
-                tx,
-                &order.id,
-                out_refund_no,
-                RefundStatus::Failed,
-                refund_id.as_deref(),
-                *amount,
-                cause,
-            )
-            .await
-        }
-        NotifyEvent::Ignored { .. } => Ok(verdict(Verdict::Ignored, None)),
+        .map(changed)),
+        nothing => Ok(no_change(&nothing)),
     }
 }
 
-async fn settle(
+/// The pending → paid compare-and-set for an order of `channel` with exactly `amount`,
+/// with its timeline event (deferred to `events`) and merchant fan-out. `None` when it
+/// did not match.
+async fn mark_paid(
     tx: &mut Transaction<'static, Any>,
-    order_id: &str,
-    out_refund_no: &str,
-    outcome: RefundStatus,
-    refund_id: Option<&str>,
-    amount: Option<crate::money::Money>,
-    cause: &Cause,
-) -> Result<Applied, StoreError> {
-    let Some(refund) = refund_in(tx, out_refund_no).await? else {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!("no refund {out_refund_no}"),
-        ));
+    at: &Target<'_>,
+    provider_trade_no: &str,
+    amount: crate::money::Money,
+    events: &mut Vec<EventRow>,
+) -> Result<Option<Applied>, StoreError> {
+    let claim = PaidClaim {
+        channel: at.channel,
+        out_trade_no: at.out_trade_no,
+        provider_trade_no,
+        paid: amount,
     };
-    if refund.order_id != order_id {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!("refund {out_refund_no} belongs to another order"),
-        ));
+    let Some(paid) = paid_returning(tx, claim).await? else {
+        return Ok(None);
+    };
+    events.push(EventRow::new(
+        &paid.id,
+        paid.version,
+        "paid",
+        at.cause,
+        provider_trade_no,
+    ));
+    if paid.forwards {
+        notify_merchant(tx, &paid.id, "paid", None).await?;
     }
-    if let Some(a) = amount
-        && a != refund.amount
-    {
-        return Ok(verdict(
-            Verdict::Refused,
-            format!(
-                "refund {out_refund_no} is {} {} but the notification says {} {}",
-                refund.amount.to_decimal_string(),
-                refund.amount.currency().code(),
-                a.to_decimal_string(),
-                a.currency().code()
-            ),
-        ));
-    }
-    let failure =
-        (outcome == RefundStatus::Failed).then_some("the provider reported the refund failed");
-    match settle_refund_in(tx, out_refund_no, outcome, refund_id, failure, cause).await? {
-        Some(order_id) => Ok(changed(order_id)),
-        None if refund.status == outcome => Ok(verdict(Verdict::Duplicate, None)),
-        None => Ok(verdict(
-            Verdict::Refused,
-            format!(
-                "refund {out_refund_no} is already {}",
-                refund.status.as_str()
-            ),
-        )),
-    }
-}
-
-/// The most of a stored body the logs view shows (bytes).
-pub const PAYLOAD_VIEW_BYTES: usize = 16 * 1024;
-
-/// A stored notification made safe to show a person: signatures, tokens, cookies and
-/// anything key- or secret-like replaced with `***`, the body cut to a bounded size.
-/// WeChat Pay's `resource.ciphertext` stays: it is encrypted under the merchant's key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MaskedPayload {
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    /// The body was longer than [`PAYLOAD_VIEW_BYTES`] and was cut.
-    pub truncated: bool,
-}
-
-const MASK: &str = "***";
-
-/// Is a header, form field or JSON member called `name` secret?
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase().replace('-', "_");
-    const EXACT: [&str; 2] = ["sign", "key"];
-    const PARTS: [&str; 8] = [
-        "signature",
-        "secret",
-        "token",
-        "password",
-        "authorization",
-        "cookie",
-        "api_key",
-        "apikey",
-    ];
-    EXACT.contains(&n.as_str())
-        || PARTS.iter().any(|p| n.contains(p))
-        || n.ends_with("_key")
-        || n.ends_with("_sign")
-}
-
-fn mask_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, child) in map.iter_mut() {
-                if is_secret_name(k) && !child.is_object() && !child.is_array() {
-                    *child = serde_json::Value::String(MASK.into());
-                } else {
-                    mask_json(child);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_json),
-        _ => {}
-    }
-}
-
-/// Masks a body by its shape: JSON members, form fields, or (neither) left as it is.
-fn mask_body(body: &str) -> String {
-    let trimmed = body.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) {
-            mask_json(&mut v);
-            return serde_json::to_string_pretty(&v).unwrap_or_default();
-        }
-        return body.to_string();
-    }
-    let looks_like_form = body.contains('=') && !body.contains(char::is_whitespace);
-    if looks_like_form {
-        let pairs = form_urlencoded::parse(body.as_bytes()).map(|(k, v)| {
-            let v = if is_secret_name(&k) {
-                MASK.to_string()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        });
-        return pairs
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-    }
-    body.to_string()
-}
-
-impl InboxEntry {
-    /// The headers and body, masked and bounded, for the logs view.
-    pub fn masked_payload(&self) -> MaskedPayload {
-        let map: std::collections::BTreeMap<String, String> =
-            serde_json::from_str(&self.headers).unwrap_or_default();
-        let headers = map
-            .into_iter()
-            .map(|(k, v)| {
-                let v = if is_secret_name(&k) {
-                    MASK.to_string()
-                } else {
-                    v
-                };
-                (k, v)
-            })
-            .collect();
-        let mut body = mask_body(&self.body);
-        let truncated = body.len() > PAYLOAD_VIEW_BYTES;
-        if truncated {
-            let mut end = PAYLOAD_VIEW_BYTES;
-            while !body.is_char_boundary(end) {
-                end -= 1;
-            }
-            body.truncate(end);
-        }
-        MaskedPayload {
-            headers,
-            body,
-            truncated,
-        }
-    }
-}
-
-#[cfg(test)]
-mod mask_tests {
-    use super::*;
-
-    fn entry(headers: &str, body: &str) -> InboxEntry {
-        InboxEntry {
-            id: "i".into(),
-            provider: "wechatpay".into(),
-            channel: "c".into(),
-            received_at: 0,
-            headers: headers.into(),
-            body: body.into(),
-            verdict: Verdict::Applied,
-            reason: None,
-            event: None,
-            out_trade_no: None,
-            processed_at: None,
-        }
-    }
-
-    #[test]
-    fn signatures_tokens_and_cookies_are_masked() {
-        let e = entry(
-            r#"{"wechatpay-signature":"SIG","wechatpay-serial":"5157F","stripe-signature":"t=1,v1=x","authorization":"Bearer pdk_x","cookie":"s=1","content-type":"application/json"}"#,
-            r#"{"id":"evt","client_secret":"pi_secret_1","resource":{"ciphertext":"CIPHER","nonce":"n"},"data":{"token":"tok"}}"#,
-        );
-        let m = e.masked_payload();
-        let h: std::collections::BTreeMap<_, _> = m.headers.into_iter().collect();
-        assert_eq!(h["wechatpay-signature"], "***");
-        assert_eq!(h["stripe-signature"], "***");
-        assert_eq!(h["authorization"], "***");
-        assert_eq!(h["cookie"], "***");
-        assert_eq!(h["wechatpay-serial"], "5157F");
-        assert_eq!(h["content-type"], "application/json");
-        assert!(m.body.contains("CIPHER"), "ciphertext is encrypted: kept");
-        assert!(!m.body.contains("pi_secret_1"));
-        assert!(!m.body.contains("\"tok\""));
-        assert!(!m.truncated);
-    }
-
-    #[test]
-    fn form_bodies_are_masked_and_long_bodies_cut() {
-        let e = entry(
-            "{}",
-            "out_trade_no=A1&sign=SECRETSIG&sign_type=RSA2&app_key=k",
-        );
-        let m = e.masked_payload();
-        assert!(m.body.contains("out_trade_no=A1"));
-        assert!(m.body.contains("sign=***"));
-        assert!(m.body.contains("sign_type=RSA2"));
-        assert!(m.body.contains("app_key=***"));
-        assert!(!m.body.contains("SECRETSIG"));
-        let long = entry("{}", &"支".repeat(PAYLOAD_VIEW_BYTES));
-        let m = long.masked_payload();
-        assert!(m.truncated);
-        assert!(m.body.len() <= PAYLOAD_VIEW_BYTES);
-    }
+    Ok(Some(changed(paid.id)))
 }

@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::checkpoint::{Checkpointer, Checkpoints};
 use super::inbox::{Applied, Verdict, apply_event_deferred, event_kind};
 use super::orders::{EventRow, PaidClaim, insert_events, notify_merchant, paid_many};
-use super::{Backend, MULTI_ROW_MAX, Store, StoreError, values_placeholders};
+use super::{Backend, MULTI_ROW_MAX, Store, StoreError, dialect, values_placeholders};
 use crate::order::Cause;
 use crate::provider::NotifyEvent;
 use crate::time::now_ms;
@@ -129,10 +129,7 @@ impl InboxWriter {
     /// One writer for SQLite (a single write lock: more lanes would only queue on it);
     /// several for Postgres, which writes different rows in parallel.
     fn lane_count(&self) -> usize {
-        match self.store.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        }
+        dialect::writer_lanes(self.store.backend())
     }
 
     fn sender(&self, note: &NewNotification) -> Option<mpsc::Sender<Job>> {
@@ -288,20 +285,16 @@ impl Store {
         &self,
         notes: &[&NewNotification],
     ) -> Result<Vec<Applied>, StoreError> {
-        // SQLite: take the write lock at BEGIN. A deferred transaction that reads first
-        // and writes later fails with SQLITE_BUSY (without waiting) when another
-        // connection committed in between.
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        // SQLite: the write lock at BEGIN (see `dialect::begin_write`).
+        let mut tx = dialect::begin_write(&self.pool, self.backend).await?;
         let mut events = Vec::new();
-        let mut done = pay_first_claims(&mut tx, notes, &mut events).await?;
+        let firsts = pay_first_claims(&mut tx, notes, &mut events).await?;
         let mut out = Vec::with_capacity(notes.len());
-        for (note, done) in notes.iter().zip(done.iter_mut()) {
-            out.push(match done.take() {
-                Some(applied) => applied,
-                None => apply(&mut tx, note, &mut events).await?,
+        for (note, first) in notes.iter().zip(firsts) {
+            out.push(match first {
+                First::Paid(applied) => applied,
+                First::Missed => apply(&mut tx, note, &mut events, true).await?,
+                First::NotTried => apply(&mut tx, note, &mut events, false).await?,
             });
         }
         insert_events(&mut tx, &events).await?;
@@ -311,17 +304,28 @@ impl Store {
     }
 }
 
+/// What the batch's payment statement did for one notification.
+#[derive(Debug, Clone)]
+enum First {
+    /// Not a "paid" that is the first notification in the batch about its order.
+    NotTried,
+    /// Its "paid" did not match (not pending, another amount or channel, no such order):
+    /// judged one by one, without running the same statement again.
+    Missed,
+    /// Applied.
+    Paid(Applied),
+}
+
 /// Applies, in one statement, every verified "paid" of the batch that is the first
-/// notification in it about its order, and returns what became of each (by position;
-/// `None`: not applied here). The rest are then applied one by one in arrival order, which
+/// notification in it about its order, and returns what became of each (by position). The rest are then applied one by one in arrival order, which
 /// gives the same results as applying everything in arrival order: an order's first
 /// notification sees no earlier one about it, and later ones see it applied.
 async fn pay_first_claims(
     tx: &mut Transaction<'static, Any>,
     notes: &[&NewNotification],
     events: &mut Vec<EventRow>,
-) -> Result<Vec<Option<Applied>>, StoreError> {
-    let mut done = vec![None; notes.len()];
+) -> Result<Vec<First>, StoreError> {
+    let mut done = vec![First::NotTried; notes.len()];
     let mut seen = HashSet::with_capacity(notes.len());
     let mut claims = Vec::new();
     for (i, note) in notes.iter().enumerate() {
@@ -356,6 +360,7 @@ async fn pay_first_claims(
     let mut paid = paid_many(tx, &list).await?;
     for (i, claim) in &claims {
         let Some(order) = paid.remove(claim.out_trade_no) else {
+            done[*i] = First::Missed;
             continue;
         };
         let cause = Cause::Notify(notes[*i].id.clone());
@@ -369,7 +374,7 @@ async fn pay_first_claims(
         if order.forwards {
             notify_merchant(tx, &order.id, "paid", None).await?;
         }
-        done[*i] = Some(Applied {
+        done[*i] = First::Paid(Applied {
             verdict: Verdict::Applied,
             reason: None,
             changed_order: Some(order.id),
@@ -378,16 +383,18 @@ async fn pay_first_claims(
     Ok(done)
 }
 
-/// What `note` does to its order or refund (nothing unless verified).
+/// What `note` does to its order or refund (nothing unless verified); `paid_tried`: its
+/// "paid" statement already ran in this transaction and did not match.
 async fn apply(
     tx: &mut Transaction<'static, Any>,
     note: &NewNotification,
     events: &mut Vec<EventRow>,
+    paid_tried: bool,
 ) -> Result<Applied, StoreError> {
     Ok(match &note.outcome {
         Outcome::Verified(event) => {
             let cause = Cause::Notify(note.id.clone());
-            apply_event_deferred(tx, &note.channel, event, &cause, events).await?
+            apply_event_deferred(tx, &note.channel, event, &cause, events, paid_tried).await?
         }
         Outcome::Rejected(reason) => Applied {
             verdict: Verdict::Rejected,

@@ -18,7 +18,7 @@
 //! Delivery is at least once: a worker that dies between sending and recording leaves the
 //! row to be sent again when its lease ends. Merchants deduplicate by notification id.
 
-use super::{Backend, Store, StoreError, new_id};
+use super::{Store, StoreError, dialect, new_id};
 use crate::provider::secret::mask_url;
 use crate::time::now_ms;
 use sqlx::any::AnyRow;
@@ -316,38 +316,19 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<ClaimedMerchantNotification>, StoreError> {
-        // The only dialect branch in the store. Both pick the due rows first, once, then
-        // update exactly those.
-        //
-        // Postgres: `FOR UPDATE SKIP LOCKED` skips rows another worker is claiming (no
-        // waiting, no double pick), and re-checks the conditions against rows changed since
-        // the statement began. The pick is a MATERIALIZED CTE, not `id IN (SELECT … LIMIT n
-        // FOR UPDATE)`: the planner may run such a subquery again for every row of a nested
-        // loop, and a re-run skips the rows this statement already updated and returns the
-        // next ones — claiming more than `limit`.
-        //
-        // SQLite has no row locks and needs none: one writing statement runs at a time, and
-        // an uncorrelated `IN (SELECT …)` is evaluated once.
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "WITH due AS MATERIALIZED (SELECT id FROM merchant_notifications \
-                     WHERE status = 'pending' AND next_attempt_at <= $2 \
-                     ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-                 UPDATE merchant_notifications AS n SET next_attempt_at = $1 FROM due \
-                 WHERE n.id = due.id \
-                 RETURNING n.id, n.order_id, n.out_trade_no, n.api_key_id, n.url, n.event, n.body, \
-                 n.attempts, n.schedule_base, n.next_attempt_at"
-            }
-            Backend::Sqlite => {
-                "UPDATE merchant_notifications SET next_attempt_at = $1 \
-                 WHERE id IN (SELECT id FROM merchant_notifications \
-                     WHERE status = 'pending' AND next_attempt_at <= $2 \
-                     ORDER BY next_attempt_at, id LIMIT $3) \
-                 RETURNING id, order_id, out_trade_no, api_key_id, url, event, body, attempts, schedule_base, \
-                 next_attempt_at"
-            }
-        };
-        let rows = sqlx::query(sql)
+        // Locks and skips on Postgres; see `dialect::claim_due` for why that form.
+        let sql = dialect::claim_due(
+            self.backend,
+            &dialect::Claim {
+                table: "merchant_notifications",
+                set: "next_attempt_at = $1",
+                due: "status = 'pending' AND next_attempt_at <= $2",
+                order: "next_attempt_at, id",
+                columns: "id, order_id, out_trade_no, api_key_id, url, event, body, attempts, \
+                          schedule_base, next_attempt_at",
+            },
+        );
+        let rows = sqlx::query(&sql)
             .bind(now_ms.saturating_add(lease_ms.max(0)))
             .bind(now_ms)
             .bind(limit.clamp(1, 1000))

@@ -1,10 +1,28 @@
 //! The store: one set of portable SQL over sqlx's `Any` driver, so the backend
 //! (SQLite or Postgres) is picked at run time from the database URL.
 //!
-//! Every query uses `$N` placeholders (understood by both drivers), BIGINT millisecond
-//! timestamps and TEXT ids, so statements need no dialect branch — with one exception:
-//! claiming merchant notifications takes row locks (`FOR UPDATE SKIP LOCKED`) on Postgres,
-//! which SQLite has no syntax for (see `merchant_notifications`).
+//! Queries use `$N` placeholders (understood by both drivers), BIGINT millisecond
+//! timestamps and TEXT ids, so most statements need no dialect branch. Every exception
+//! (connection settings, multi-row placeholders, `BEGIN IMMEDIATE`, row and table locks,
+//! claiming due rows with `SKIP LOCKED`, writer lanes, WAL checkpoints, backup) goes
+//! through, or is listed in, `dialect`, with where it is used and why.
+//!
+//! Module map:
+//!
+//! - `dialect`: the SQLite/Postgres differences.
+//! - `orders` (`model`, `transitions`, `paid_batch`, `refunds`, `timeline`, `fanout`):
+//!   orders and refunds and their compare-and-set transitions; `order_sync` (claiming due
+//!   active queries, provider answers, listing), `order_search`, `order_stats` (the
+//!   overview's roll-up, written in the same transactions), `refund_approval`.
+//! - `inbox` (notifications, their verdicts, applying one; the decisions themselves are
+//!   `payments::judge`'s), `inbox_writer` (group commit of notifications), `inbox_mask`
+//!   (what the logs view shows), `checkpoint` (the SQLite WAL beside the writer).
+//! - `merchant_notifications`: the outbox of events for merchant systems.
+//! - `channels`, `amount_limits`, `cert_refresh`, `provider_calls`, `sandbox_keys`,
+//!   `sandbox_ledger`: provider channels and the sandbox.
+//! - `users`, `sessions`, `twofa`, `throttle`, `api_keys`, `audit`, `idempotency`: people,
+//!   keys and their traces.
+//! - `stats`, `gauges`, `backup`, `error`.
 
 mod amount_limits;
 mod api_keys;
@@ -13,10 +31,12 @@ pub mod backup;
 mod cert_refresh;
 mod channels;
 mod checkpoint;
+mod dialect;
 mod error;
 mod gauges;
 mod idempotency;
 mod inbox;
+mod inbox_mask;
 mod inbox_writer;
 mod merchant_notifications;
 mod order_search;
@@ -41,10 +61,8 @@ pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;
 pub use gauges::Gauges;
 pub use idempotency::{IDEMPOTENCY_STALE_MS, IdempotencyBegin};
-pub use inbox::{
-    Applied, InboxEntry, InboxFilter, MaskedPayload, PAYLOAD_VIEW_BYTES, Verdict, event_kind,
-    is_secret_name,
-};
+pub use inbox::{Applied, InboxEntry, InboxFilter, Verdict, event_kind};
+pub use inbox_mask::{MaskedPayload, PAYLOAD_VIEW_BYTES, is_secret_name};
 pub use inbox_writer::{InboxWriter, MAX_BATCH, NewNotification, Outcome};
 pub use merchant_notifications::{
     ClaimedMerchantNotification, MerchantNotification, MerchantNotificationAttempt,
@@ -65,38 +83,13 @@ pub use throttle::ThrottleState;
 pub use twofa::TotpRow;
 pub use users::{NewUser, User, UserUpdate};
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
-use std::time::Duration;
+pub use dialect::Backend;
 
-/// Which database is behind the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub(crate) use dialect::{MULTI_ROW_MAX, values_placeholders, values_typed};
 
-impl Backend {
-    /// The database a connection (or transaction) talks to.
-    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Backend {
-        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        }
-    }
-
-    /// Picks the backend from a database URL, or says why it cannot.
-    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(StoreError::UnsupportedUrl)
-        }
-    }
-}
+use dialect::pool_options;
+use sqlx::AnyPool;
+use sqlx::any::install_default_drivers;
 
 #[derive(Clone)]
 pub struct Store {
@@ -120,14 +113,8 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let max = match backend {
-            // SQLite allows one writer at a time; a few connections serve concurrent
-            // readers (WAL).
-            Backend::Sqlite => 4,
-            Backend::Postgres => 16,
-        };
         let pool = pool_options(backend, "")
-            .max_connections(max)
+            .max_connections(dialect::max_connections(backend))
             .connect(url)
             .await
             .map_err(StoreError::Connect)?;
@@ -144,11 +131,7 @@ impl Store {
     /// [`Store::dedicated`] for the notification writer: on SQLite its connection does not
     /// checkpoint the WAL in its commits (a task beside it does; see `checkpoint`).
     pub(crate) async fn dedicated_writer(&self) -> Result<Store, StoreError> {
-        self.dedicated_with(
-            1,
-            "PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
-        )
-        .await
+        self.dedicated_with(1, dialect::WRITER_PRAGMAS).await
     }
 
     async fn dedicated_with(
@@ -209,67 +192,6 @@ pub(crate) fn keyset(before: &Option<(i64, String)>) -> (Option<i64>, Option<&st
     }
 }
 
-/// Most rows in one multi-row `INSERT`: far below SQLite's 32,766 and Postgres's 65,535
-/// bound parameters for the widest row we batch (11 columns).
-pub(crate) const MULTI_ROW_MAX: usize = 256;
-
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` parameters; on SQLite
-/// anonymous `(?, ?, ?), …` instead, because SQLite looks a named or numbered parameter up
-/// in a list, linearly, both when preparing and when binding: quadratic in the number of
-/// parameters, which a 256-row insert made visible in profiles.
-pub(crate) fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    values_typed(backend, rows, &vec![None; columns])
-}
-
-/// [`values_placeholders`] with a type for some columns (`CAST(? AS BIGINT)`): Postgres
-/// types a bare parameter in a `VALUES` that feeds an `UPDATE … FROM` as text.
-pub(crate) fn values_typed(backend: Backend, rows: usize, types: &[Option<&str>]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(rows * types.len() * 6);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for (c, ty) in types.iter().enumerate() {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            let param = match backend {
-                Backend::Sqlite => "?".to_string(),
-                Backend::Postgres => format!("${}", r * types.len() + c + 1),
-            };
-            let _ = match ty {
-                Some(ty) => write!(out, "CAST({param} AS {ty})"),
-                None => write!(out, "{param}"),
-            };
-        }
-        out.push(')');
-    }
-    out
-}
-
-/// Pool settings shared by every pool on a database; `sqlite_pragmas` are run on each
-/// new SQLite connection after the common ones.
-fn pool_options(backend: Backend, sqlite_pragmas: &'static str) -> AnyPoolOptions {
-    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
-    match backend {
-        // Per connection: WAL, durable commits, and busy_timeout so a writer waits for the
-        // write lock instead of failing.
-        Backend::Sqlite => options.after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                )
-                .await?;
-                if !sqlite_pragmas.is_empty() {
-                    conn.execute(sqlite_pragmas).await?;
-                }
-                Ok(())
-            })
-        }),
-        Backend::Postgres => options,
-    }
-}
-
 /// A fresh random id (UUID v4 text).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -279,23 +201,4 @@ pub(crate) fn new_id() -> String {
 /// path appends to the end of its primary-key index instead of touching random pages.
 pub fn new_notification_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Backend, values_placeholders, values_typed};
-
-    #[test]
-    fn placeholders_number_every_parameter_once() {
-        assert_eq!(values_placeholders(Backend::Postgres, 1, 1), "($1)");
-        assert_eq!(
-            values_placeholders(Backend::Postgres, 2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-        assert_eq!(
-            values_typed(Backend::Postgres, 2, &[None, Some("BIGINT")]),
-            "($1, CAST($2 AS BIGINT)), ($3, CAST($4 AS BIGINT))"
-        );
-    }
 }

@@ -14,7 +14,7 @@
 //! overflow and fail the payment it belongs to.
 
 use super::stats::{PAID_STATES, SPLIT, money_sum};
-use super::{Backend, Store, StoreError};
+use super::{Backend, Store, StoreError, dialect};
 use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -185,7 +185,7 @@ impl Store {
     /// after the rebuild commits; SQLite has one writer anyway.
     pub async fn rebuild_order_stats(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
+        if dialect::has_row_locks(self.backend) {
             sqlx::query("LOCK TABLE order_stats IN EXCLUSIVE MODE")
                 .execute(&mut *tx)
                 .await?;

@@ -2,12 +2,12 @@
 //! returned, claiming pending orders and refunds that are due for an active query, and
 //! listing orders page by page.
 //!
-//! Claiming is one `UPDATE … RETURNING …` over the due rows (see `claim_sql`) that pushes the claimed rows' `next_query_at` forward by a lease: with
+//! Claiming is one `UPDATE … RETURNING …` over the due rows (`dialect::claim_due`) that pushes the claimed rows' `next_query_at` forward by a lease: with
 //! several instances on one Postgres each due order goes to one of them, and an instance
 //! that dies mid-query only delays the order by the lease.
 
 use super::orders::{ORDER_COLUMNS, REFUND_COLUMNS, order_from_row, refund_from_row};
-use super::{Backend, Order, Refund, Store, StoreError};
+use super::{Order, Refund, Store, StoreError, dialect};
 use crate::order::OrderStatus;
 use crate::time::now_ms;
 
@@ -29,34 +29,6 @@ pub struct OrderFilter {
 }
 
 impl Store {
-    /// `UPDATE {table} SET {set} WHERE id IN (due rows) RETURNING {columns}`, claiming at
-    /// most `$3` rows matching `due` ordered by `order`.
-    ///
-    /// On Postgres the pick is a MATERIALIZED CTE with `FOR UPDATE SKIP LOCKED`: concurrent
-    /// claimers skip each other's rows, and the CTE runs once (an `id IN (SELECT … LIMIT n
-    /// FOR UPDATE)` subquery may be re-run by the planner and claim more than `n`). SQLite
-    /// runs one writing statement at a time, so the plain form is already exclusive.
-    fn claim_sql(&self, table: &str, set: &str, due: &str, order: &str, columns: &str) -> String {
-        match self.backend {
-            Backend::Postgres => {
-                let returning: Vec<String> = columns
-                    .split(", ")
-                    .map(|c| format!("{table}.{}", c.trim()))
-                    .collect();
-                format!(
-                    "WITH due AS MATERIALIZED (SELECT id FROM {table} WHERE {due} ORDER BY {order} \
-                     LIMIT $3 FOR UPDATE SKIP LOCKED) UPDATE {table} SET {set} FROM due \
-                     WHERE {table}.id = due.id RETURNING {}",
-                    returning.join(", ")
-                )
-            }
-            Backend::Sqlite => format!(
-                "UPDATE {table} SET {set} WHERE id IN (SELECT id FROM {table} WHERE {due} \
-                 ORDER BY {order} LIMIT $3) RETURNING {columns}"
-            ),
-        }
-    }
-
     /// Stores what the provider returned for a new checkout.
     pub async fn set_checkout(
         &self,
@@ -86,13 +58,14 @@ impl Store {
         read: fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
         (now, limit, lease_ms): (i64, i64, i64),
     ) -> Result<Vec<T>, StoreError> {
-        let sql = self.claim_sql(
+        let claim = dialect::Claim {
             table,
             set,
-            "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
-            "next_query_at, id",
+            due: "status = 'pending' AND next_query_at IS NOT NULL AND next_query_at <= $2",
+            order: "next_query_at, id",
             columns,
-        );
+        };
+        let sql = dialect::claim_due(self.backend, &claim);
         let rows = sqlx::query(&sql)
             .bind(now + lease_ms)
             .bind(now)

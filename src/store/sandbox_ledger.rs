@@ -19,7 +19,7 @@ pub use deliveries::{
     ClaimedSandboxDelivery, SandboxDelivery, SandboxDeliveryOutcome, SandboxDeliveryStatus,
 };
 
-use super::{Backend, Store, StoreError};
+use super::{Backend, Store, StoreError, dialect};
 use crate::money::{Currency, Money};
 use crate::provider::ProviderKind;
 use crate::sandbox::rules::{self, RefundStep};
@@ -89,8 +89,8 @@ async fn load(
         By::Code(v) => ("code", v, ""),
         By::TradeNo(v) => ("trade_no", v, " AND state <> 'pending'"),
     };
-    let lock = if lock && Backend::of(conn) == Backend::Postgres {
-        " FOR UPDATE"
+    let lock = if lock {
+        dialect::for_update(Backend::of(conn))
     } else {
         ""
     };
@@ -177,10 +177,7 @@ impl Store {
     /// (a deferred transaction that reads first fails with SQLITE_BUSY, without waiting,
     /// when another connection wrote in between).
     async fn begin_sandbox_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        dialect::begin_write(&self.pool, self.backend).await
     }
 
     async fn sandbox_read(

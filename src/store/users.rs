@@ -1,4 +1,4 @@
-use super::{Backend, Store, StoreError, new_id};
+use super::{Store, StoreError, dialect, new_id};
 use crate::role::Role;
 use crate::time::now_ms;
 use sqlx::Row;
@@ -215,7 +215,7 @@ impl Store {
     /// guarded UPDATE is a single statement, so it needs no lock.
     async fn admin_change(&self) -> Result<Transaction<'static, Any>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
+        if dialect::has_row_locks(self.backend) {
             sqlx::query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE")
                 .fetch_all(&mut *tx)
                 .await?;

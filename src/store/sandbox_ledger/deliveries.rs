@@ -14,7 +14,7 @@
 //!
 //! Delivery is at least once, as at the real gateways; paydesk deduplicates.
 
-use super::super::{Backend, Store, StoreError, new_id};
+use super::super::{Store, StoreError, dialect, new_id};
 use crate::provider::ProviderKind;
 use crate::time::now_ms;
 use sqlx::any::AnyRow;
@@ -131,27 +131,18 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<ClaimedSandboxDelivery>, StoreError> {
-        // Both pick the due rows once, then update exactly those (see
-        // `claim_due_merchant_notifications` for why the Postgres pick is a MATERIALIZED
-        // CTE). SQLite runs one writing statement at a time: already atomic.
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "WITH due AS MATERIALIZED (SELECT id FROM sandbox_deliveries \
-                     WHERE status = 'pending' AND next_at <= $2 \
-                     ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-                 UPDATE sandbox_deliveries AS d SET next_at = $1, updated_at = $2 FROM due \
-                 WHERE d.id = due.id \
-                 RETURNING d.id, d.provider, d.out_trade_no, d.attempts, d.next_at"
-            }
-            Backend::Sqlite => {
-                "UPDATE sandbox_deliveries SET next_at = $1, updated_at = $2 \
-                 WHERE id IN (SELECT id FROM sandbox_deliveries \
-                     WHERE status = 'pending' AND next_at <= $2 \
-                     ORDER BY next_at, id LIMIT $3) \
-                 RETURNING id, provider, out_trade_no, attempts, next_at"
-            }
-        };
-        let rows = sqlx::query(sql)
+        // Locks and skips on Postgres; see `dialect::claim_due` for why that form.
+        let sql = dialect::claim_due(
+            self.backend,
+            &dialect::Claim {
+                table: "sandbox_deliveries",
+                set: "next_at = $1, updated_at = $2",
+                due: "status = 'pending' AND next_at <= $2",
+                order: "next_at, id",
+                columns: "id, provider, out_trade_no, attempts, next_at",
+            },
+        );
+        let rows = sqlx::query(&sql)
             .bind(now.saturating_add(lease_ms.max(0)))
             .bind(now)
             .bind(limit.clamp(1, 1000))
