@@ -471,8 +471,9 @@ async fn refunds_are_bounded_idempotent_and_settled() {
             .await
             .expect_err("over-refund");
         assert_eq!(over.code(), "not_allowed", "{channel}: {over}");
-        // Settled synchronously, by notification or by the refund query job.
-        for _ in 0..100 {
+        // Settled synchronously, by notification or by the refund query job (WeChat Pay v2
+        // only accepts a refund: the query 10 s later settles it).
+        for _ in 0..300 {
             if store
                 .refund(&first.out_refund_no)
                 .await
@@ -491,6 +492,22 @@ async fn refunds_are_bounded_idempotent_and_settled() {
             .await
             .expect("r")
             .expect("refund");
+        if settled.status != RefundStatus::Succeeded {
+            let calls = store
+                .provider_calls(&paydesk_core::store::CallFilter {
+                    out_trade_no: Some(order.out_trade_no.clone()),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .await
+                .expect("calls");
+            for c in calls {
+                eprintln!(
+                    "{} {} {:?} {:?} {:?}",
+                    c.operation, c.url, c.status, c.provider_code, c.error
+                );
+            }
+        }
         assert_eq!(
             settled.status,
             RefundStatus::Succeeded,
@@ -513,7 +530,7 @@ async fn refunds_are_bounded_idempotent_and_settled() {
         )
         .await
         .expect("the rest");
-        for _ in 0..100 {
+        for _ in 0..300 {
             let o = store
                 .order(&order.out_trade_no)
                 .await
@@ -818,7 +835,7 @@ async fn wechatpay_v2_refunds_over_mutual_tls_and_its_refund_notification_settle
             RefundInput {
                 amount: cny(300),
                 reason: "cold tea".into(),
-                out_refund_no: Some("v2-r1".into()),
+                out_refund_no: Some("v2-refund-1".into()),
             },
             &Cause::User("sam".into()),
         )
@@ -846,6 +863,11 @@ async fn wechatpay_v2_refunds_over_mutual_tls_and_its_refund_notification_settle
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let refund_call = refund_call.expect("the refund call was recorded");
+    assert_eq!(
+        (refund_call.status, &refund_call.error),
+        (Some(200), &None),
+        "{refund_call:?}"
+    );
     assert!(
         refund_call.url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -872,7 +894,7 @@ async fn wechatpay_v2_refunds_over_mutual_tls_and_its_refund_notification_settle
     let sandbox_refund = sandbox_order
         .refunds
         .iter()
-        .find(|r| r.out_refund_no == "v2-r1")
+        .find(|r| r.out_refund_no == "v2-refund-1")
         .expect("sandbox refund")
         .clone();
     let mut n = set
@@ -886,7 +908,11 @@ async fn wechatpay_v2_refunds_over_mutual_tls_and_its_refund_notification_settle
     let resp = req.send().await.expect("post refund notification");
     assert_eq!(resp.status().as_u16(), 200);
     assert!(resp.text().await.unwrap_or_default().contains("SUCCESS"));
-    let settled = store.refund("v2-r1").await.expect("r").expect("refund");
+    let settled = store
+        .refund("v2-refund-1")
+        .await
+        .expect("r")
+        .expect("refund");
     assert_eq!(settled.status, RefundStatus::Succeeded, "{settled:?}");
     let now = store
         .order(&order.out_trade_no)
