@@ -10,6 +10,7 @@ pub mod money;
 pub mod order;
 pub mod provider_kind;
 pub mod role;
+pub mod timestamp;
 
 #[cfg(feature = "server")]
 pub mod auth;

@@ -214,6 +214,7 @@ async fn checkout_server_functions_check_the_role() {
             ("alipay-sandbox", Some(true)),
             ("stripe-sandbox", Some(true)),
             ("wechatpay-sandbox", Some(true)),
+            ("wechatpay-v2-sandbox", Some(true)),
         ]
     );
     let page = c.get("/checkout", Some(&merchant)).await;

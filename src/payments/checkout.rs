@@ -113,7 +113,7 @@ impl Payments {
             amount: req.amount,
             subject: subject.to_string(),
             notify_url: self.channels.notify_url(channel.kind, &channel.row.name),
-            expires_at: Some(expires_at / 1000),
+            expires_at: Some(crate::timestamp::UnixMs(expires_at).secs()),
         };
         self.ask_for_qr(&channel, &out_trade_no, &ask).await
     }

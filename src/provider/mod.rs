@@ -93,8 +93,8 @@ pub struct CreateQrRequest {
     /// `{PAYDESK_PUBLIC_URL}/notify/{provider}/{channel}`. Stripe ignores it (webhook
     /// endpoints are configured in the Stripe dashboard).
     pub notify_url: String,
-    /// Optional absolute expiry (Unix seconds).
-    pub expires_at: Option<i64>,
+    /// Optional absolute expiry.
+    pub expires_at: Option<crate::timestamp::UnixSecs>,
 }
 
 /// What to render as a QR code.

@@ -53,37 +53,17 @@ fn symbol(c: Currency) -> Option<&'static str> {
 }
 
 /// A millisecond Unix time as `2026-11-23 12:05:09` in UTC+8 (China Standard Time, the
-/// providers' own clock) or UTC, chosen by `offset_minutes`.
+/// providers' own clock: `paydesk_core::timestamp::CHINA_OFFSET_MINUTES`) or UTC, chosen by
+/// `offset_minutes`.
 pub fn time_ms(ms: i64, offset_minutes: i32) -> String {
-    let secs = ms.div_euclid(1000) + i64::from(offset_minutes) * 60;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    use paydesk_core::timestamp::{UnixMs, offset_of_minutes};
+    UnixMs(ms).format(offset_of_minutes(offset_minutes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use paydesk_core::timestamp::CHINA_OFFSET_MINUTES as CHINA;
 
     #[test]
     fn amounts_carry_their_currency() {
@@ -104,6 +84,6 @@ mod tests {
         assert_eq!(time_ms(0, 0), "1970-01-01 00:00:00");
         // 2024-02-29 23:59:59 UTC is a leap day; +8 h moves it to 1 March.
         assert_eq!(time_ms(1_709_251_199_000, 0), "2024-02-29 23:59:59");
-        assert_eq!(time_ms(1_709_251_199_000, 480), "2024-03-01 07:59:59");
+        assert_eq!(time_ms(1_709_251_199_000, CHINA), "2024-03-01 07:59:59");
     }
 }

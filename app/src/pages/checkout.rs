@@ -25,7 +25,7 @@ use paydesk_core::role::Capability;
 mod confirm;
 
 /// UTC+8: the providers' clock, and the merchants'.
-const OFFSET: i32 = 480;
+const OFFSET: i32 = paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 /// Polling period of the status page, in ticks of [`TICK_MS`].
 const POLL_EVERY_TICKS: u32 = 3;
 const TICK_MS: u64 = 500;

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use paydesk_core::role::Capability;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn LogsPage() -> impl IntoView {
@@ -184,7 +185,7 @@ fn InboxTab() -> impl IntoView {
                             <dl class="facts">
                                 <dt>{t.logs.provider}</dt><dd>{d.row.provider.clone()}</dd>
                                 <dt>{t.logs.channel}</dt><dd>{d.row.channel.clone()}</dd>
-                                <dt>{t.logs.received}</dt><dd class="mono">{time_ms(d.row.received_at, 480)}</dd>
+                                <dt>{t.logs.received}</dt><dd class="mono">{time_ms(d.row.received_at, CHINA_OFFSET_MINUTES)}</dd>
                                 <dt>{t.logs.verdict}</dt><dd><span class=format!("status {}", d.row.verdict)>{d.row.verdict.clone()}</span></dd>
                                 <dt>{t.logs.reason}</dt><dd>{d.row.reason.clone().unwrap_or_else(|| t.common.none.into())}</dd>
                                 <dt>{t.logs.order}</dt><dd>{order_link(d.row.out_trade_no.clone(), t)}</dd>
@@ -242,7 +243,7 @@ fn InboxTab() -> impl IntoView {
 fn inbox_line(r: InboxRow, t: &'static Messages) -> impl IntoView {
     view! {
         <tr>
-            <td class="mono">{time_ms(r.received_at, 480)}</td>
+            <td class="mono">{time_ms(r.received_at, CHINA_OFFSET_MINUTES)}</td>
             <td>{r.provider}</td>
             <td>{r.channel}</td>
             <td>{r.event.unwrap_or_else(|| t.common.none.into())}</td>
@@ -332,7 +333,7 @@ fn call_line(c: CallRow, t: &'static Messages) -> impl IntoView {
         .join(" · ");
     view! {
         <tr class:failed=failed>
-            <td class="mono">{time_ms(c.at, 480)}</td>
+            <td class="mono">{time_ms(c.at, CHINA_OFFSET_MINUTES)}</td>
             <td>{c.provider}</td>
             <td>{c.channel}</td>
             <td>{c.operation}{(c.attempt > 1).then(|| format!(" (#{})", c.attempt))}</td>
@@ -397,7 +398,7 @@ fn NotificationsTab() -> impl IntoView {
                                         </tr></thead>
                                         <tbody>{d.attempts.into_iter().map(|a| view! {
                                             <tr>
-                                                <td class="mono">{time_ms(a.at, 480)}</td>
+                                                <td class="mono">{time_ms(a.at, CHINA_OFFSET_MINUTES)}</td>
                                                 <td class="num">{a.status.map(|s| s.to_string()).unwrap_or_else(|| t.logs.no_answer.into())}</td>
                                                 <td class="num">{format!("{} ms", a.latency_ms)}</td>
                                                 <td class="wrap">{a.error.unwrap_or_default()}</td>
@@ -462,13 +463,13 @@ fn notification_line(
     let form_id = n.id.clone();
     view! {
         <tr data-notification=n.id.clone()>
-            <td class="mono">{time_ms(n.created_at, 480)}</td>
+            <td class="mono">{time_ms(n.created_at, CHINA_OFFSET_MINUTES)}</td>
             <td>{n.event.clone()}</td>
             <td>{order_link(Some(n.out_trade_no.clone()), t)}</td>
             <td class="mono wrap">{n.url.clone()}</td>
             <td><span class=format!("status {}", n.status)>{t.logs.notify_status(&n.status)}</span></td>
             <td class="num"><a href=format!("/logs?tab=notifications&id={}", n.id)>{n.attempts}</a></td>
-            <td class="mono">{if pending { time_ms(n.next_attempt_at, 480) } else { t.common.none.to_string() }}</td>
+            <td class="mono">{if pending { time_ms(n.next_attempt_at, CHINA_OFFSET_MINUTES) } else { t.common.none.to_string() }}</td>
             <td class="wrap">{n.last_error.clone().unwrap_or_else(|| t.common.none.into())}</td>
             <td>
                 {can_resend.then(|| view! {
@@ -526,7 +527,7 @@ fn AuditTab() -> impl IntoView {
 fn audit_line(a: AuditRow) -> impl IntoView {
     view! {
         <tr>
-            <td class="mono">{time_ms(a.at, 480)}</td>
+            <td class="mono">{time_ms(a.at, CHINA_OFFSET_MINUTES)}</td>
             <td>{a.actor}</td>
             <td class="mono">{a.action}</td>
             <td>{a.target}</td>

@@ -17,6 +17,7 @@ use leptos_router::hooks::use_query_map;
 use paydesk_core::money::Currency;
 use paydesk_core::order::OrderStatus;
 use paydesk_core::role::Capability;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 /// Where the CSV export is served (`server/src/routes/export.rs`).
 pub const EXPORT_PATH: &str = "/export/orders.csv";
@@ -244,7 +245,7 @@ fn Row(r: OrderRow) -> impl IntoView {
             <td>{r.channel}</td>
             <td class="wrap">{r.subject}</td>
             <td>{r.creator}</td>
-            <td class="nowrap">{time_ms(r.created_at, 480)}</td>
+            <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
         </tr>
     }
 }

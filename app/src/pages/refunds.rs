@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::order::RefundStatus;
 use paydesk_core::role::Capability;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn RefundsPage() -> impl IntoView {
@@ -164,7 +165,7 @@ fn Row(r: RefundRow, can_retry: bool) -> impl IntoView {
             <td class="wrap">{r.reason.clone()}</td>
             <td class="failure wrap">{r.failure_reason.clone().unwrap_or_default()} {retry}</td>
             <td>{r.requested_by.clone()}</td>
-            <td class="nowrap">{time_ms(r.created_at, 480)}</td>
+            <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
         </tr>
     }
 }

@@ -9,6 +9,7 @@ use crate::pages::section::error_code;
 use crate::server_fns::approvals::{AwaitingRow, awaiting_refunds};
 use crate::server_fns::orders::encode;
 use leptos::prelude::*;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn AwaitingList() -> impl IntoView {
@@ -76,7 +77,7 @@ fn row(r: AwaitingRow, can_decide: bool) -> impl IntoView {
             <td>{r.requested_by.clone()}</td>
             <td>{actions}</td>
             <td class="wrap">{r.reason.clone()}</td>
-            <td class="nowrap">{time_ms(r.created_at, 480)}</td>
+            <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
         </tr>
     }
 }

@@ -11,6 +11,7 @@ use crate::server_fns::sessions::{ActiveSessionRow, EndMySession, EndOtherSessio
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::role::Capability;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
@@ -100,8 +101,8 @@ fn session_line(
                 {r.current.then(|| view! { " " <span class="badge">{t.sessions.this_session}</span> })}
             </td>
             <td class="mono">{if r.ip.is_empty() { t.common.none.to_string() } else { r.ip.clone() }}</td>
-            <td class="mono">{time_ms(r.signed_in_at, 480)}</td>
-            <td class="mono">{time_ms(r.last_seen, 480)}</td>
+            <td class="mono">{time_ms(r.signed_in_at, CHINA_OFFSET_MINUTES)}</td>
+            <td class="mono">{time_ms(r.last_seen, CHINA_OFFSET_MINUTES)}</td>
             <td>
                 <ActionForm action=end attr:class="inline">
                     <input type="hidden" name="handle" value=form_handle />

@@ -16,6 +16,7 @@ use crate::server_fns::users::{
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::role::{Capability, Role};
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -201,7 +202,7 @@ fn UserLine(
                     {if u.disabled { t.status_disabled } else { t.status_active }}
                 </span>
             </td>
-            <td class="mono">{time_ms(u.created_at, 480)}</td>
+            <td class="mono">{time_ms(u.created_at, CHINA_OFFSET_MINUTES)}</td>
             <td class="user-actions">
                 <ActionForm action=set_role attr:class="inline">
                     <input type="hidden" name="username" value=n1 />
@@ -244,9 +245,9 @@ fn KeyLine(
         <tr data-key=k.name.clone()>
             <td>{k.name.clone()}</td>
             <td class="mono">{format!("{}…", k.prefix)}</td>
-            <td class="mono">{time_ms(k.created_at, 480)}</td>
+            <td class="mono">{time_ms(k.created_at, CHINA_OFFSET_MINUTES)}</td>
             <td>{k.created_by.clone()}</td>
-            <td class="mono">{k.last_used_at.map(|at| time_ms(at, 480)).unwrap_or_else(|| t.users.never.to_string())}</td>
+            <td class="mono">{k.last_used_at.map(|at| time_ms(at, CHINA_OFFSET_MINUTES)).unwrap_or_else(|| t.users.never.to_string())}</td>
             <td>
                 <span class=if revoked { "status revoked" } else { "status active" }>
                     {if revoked { t.users.key_revoked } else { t.users.key_active }}

@@ -223,41 +223,11 @@ pub fn parse_cursor(s: &str) -> Option<(i64, String)> {
     (!id.is_empty() && id.len() <= 64).then(|| (at, id.to_string()))
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// UTC+8, the offset dates in filters are read in (the providers' and most users' clock).
-pub const FILTER_OFFSET_MS: i64 = 8 * 3_600_000;
-
-/// The Unix ms at which `YYYY-MM-DD` begins in UTC+8, or None when it is not a real date.
+/// The Unix ms at which `YYYY-MM-DD` begins in UTC+8 (the offset dates in filters are read
+/// in: the providers' and most users' clock), or None when it is not a real date.
 pub fn parse_day(s: &str) -> Option<i64> {
-    let mut parts = s.splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if d > month_days {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    Some(days * 86_400_000 - FILTER_OFFSET_MS)
+    use paydesk_core::timestamp::{CHINA, day_start, parse_date};
+    parse_date(s).map(|d| day_start(d, CHINA).0)
 }
 
 #[cfg(feature = "ssr")]

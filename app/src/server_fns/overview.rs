@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Days are calendar days in UTC+8, the providers' own clock.
-pub const OFFSET_MINUTES: i32 = 480;
+pub const OFFSET_MINUTES: i32 = paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 /// The chart's span.
 pub const DAYS: i64 = 30;
 

@@ -233,7 +233,7 @@ impl Provider for AlipayClient {
             "subject": req.subject,
         });
         if let Some(exp) = req.expires_at {
-            biz["time_expire"] = Value::String(format_timestamp(exp));
+            biz["time_expire"] = Value::String(format_timestamp(exp.0));
         }
         // Creating a payment: retried only after connect errors.
         let v = self

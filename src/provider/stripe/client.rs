@@ -208,7 +208,7 @@ impl Provider for StripeClient {
             params.push(p("cancel_url", c.clone()));
         }
         if let Some(exp) = req.expires_at {
-            params.push(p("expires_at", exp.to_string()));
+            params.push(p("expires_at", exp.0.to_string()));
         }
         let v = self
             .call(

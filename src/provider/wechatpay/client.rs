@@ -340,7 +340,7 @@ impl Provider for WechatPayClient {
             "amount": { "total": cny_minor(&req.amount)?, "currency": "CNY" },
         });
         if let Some(exp) = req.expires_at {
-            body["time_expire"] = Value::String(rfc3339_beijing(exp));
+            body["time_expire"] = Value::String(rfc3339_beijing(exp.0));
         }
         let resp = self
             .call(

@@ -154,12 +154,12 @@ impl WechatPayV2Client {
         f.set("product_id", no);
         if let Some(exp) = req.expires_at {
             // WeChat refuses a time_expire less than a minute after the order's start.
-            if exp < self.clock.now_unix() + 60 {
+            if exp.0 < self.clock.now_unix() + 60 {
                 return Err(ProviderError::Config(
                     "expiry must be at least one minute ahead".into(),
                 ));
             }
-            f.set("time_expire", beijing_compact(exp));
+            f.set("time_expire", beijing_compact(exp.0));
         }
         // Not retried after an ambiguous failure: re-sending is safe at WeChat (same
         // number, same parameters), but the order service decides that.

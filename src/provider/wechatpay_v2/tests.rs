@@ -76,7 +76,7 @@ fn order(no: &str, minor: i64) -> CreateQrRequest {
         amount: cny(minor),
         subject: "paydesk 测试订单".into(),
         notify_url: "https://merchant.example/notify/wechatpay_v2/v2".into(),
-        expires_at: Some(now() + 900),
+        expires_at: Some(crate::timestamp::UnixSecs(now() + 900)),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::i18n::Messages;
 use crate::pages::section::error_code;
 use crate::server_fns::credentials::{CertView, ChannelView, list_channels};
 use leptos::prelude::*;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 pub fn provider_name(t: &Messages, provider: &str) -> &'static str {
     t.provider(provider)
@@ -14,7 +15,7 @@ pub fn provider_name(t: &Messages, provider: &str) -> &'static str {
 
 /// The date part of an expiry (UTC+8, the providers' clock).
 pub fn date(unix: i64) -> String {
-    time_ms(unix * 1000, 480)
+    time_ms(unix * 1000, CHINA_OFFSET_MINUTES)
         .split(' ')
         .next()
         .unwrap_or_default()

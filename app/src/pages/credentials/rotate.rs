@@ -10,6 +10,7 @@ use crate::components::layout::use_t;
 use crate::pages::section::error_code;
 use crate::server_fns::credentials::{ChannelView, RefreshView, list_channels};
 use leptos::prelude::*;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn RotationPanels(name: String) -> impl IntoView {
@@ -60,8 +61,8 @@ fn LastRefresh(r: RefreshView) -> impl IntoView {
     let ok = r.outcome == "ok";
     view! {
         <p class=if ok { "muted" } else { "notice warn" } id="last-refresh" data-outcome=r.outcome.clone()>
-            {(c.last_refresh)(&time_ms(r.at, 480), c.refresh_failure(&r.outcome))}
-            {r.next_at.map(|at| view! { " " {(c.next_refresh)(&time_ms(at, 480))} })}
+            {(c.last_refresh)(&time_ms(r.at, CHINA_OFFSET_MINUTES), c.refresh_failure(&r.outcome))}
+            {r.next_at.map(|at| view! { " " {(c.next_refresh)(&time_ms(at, CHINA_OFFSET_MINUTES))} })}
         </p>
     }
 }

@@ -13,6 +13,7 @@ use crate::server_fns::orders::{OrderView, RefundRow, TimelineEntry, order_detai
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use paydesk_core::role::Capability;
+use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
 #[component]
 pub fn OrderDetailPage() -> impl IntoView {
@@ -78,7 +79,7 @@ fn Loaded(d: OrderView) -> impl IntoView {
     let cur = r.currency.clone();
     let m = move |minor: i64| money(minor, &cur);
     let time = |ms: Option<i64>| {
-        ms.map(|v| time_ms(v, 480))
+        ms.map(|v| time_ms(v, CHINA_OFFSET_MINUTES))
             .unwrap_or_else(|| t.common.none.to_string())
     };
     let status_class = format!("status {}", r.status.as_str());
@@ -109,7 +110,7 @@ fn Loaded(d: OrderView) -> impl IntoView {
                     <dt>{o.created}</dt><dd>{time(Some(r.created_at))}</dd>
                     <dt>{o.expires}</dt><dd>{time(Some(d.expires_at))}</dd>
                     <dt>{o.paid_at}</dt><dd>{time(d.paid_at)}</dd>
-                    {d.closed_at.map(|c| view! { <dt>{o.closed_at}</dt><dd>{time_ms(c, 480)}</dd> })}
+                    {d.closed_at.map(|c| view! { <dt>{o.closed_at}</dt><dd>{time_ms(c, CHINA_OFFSET_MINUTES)}</dd> })}
                     <dt>{o.qr_content}</dt>
                     <dd class="mono qr-content">{d.qr_code.clone().unwrap_or_else(|| t.common.none.to_string())}</dd>
                 </dl>
@@ -191,7 +192,7 @@ fn Refunds(rows: Vec<RefundRow>) -> impl IntoView {
                                 <td class="num">{money(r.amount_minor, &r.currency)}</td>
                                 <td class="wrap">{r.reason.clone()}</td>
                                 <td>{r.requested_by.clone()}</td>
-                                <td class="nowrap">{time_ms(r.created_at, 480)}</td>
+                                <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -229,7 +230,7 @@ fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
                     });
                     view! {
                         <li class=format!("tl-item tl-{:?}", e.source).to_lowercase()>
-                            <time class="tl-time muted">{time_ms(e.at, 480)}</time>
+                            <time class="tl-time muted">{time_ms(e.at, CHINA_OFFSET_MINUTES)}</time>
                             <div class="tl-body">
                                 <span class="tl-source">{o.source(e.source)}</span> " "
                                 <strong class="tl-what">{what}</strong> " "

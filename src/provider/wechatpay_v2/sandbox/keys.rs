@@ -126,6 +126,21 @@ impl SandboxV2Keys {
     }
 }
 
+/// Stored like the other sandboxes' keys (`sandbox::keys::load_or_create`).
+impl crate::sandbox::keys::PersistedKeys for SandboxV2Keys {
+    const PROVIDER: crate::provider::ProviderKind = crate::provider::ProviderKind::WechatpayV2;
+    type Doc = SandboxV2KeysDoc;
+    fn generate() -> Result<Self, crate::sandbox::keys::KeyError> {
+        Ok(SandboxV2Keys::generate(crate::time::now_ms() / 1000)?)
+    }
+    fn to_doc(&self) -> Result<SandboxV2KeysDoc, crate::sandbox::keys::KeyError> {
+        Ok(SandboxV2Keys::to_doc(self)?)
+    }
+    fn from_doc(doc: SandboxV2KeysDoc) -> Result<Self, crate::sandbox::keys::KeyError> {
+        Ok(SandboxV2Keys::from_doc(doc)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,20 +159,5 @@ mod tests {
         let debug = format!("{keys:?}");
         assert!(!debug.contains(keys.api_key.expose()));
         assert!(!debug.contains("PRIVATE KEY"));
-    }
-}
-
-/// Stored like the other sandboxes' keys (`sandbox::keys::load_or_create`).
-impl crate::sandbox::keys::PersistedKeys for SandboxV2Keys {
-    const PROVIDER: crate::provider::ProviderKind = crate::provider::ProviderKind::WechatpayV2;
-    type Doc = SandboxV2KeysDoc;
-    fn generate() -> Result<Self, crate::sandbox::keys::KeyError> {
-        Ok(SandboxV2Keys::generate(crate::time::now_ms() / 1000)?)
-    }
-    fn to_doc(&self) -> Result<SandboxV2KeysDoc, crate::sandbox::keys::KeyError> {
-        Ok(SandboxV2Keys::to_doc(self)?)
-    }
-    fn from_doc(doc: SandboxV2KeysDoc) -> Result<Self, crate::sandbox::keys::KeyError> {
-        Ok(SandboxV2Keys::from_doc(doc)?)
     }
 }
