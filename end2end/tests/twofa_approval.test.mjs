@@ -182,6 +182,8 @@ for (const javaScriptEnabled of [true, false]) {
     await s.waitForSelector('#outcome-ok');
     assert.match(await s.textContent('#outcome-ok'), /waits for another admin/);
     assert.match(await s.textContent('#timeline'), /Refund awaiting approval/);
+    // The refund's own row says it waits (not just "pending").
+    assert.match(await s.textContent('#order-refunds'), /Refund awaiting approval/);
     assert.match(await s.textContent('#amount-refundable'), /¥4\.00/);
 
     // The admin asks for 6.00 of another order: they cannot decide it themselves.

@@ -5,7 +5,7 @@
 mod detail;
 mod refund;
 
-pub use detail::{OrderDetailPage, Outcome};
+pub use detail::{OrderDetailPage, Outcome, RefundStatusCell};
 
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;

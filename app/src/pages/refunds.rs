@@ -3,7 +3,7 @@
 
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
-use crate::pages::orders::{Outcome, error_text};
+use crate::pages::orders::{Outcome, RefundStatusCell, error_text};
 use crate::pages::refunds_awaiting::AwaitingList;
 use crate::pages::section::{Section, error_code};
 use crate::server_fns::orders::{RefundPage, RefundRow, encode, list_refunds};
@@ -160,7 +160,7 @@ fn Row(r: RefundRow, can_retry: bool) -> impl IntoView {
         <tr>
             <td class="mono">{r.out_refund_no.clone()}</td>
             <td><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
-            <td><span class=format!("status {}", r.status.as_str())>{t.common.refund_status(r.status)}</span></td>
+            <td><RefundStatusCell r=r.clone() /></td>
             <td class="num">{money(r.amount_minor, &r.currency)}</td>
             <td class="wrap">{r.reason.clone()}</td>
             <td class="failure wrap">{r.failure_reason.clone().unwrap_or_default()} {retry}</td>

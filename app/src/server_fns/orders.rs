@@ -154,6 +154,9 @@ pub struct RefundRow {
     pub provider_refund_id: Option<String>,
     pub requested_by: String,
     pub created_at: i64,
+    /// Reserved, waiting for another admin's approval (status is still pending).
+    #[serde(default)]
+    pub awaiting_approval: bool,
 }
 
 /// Where a timeline entry comes from.
@@ -474,6 +477,10 @@ pub mod server {
             provider_refund_id: r.provider_refund_id.clone(),
             requested_by: r.requested_by.clone(),
             created_at: r.created_at,
+            awaiting_approval: r
+                .approval
+                .as_ref()
+                .is_some_and(|a| a.state == paydesk_core::approval::ApprovalState::Awaiting),
         }
     }
 }

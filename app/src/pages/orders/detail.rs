@@ -158,7 +158,12 @@ fn Actions(d: OrderView) -> impl IntoView {
 #[component]
 pub fn RefundStatusCell(r: RefundRow) -> impl IntoView {
     let t = use_t();
+    if r.awaiting_approval {
+        return view! { <span class="status awaiting">{t.orders.ev_refund_awaiting_approval}</span> }
+            .into_any();
+    }
     view! { <span class=format!("status {}", r.status.as_str())>{t.common.refund_status(r.status)}</span> }
+        .into_any()
 }
 
 #[component]
