@@ -14,6 +14,7 @@
 
 pub mod cert_refresh;
 pub mod check;
+mod clients;
 pub mod config;
 pub mod registry;
 pub mod rotation;

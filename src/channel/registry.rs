@@ -7,13 +7,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
-use super::config::{ConfigProblem, LiveChannel, alipay_config, stripe_config, wechatpay_config};
+use super::clients;
+use super::config::{ConfigProblem, LiveChannel};
 use super::{ChannelMode, parse_provider, sandbox_channels, secrets_aad};
-use crate::provider::alipay::AlipayClient;
 use crate::provider::http::HttpSettings;
-use crate::provider::stripe::StripeClient;
 use crate::provider::wechatpay::WechatPayClient;
-use crate::provider::wechatpay_v2::{self, WechatPayV2Client};
 use crate::provider::{CallSink, Provider, ProviderError, ProviderKind, SharedClock};
 use crate::sandbox::keys::{KeyError, SandboxKeys};
 use crate::store::{ChannelRow, NewChannel, Store, StoreError};
@@ -344,34 +342,18 @@ impl ChannelRegistry {
     }
 
     /// The base URL of the WeChat Pay v2 sandbox's mutual-TLS listener, started on first
-    /// use on 127.0.0.1 over the shared (durable) order book.
+    /// use (see [`clients::start_v2_sandbox`]).
     async fn sandbox_v2_url(&self) -> Result<&str, ChannelError> {
         let url = self
             .sandbox_v2_tls
             .get_or_try_init(|| async {
                 let keys = self.sandbox_keys().await?.wechatpay_v2.clone();
-                let failed = |e: String| ChannelError::Config {
-                    name: ProviderKind::WechatpayV2.sandbox_channel().to_string(),
-                    problem: format!("sandbox TLS listener: {e}"),
-                };
-                let gateway = keys.sandbox(
-                    &format!("{}/sandbox/pay", self.public_url),
-                    crate::sandbox::Ledger::durable(self.store.clone(), ProviderKind::WechatpayV2),
-                    self.clock.clone(),
-                );
-                let server = keys
-                    .tls
-                    .server_config()
-                    .map_err(|e| failed(e.to_string()))?;
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                clients::start_v2_sandbox(&keys, &self.store, &self.public_url, self.clock.clone())
                     .await
-                    .map_err(|e| failed(e.to_string()))?;
-                wechatpay_v2::sandbox::serve_tls(
-                    listener,
-                    wechatpay_v2::sandbox::router(Arc::new(gateway)),
-                    server,
-                )
-                .map_err(|e| failed(e.to_string()))
+                    .map_err(|problem| ChannelError::Config {
+                        name: ProviderKind::WechatpayV2.sandbox_channel().to_string(),
+                        problem,
+                    })
             })
             .await?;
         Ok(url)
@@ -477,63 +459,26 @@ impl ChannelRegistry {
         mode: ChannelMode,
     ) -> Result<Result<Arc<dyn Provider>, ProviderError>, ChannelError> {
         let name = row.name.as_str();
-        let (sink, clock, http) = (self.sink.clone(), self.clock.clone(), self.http.clone());
-        let config_err = |p: super::config::ConfigProblem| ChannelError::Config {
-            name: name.to_string(),
-            problem: p.to_string(),
+        let parts = clients::Parts {
+            http: self.http.clone(),
+            sink: self.sink.clone(),
+            clock: self.clock.clone(),
         };
         Ok(match mode {
             ChannelMode::Sandbox => {
                 let keys = self.sandbox_keys().await?;
-                let base = &self.public_url;
-                match kind {
-                    ProviderKind::Alipay => {
-                        let cfg = keys
-                            .alipay
-                            .client_config(name, &format!("{base}/sandbox/alipay/gateway.do"));
-                        AlipayClient::new(cfg, http, sink, clock)
-                            .map(|c| Arc::new(c) as Arc<dyn Provider>)
-                    }
-                    ProviderKind::Wechatpay => {
-                        let cfg = keys
-                            .wechatpay
-                            .client_config(name, &format!("{base}/sandbox/wechatpay"));
-                        WechatPayClient::new(cfg, http, sink, clock)
-                            .map(|c| Arc::new(c) as Arc<dyn Provider>)
-                    }
-                    ProviderKind::WechatpayV2 => {
-                        let url = self.sandbox_v2_url().await?;
-                        match keys.wechatpay_v2.client_config(name, url) {
-                            Ok(cfg) => WechatPayV2Client::new(cfg, http, sink, clock)
-                                .map(|c| Arc::new(c) as Arc<dyn Provider>),
-                            Err(e) => Err(ProviderError::from(e)),
-                        }
-                    }
-                    ProviderKind::Stripe => {
-                        let cfg = keys.stripe.client_config(
-                            name,
-                            &format!("{base}/sandbox/stripe"),
-                            &format!("{base}/"),
-                        );
-                        StripeClient::new(cfg, http, sink, clock)
-                            .map(|c| Arc::new(c) as Arc<dyn Provider>)
-                    }
-                }
+                let v2_url = match kind {
+                    ProviderKind::WechatpayV2 => Some(self.sandbox_v2_url().await?),
+                    _ => None,
+                };
+                clients::sandbox(kind, name, keys, &self.public_url, v2_url, parts)
             }
             ChannelMode::Live => match self.live_of(row)? {
-                Some(LiveChannel::Alipay(s, k)) => {
-                    let cfg = alipay_config(name, &s, &k).map_err(config_err)?;
-                    AlipayClient::new(cfg, http, sink, clock)
-                        .map(|c| Arc::new(c) as Arc<dyn Provider>)
-                }
-                Some(LiveChannel::Wechatpay(s, k)) => {
-                    let cfg = wechatpay_config(name, &s, &k).map_err(config_err)?;
-                    WechatPayClient::new(cfg, http, sink, clock)
-                        .map(|c| Arc::new(c) as Arc<dyn Provider>)
-                }
-                Some(LiveChannel::Stripe(s, k)) => {
-                    StripeClient::new(stripe_config(name, &s, &k), http, sink, clock)
-                        .map(|c| Arc::new(c) as Arc<dyn Provider>)
+                Some(live) => {
+                    clients::live(name, &live, parts).map_err(|p| ChannelError::Config {
+                        name: name.to_string(),
+                        problem: p.to_string(),
+                    })?
                 }
                 None => Err(ProviderError::Config("not a live channel".into())),
             },
