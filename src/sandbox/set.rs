@@ -1,4 +1,4 @@
-//! The three sandboxes together, as the server mounts them and the wallet page uses them:
+//! The sandboxes together, as the server mounts them and the wallet page uses them:
 //! find an order by its pay code, pay or cancel it, and build the notification to deliver.
 //! The server's set is [`SandboxSet::durable`]: its order books live in the database.
 
@@ -7,12 +7,31 @@ use std::sync::Arc;
 use super::delivery::Notification;
 use super::keys::SandboxKeys;
 use super::{Ledger, LedgerError, SandboxOrder};
-use crate::provider::alipay::sandbox::{self as alipay, AlipaySandbox};
-use crate::provider::stripe::sandbox::{self as stripe, StripeSandbox};
-use crate::provider::wechatpay::sandbox::{self as wechatpay, WechatPaySandbox};
-use crate::provider::wechatpay_v2::sandbox::{self as wechatpay_v2, WechatPayV2Sandbox};
+use crate::provider::alipay::sandbox::AlipaySandbox;
+use crate::provider::stripe::sandbox::StripeSandbox;
+use crate::provider::wechatpay::sandbox::WechatPaySandbox;
+use crate::provider::wechatpay_v2::sandbox::WechatPayV2Sandbox;
 use crate::provider::{ProviderKind, SharedClock};
 use crate::store::Store;
+
+/// One provider's sandbox gateway as the set uses it; each provider folder implements it
+/// (`src/provider/<p>/sandbox/`).
+pub trait SandboxGateway: Send + Sync {
+    /// The gateway's routes, relative to `/sandbox/{provider}`.
+    fn routes(self: Arc<Self>) -> axum::Router;
+
+    fn ledger(&self) -> &Ledger;
+
+    /// Where the "paid" notification of `o` goes ('' when nowhere: e.g. an Alipay order
+    /// created without `notify_url`).
+    fn notify_url<'a>(&'a self, o: &'a SandboxOrder) -> &'a str {
+        &o.notify_url
+    }
+
+    /// The signed "paid" notification for `o`: its headers (`Content-Type` included) and
+    /// body.
+    fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(String, String)>, Vec<u8>);
+}
 
 pub struct SandboxSet {
     pub keys: SandboxKeys,
@@ -46,15 +65,17 @@ impl SandboxSet {
         stripe_webhook_url: String,
         clock: SharedClock,
     ) -> SandboxSet {
+        let mut stripe = keys.stripe.sandbox(pay_base_url, clock.clone());
+        stripe.webhook_url = stripe_webhook_url.clone();
         SandboxSet {
             alipay: Arc::new(keys.alipay.sandbox(pay_base_url, clock.clone())),
             wechatpay: Arc::new(keys.wechatpay.sandbox(pay_base_url, clock.clone())),
             wechatpay_v2: Arc::new(keys.wechatpay_v2.sandbox(
                 pay_base_url,
                 Ledger::default(),
-                clock.clone(),
+                clock,
             )),
-            stripe: Arc::new(keys.stripe.sandbox(pay_base_url, clock)),
+            stripe: Arc::new(stripe),
             keys,
             stripe_webhook_url,
         }
@@ -81,6 +102,7 @@ impl SandboxSet {
         let mut stripe = keys.stripe.sandbox(pay_base_url, clock);
         stripe.ledger = Ledger::durable(store.clone(), ProviderKind::Stripe);
         stripe.keep_idempotency_keys_in(store);
+        stripe.webhook_url = stripe_webhook_url.clone();
         SandboxSet {
             alipay: Arc::new(alipay),
             wechatpay: Arc::new(wechatpay),
@@ -91,23 +113,28 @@ impl SandboxSet {
         }
     }
 
+    /// The sandbox of `kind`: **the set's one list of providers**.
+    pub fn gateway(&self, kind: ProviderKind) -> &dyn SandboxGateway {
+        match kind {
+            ProviderKind::Alipay => self.alipay.as_ref(),
+            ProviderKind::Wechatpay => self.wechatpay.as_ref(),
+            ProviderKind::Stripe => self.stripe.as_ref(),
+            ProviderKind::WechatpayV2 => self.wechatpay_v2.as_ref(),
+        }
+    }
+
     /// The gateway router of one provider, relative to its mount point.
     pub fn router(&self, kind: ProviderKind) -> axum::Router {
         match kind {
-            ProviderKind::Alipay => alipay::router(self.alipay.clone()),
-            ProviderKind::Wechatpay => wechatpay::router(self.wechatpay.clone()),
-            ProviderKind::Stripe => stripe::router(self.stripe.clone()),
-            ProviderKind::WechatpayV2 => wechatpay_v2::router(self.wechatpay_v2.clone()),
+            ProviderKind::Alipay => self.alipay.clone().routes(),
+            ProviderKind::Wechatpay => self.wechatpay.clone().routes(),
+            ProviderKind::Stripe => self.stripe.clone().routes(),
+            ProviderKind::WechatpayV2 => self.wechatpay_v2.clone().routes(),
         }
     }
 
     pub fn ledger(&self, kind: ProviderKind) -> &Ledger {
-        match kind {
-            ProviderKind::Alipay => &self.alipay.ledger,
-            ProviderKind::Wechatpay => &self.wechatpay.ledger,
-            ProviderKind::Stripe => &self.stripe.ledger,
-            ProviderKind::WechatpayV2 => &self.wechatpay_v2.ledger,
-        }
+        self.gateway(kind).ledger()
     }
 
     /// The order a wallet code belongs to, and which sandbox holds it.
@@ -140,7 +167,7 @@ impl SandboxSet {
         order: &SandboxOrder,
     ) -> Result<SandboxOrder, LedgerError> {
         let ledger = self.ledger(kind);
-        if self.notify_url(kind, order).is_empty() {
+        if self.gateway(kind).notify_url(order).is_empty() {
             ledger.pay(&order.out_trade_no).await
         } else {
             ledger.pay_and_notify(&order.out_trade_no).await
@@ -157,54 +184,15 @@ impl SandboxSet {
         self.ledger(kind).close(out_trade_no).await
     }
 
-    /// Where the "paid" notification of `o` goes ('' when nowhere: an Alipay order created
-    /// without `notify_url`). Stripe takes it from its one configured endpoint.
-    fn notify_url<'a>(&'a self, kind: ProviderKind, o: &'a SandboxOrder) -> &'a str {
-        match kind {
-            ProviderKind::Stripe => &self.stripe_webhook_url,
-            ProviderKind::Alipay | ProviderKind::Wechatpay | ProviderKind::WechatpayV2 => {
-                &o.notify_url
-            }
-        }
-    }
-
     /// The signed "paid" notification for `o`, or `None` when there is nowhere to send it
     /// (an Alipay order created without `notify_url`).
     pub fn paid_notification(&self, kind: ProviderKind, o: &SandboxOrder) -> Option<Notification> {
-        let url = self.notify_url(kind, o).to_string();
+        let gateway = self.gateway(kind);
+        let url = gateway.notify_url(o).to_string();
         if url.is_empty() {
             return None;
         }
-        let (content_type, mut headers, body) = match kind {
-            ProviderKind::Alipay => (
-                "application/x-www-form-urlencoded; charset=utf-8",
-                Vec::new(),
-                self.alipay.paid_notify(o),
-            ),
-            ProviderKind::Wechatpay => {
-                let (h, body) = self.wechatpay.paid_notify(o);
-                let h = h.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-                ("application/json", h, body)
-            }
-            ProviderKind::WechatpayV2 => {
-                let n = self.wechatpay_v2.paid_notification(o);
-                let h = n
-                    .headers
-                    .into_iter()
-                    .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
-                    .collect();
-                ("text/xml; charset=utf-8", h, n.body)
-            }
-            ProviderKind::Stripe => {
-                let (sig, body) = self.stripe.paid_event(o);
-                (
-                    "application/json; charset=utf-8",
-                    vec![("Stripe-Signature".to_string(), sig)],
-                    body,
-                )
-            }
-        };
-        headers.push(("Content-Type".to_string(), content_type.to_string()));
+        let (headers, body) = gateway.paid_notify(o);
         Some(Notification {
             provider: kind,
             url,

@@ -460,3 +460,19 @@ async fn gateway(State(sb): State<Arc<AlipaySandbox>>, body: Bytes) -> Response 
     let reply = sb.handle(&body).await;
     sb.respond(reply)
 }
+
+impl crate::sandbox::set::SandboxGateway for AlipaySandbox {
+    fn routes(self: Arc<Self>) -> axum::Router {
+        router(self)
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(String, String)>, Vec<u8>) {
+        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+        let headers = vec![("Content-Type".to_string(), content_type.to_string())];
+        (headers, AlipaySandbox::paid_notify(self, o))
+    }
+}

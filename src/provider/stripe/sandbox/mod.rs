@@ -31,6 +31,9 @@ pub struct StripeSandbox {
     /// Base of the wallet page the session URL points to.
     pub pay_base_url: String,
     pub ledger: Ledger,
+    /// Where events go: Stripe takes webhook endpoints from its dashboard, not from the API
+    /// request, so the sandbox has one configured endpoint ('' until the set sets it).
+    pub webhook_url: String,
     pub clock: SharedClock,
     /// Held across the request it guards, so two requests with one key run one at a time
     /// in this process (a tokio lock: the order book is awaited while it is held).
@@ -107,6 +110,7 @@ impl StripeSandbox {
             webhook_secret,
             pay_base_url,
             ledger: Ledger::default(),
+            webhook_url: String::new(),
             clock,
             idempotency: tokio::sync::Mutex::new(Replays::Memory(HashMap::new())),
         }
@@ -488,4 +492,30 @@ async fn idempotent_post(
         replays.keep(scoped, (raw, status, text.clone())).await;
     }
     reply(status, text, false)
+}
+
+impl crate::sandbox::set::SandboxGateway for StripeSandbox {
+    fn routes(self: Arc<Self>) -> axum::Router {
+        router(self)
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    fn notify_url<'a>(&'a self, _o: &'a SandboxOrder) -> &'a str {
+        &self.webhook_url
+    }
+
+    fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(String, String)>, Vec<u8>) {
+        let (sig, body) = self.paid_event(o);
+        let headers = vec![
+            ("Stripe-Signature".to_string(), sig),
+            (
+                "Content-Type".to_string(),
+                "application/json; charset=utf-8".to_string(),
+            ),
+        ];
+        (headers, body)
+    }
 }

@@ -462,3 +462,21 @@ async fn handle(
         .flatten();
     sb.respond(reply, signer)
 }
+
+impl crate::sandbox::set::SandboxGateway for WechatPaySandbox {
+    fn routes(self: Arc<Self>) -> axum::Router {
+        router(self)
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(String, String)>, Vec<u8>) {
+        let (h, body) = WechatPaySandbox::paid_notify(self, o);
+        let mut headers: Vec<(String, String)> =
+            h.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        headers.push(("Content-Type".to_string(), "application/json".to_string()));
+        (headers, body)
+    }
+}

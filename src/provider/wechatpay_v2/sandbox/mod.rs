@@ -354,3 +354,19 @@ async fn handle(State(sb): State<Arc<WechatPayV2Sandbox>>, req: Request) -> Resp
     }
     resp
 }
+
+impl crate::sandbox::set::SandboxGateway for WechatPayV2Sandbox {
+    fn routes(self: Arc<Self>) -> axum::Router {
+        router(self)
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The notification already carries its `Content-Type` (XML).
+    fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(String, String)>, Vec<u8>) {
+        let n = self.paid_notification(o);
+        (n.headers, n.body)
+    }
+}
