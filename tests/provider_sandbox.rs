@@ -17,7 +17,7 @@ use paydesk_core::provider::wechatpay::sandbox::{SandboxPublicKey, WechatPaySand
 use paydesk_core::provider::wechatpay::{PlatformPublicKey, WechatPayClient, WechatPayConfig};
 use paydesk_core::provider::{
     CreateQrRequest, FixedClock, HeaderMap, MemorySink, NotifyEvent, Provider, ProviderError,
-    RefundRef, RefundRequest, RefundState, TradeRef, TradeState, VerifyError,
+    ProviderRefundRequest, RefundRef, RefundState, TradeRef, TradeState, VerifyError,
 };
 use paydesk_core::sandbox::certs::{CertRing, IssuedCert};
 use paydesk_core::sandbox::{Ledger, serve_local};
@@ -49,8 +49,8 @@ fn order(no: &str, amount: Money) -> CreateQrRequest {
     }
 }
 
-fn refund(no: &str, rno: &str, amount: Money, total: Money) -> RefundRequest {
-    RefundRequest {
+fn refund(no: &str, rno: &str, amount: Money, total: Money) -> ProviderRefundRequest {
+    ProviderRefundRequest {
         trade: TradeRef::new(no),
         out_refund_no: rno.into(),
         amount,

@@ -8,8 +8,8 @@ use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, v
 use crate::money::Money;
 use crate::order::{Cause, RefundStatus};
 use crate::provider::{
-    ProviderError, RefundRef, RefundRequest, RefundState, RefundStatus as ProviderRefund, TradeRef,
-    for_trade,
+    ProviderError, ProviderRefundRequest, ProviderRefundStatus as ProviderRefund, RefundRef,
+    RefundState, TradeRef, for_trade,
 };
 use crate::store::{self, Order, Refund};
 use crate::time::now_ms;
@@ -186,7 +186,7 @@ impl Payments {
                 return;
             }
         };
-        let req = RefundRequest {
+        let req = ProviderRefundRequest {
             trade: TradeRef {
                 out_trade_no: order.out_trade_no.clone(),
                 provider_ref: order.provider_ref.clone(),

@@ -150,7 +150,7 @@ pub struct TradeStatus {
 
 /// A partial or full refund under our own refund number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundRequest {
+pub struct ProviderRefundRequest {
     pub trade: TradeRef,
     /// Our refund number: Alipay `out_request_no`, WeChat `out_refund_no`, Stripe metadata
     /// and idempotency key. Re-sending the same number never refunds twice.
@@ -183,7 +183,7 @@ pub enum RefundState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundStatus {
+pub struct ProviderRefundStatus {
     pub out_refund_no: String,
     pub refund_id: Option<String>,
     pub state: RefundState,
@@ -337,9 +337,13 @@ pub trait Provider: Send + Sync {
     /// Closes/expires an unpaid order so it can no longer be paid.
     async fn close(&self, trade: &TradeRef) -> Result<(), ProviderError>;
 
-    async fn refund(&self, req: &RefundRequest) -> Result<RefundStatus, ProviderError>;
+    async fn refund(
+        &self,
+        req: &ProviderRefundRequest,
+    ) -> Result<ProviderRefundStatus, ProviderError>;
 
-    async fn query_refund(&self, refund: &RefundRef) -> Result<RefundStatus, ProviderError>;
+    async fn query_refund(&self, refund: &RefundRef)
+    -> Result<ProviderRefundStatus, ProviderError>;
 
     /// Verifies an inbound notification on its raw headers and raw body bytes (never a
     /// re-serialized form) and turns it into an event. `now` is Unix seconds.

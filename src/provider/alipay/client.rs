@@ -13,8 +13,8 @@ use crate::money::{Currency, Money};
 use crate::provider::http::{HttpClient, HttpSettings, IncomingResponse, OutgoingRequest, Retry};
 use crate::provider::{
     CallSink, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent, Provider, ProviderError,
-    ProviderKind, QrCheckout, RefundRef, RefundRequest, RefundState, RefundStatus, SharedClock,
-    TradeRef, TradeState, TradeStatus, VerifyError, json_str,
+    ProviderKind, ProviderRefundRequest, ProviderRefundStatus, QrCheckout, RefundRef, RefundState,
+    SharedClock, TradeRef, TradeState, TradeStatus, VerifyError, json_str,
 };
 
 /// Business success code of every Alipay OpenAPI response.
@@ -297,7 +297,10 @@ impl Provider for AlipayClient {
             .map(|_| ())
     }
 
-    async fn refund(&self, req: &RefundRequest) -> Result<RefundStatus, ProviderError> {
+    async fn refund(
+        &self,
+        req: &ProviderRefundRequest,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         let mut biz = json!({
             "out_trade_no": req.trade.out_trade_no,
             "refund_amount": cny(&req.amount)?,
@@ -323,7 +326,7 @@ impl Provider for AlipayClient {
         } else {
             RefundState::Processing
         };
-        Ok(RefundStatus {
+        Ok(ProviderRefundStatus {
             out_refund_no: req.out_refund_no.clone(),
             refund_id: json_str(&v, "trade_no").map(str::to_string),
             state,
@@ -331,7 +334,10 @@ impl Provider for AlipayClient {
         })
     }
 
-    async fn query_refund(&self, refund: &RefundRef) -> Result<RefundStatus, ProviderError> {
+    async fn query_refund(
+        &self,
+        refund: &RefundRef,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         let biz = json!({
             "out_trade_no": refund.trade.out_trade_no,
             "out_request_no": refund.out_refund_no,
@@ -353,7 +359,7 @@ impl Provider for AlipayClient {
             // No refund_status: the refund is unknown or not done yet.
             None => RefundState::Processing,
         };
-        Ok(RefundStatus {
+        Ok(ProviderRefundStatus {
             out_refund_no: refund.out_refund_no.clone(),
             refund_id: json_str(&v, "trade_no").map(str::to_string),
             state,

@@ -11,8 +11,8 @@ use crate::money::{Currency, Money};
 use crate::provider::http::{HttpClient, HttpSettings, IncomingResponse, OutgoingRequest, Retry};
 use crate::provider::{
     CallSink, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent, Provider, ProviderError,
-    ProviderKind, QrCheckout, RefundRef, RefundRequest, RefundState, RefundStatus, SharedClock,
-    TradeRef, TradeState, TradeStatus, VerifyError, form, header_str, json_str,
+    ProviderKind, ProviderRefundRequest, ProviderRefundStatus, QrCheckout, RefundRef, RefundState,
+    SharedClock, TradeRef, TradeState, TradeStatus, VerifyError, form, header_str, json_str,
 };
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -157,7 +157,7 @@ fn money_of(v: &Value, field: &'static str) -> Result<Option<Money>, ProviderErr
     }
 }
 
-fn refund_status(v: &Value, out_refund_no: &str) -> Result<RefundStatus, ProviderError> {
+fn refund_status(v: &Value, out_refund_no: &str) -> Result<ProviderRefundStatus, ProviderError> {
     let state = match json_str(v, "status") {
         Some("succeeded") => RefundState::Succeeded,
         Some("pending") | Some("requires_action") => RefundState::Processing,
@@ -165,7 +165,7 @@ fn refund_status(v: &Value, out_refund_no: &str) -> Result<RefundStatus, Provide
         Some(other) => RefundState::Other(other.to_string()),
         None => return Err(ProviderError::Protocol("refund without status".into())),
     };
-    Ok(RefundStatus {
+    Ok(ProviderRefundStatus {
         out_refund_no: out_refund_no.to_string(),
         refund_id: json_str(v, "id").map(str::to_string),
         state,
@@ -260,7 +260,10 @@ impl Provider for StripeClient {
         .map(|_| ())
     }
 
-    async fn refund(&self, req: &RefundRequest) -> Result<RefundStatus, ProviderError> {
+    async fn refund(
+        &self,
+        req: &ProviderRefundRequest,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         let session = self.session(&req.trade).await?;
         let pi = json_str(&session, "payment_intent")
             .ok_or(ProviderError::Protocol("session has no payment yet".into()))?;
@@ -287,7 +290,10 @@ impl Provider for StripeClient {
         refund_status(&v, &req.out_refund_no)
     }
 
-    async fn query_refund(&self, refund: &RefundRef) -> Result<RefundStatus, ProviderError> {
+    async fn query_refund(
+        &self,
+        refund: &RefundRef,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         if let Some(id) = refund.refund_id.as_deref() {
             let v = self
                 .call(
@@ -325,7 +331,7 @@ impl Provider for StripeClient {
             });
         match found {
             Some(r) => refund_status(r, &refund.out_refund_no),
-            None => Ok(RefundStatus {
+            None => Ok(ProviderRefundStatus {
                 out_refund_no: refund.out_refund_no.clone(),
                 refund_id: None,
                 state: RefundState::NotFound,

@@ -15,8 +15,8 @@ use crate::provider::crypto::random_alnum;
 use crate::provider::http::{HttpClient, HttpSettings, IncomingResponse, OutgoingRequest, Retry};
 use crate::provider::{
     CallSink, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent, Provider, ProviderError,
-    ProviderKind, QrCheckout, RefundRef, RefundRequest, RefundState, RefundStatus, SharedClock,
-    TradeRef, TradeState, TradeStatus, VerifyError, json_str,
+    ProviderKind, ProviderRefundRequest, ProviderRefundStatus, QrCheckout, RefundRef, RefundState,
+    SharedClock, TradeRef, TradeState, TradeStatus, VerifyError, json_str,
 };
 
 /// Minimum time between two certificate downloads triggered by unknown serials, so forged
@@ -293,7 +293,7 @@ fn parse_json(resp: &IncomingResponse) -> Result<Value, ProviderError> {
         .map_err(|_| ProviderError::Protocol("response is not JSON".into()))
 }
 
-fn refund_status(v: &Value, out_refund_no: &str) -> Result<RefundStatus, ProviderError> {
+fn refund_status(v: &Value, out_refund_no: &str) -> Result<ProviderRefundStatus, ProviderError> {
     let state = match json_str(v, "status") {
         Some("SUCCESS") => RefundState::Succeeded,
         Some("PROCESSING") => RefundState::Processing,
@@ -313,7 +313,7 @@ fn refund_status(v: &Value, out_refund_no: &str) -> Result<RefundStatus, Provide
         .and_then(Value::as_i64)
         .map(|m| Money::new(m, currency))
         .transpose()?;
-    Ok(RefundStatus {
+    Ok(ProviderRefundStatus {
         out_refund_no: json_str(v, "out_refund_no")
             .unwrap_or(out_refund_no)
             .to_string(),
@@ -425,7 +425,10 @@ impl Provider for WechatPayClient {
         .map(|_| ())
     }
 
-    async fn refund(&self, req: &RefundRequest) -> Result<RefundStatus, ProviderError> {
+    async fn refund(
+        &self,
+        req: &ProviderRefundRequest,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         path_segment(&req.out_refund_no)?;
         let mut body = json!({
             "out_trade_no": path_segment(&req.trade.out_trade_no)?,
@@ -454,7 +457,10 @@ impl Provider for WechatPayClient {
         refund_status(&parse_json(&resp)?, &req.out_refund_no)
     }
 
-    async fn query_refund(&self, refund: &RefundRef) -> Result<RefundStatus, ProviderError> {
+    async fn query_refund(
+        &self,
+        refund: &RefundRef,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         let path = format!(
             "/v3/refund/domestic/refunds/{}",
             path_segment(&refund.out_refund_no)?

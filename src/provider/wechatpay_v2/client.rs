@@ -13,9 +13,9 @@ use crate::money::{Currency, Money};
 use crate::provider::crypto::random_alnum;
 use crate::provider::http::{HttpSettings, Retry};
 use crate::provider::{
-    CallSink, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent, ProviderError, QrCheckout,
-    RefundRef, RefundRequest, RefundState, RefundStatus, SharedClock, TradeRef, TradeState,
-    TradeStatus,
+    CallSink, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent, ProviderError,
+    ProviderRefundRequest, ProviderRefundStatus, QrCheckout, RefundRef, RefundState, SharedClock,
+    TradeRef, TradeState, TradeStatus,
 };
 
 pub const UNIFIED_ORDER_PATH: &str = "/pay/unifiedorder";
@@ -231,7 +231,10 @@ impl WechatPayV2Client {
     /// `/secapi/pay/refund`, over mutual TLS with the merchant API certificate. WeChat
     /// only accepts the application here; the outcome comes by notification or
     /// [`Self::query_refund`], so a success is [`RefundState::Processing`].
-    pub async fn refund(&self, req: &RefundRequest) -> Result<RefundStatus, ProviderError> {
+    pub async fn refund(
+        &self,
+        req: &ProviderRefundRequest,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         if self.cfg.identity.is_none() {
             return Err(ProviderError::Config(
                 "refunds need the merchant API certificate (apiclient_cert.pem/key.pem)".into(),
@@ -261,7 +264,7 @@ impl WechatPayV2Client {
                 "answer is about another refund".into(),
             ));
         }
-        Ok(RefundStatus {
+        Ok(ProviderRefundStatus {
             out_refund_no: req.out_refund_no.clone(),
             refund_id: m.non_empty("refund_id").map(str::to_string),
             state: RefundState::Processing,
@@ -271,7 +274,10 @@ impl WechatPayV2Client {
 
     /// `/pay/refundquery` by our refund number: the `_$n` entry with that number.
     /// `REFUNDNOTEXIST` is [`RefundState::NotFound`] (safe to send the refund again).
-    pub async fn query_refund(&self, refund: &RefundRef) -> Result<RefundStatus, ProviderError> {
+    pub async fn query_refund(
+        &self,
+        refund: &RefundRef,
+    ) -> Result<ProviderRefundStatus, ProviderError> {
         let no = number(&refund.trade.out_trade_no, 32)?;
         let rno = number(&refund.out_refund_no, 64)?;
         let mut f = XmlMap::new();
@@ -282,7 +288,7 @@ impl WechatPayV2Client {
         match business_error(&m) {
             None => {}
             Some(ProviderError::Business { code, .. }) if code == "REFUNDNOTEXIST" => {
-                return Ok(RefundStatus {
+                return Ok(ProviderRefundStatus {
                     out_refund_no: refund.out_refund_no.clone(),
                     refund_id: None,
                     state: RefundState::NotFound,
@@ -307,7 +313,7 @@ impl WechatPayV2Client {
                 Some(_) => Some(refund_fee(&m, &fee_field)?),
                 None => None,
             };
-            return Ok(RefundStatus {
+            return Ok(ProviderRefundStatus {
                 out_refund_no: refund.out_refund_no.clone(),
                 refund_id: m.non_empty(&format!("refund_id_{n}")).map(str::to_string),
                 state: refund_state(status),

@@ -60,15 +60,15 @@ impl crate::provider::Provider for super::WechatPayV2Client {
 
     async fn refund(
         &self,
-        req: &crate::provider::RefundRequest,
-    ) -> Result<crate::provider::RefundStatus, crate::provider::ProviderError> {
+        req: &crate::provider::ProviderRefundRequest,
+    ) -> Result<crate::provider::ProviderRefundStatus, crate::provider::ProviderError> {
         super::WechatPayV2Client::refund(self, req).await
     }
 
     async fn query_refund(
         &self,
         refund: &crate::provider::RefundRef,
-    ) -> Result<crate::provider::RefundStatus, crate::provider::ProviderError> {
+    ) -> Result<crate::provider::ProviderRefundStatus, crate::provider::ProviderError> {
         super::WechatPayV2Client::query_refund(self, refund).await
     }
 

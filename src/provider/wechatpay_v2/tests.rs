@@ -11,8 +11,8 @@ use super::{SignType, WechatPayV2Client};
 use crate::money::{Currency, Money};
 use crate::provider::http::HttpSettings;
 use crate::provider::{
-    CreateQrRequest, HeaderMap, MemorySink, NotifyEvent, ProviderError, RefundRef, RefundRequest,
-    RefundState, SharedClock, SystemClock, TradeRef, TradeState,
+    CreateQrRequest, HeaderMap, MemorySink, NotifyEvent, ProviderError, ProviderRefundRequest,
+    RefundRef, RefundState, SharedClock, SystemClock, TradeRef, TradeState,
 };
 use crate::sandbox::Ledger;
 
@@ -80,8 +80,8 @@ fn order(no: &str, minor: i64) -> CreateQrRequest {
     }
 }
 
-fn refund_req(no: &str, rno: &str, minor: i64, total: i64) -> RefundRequest {
-    RefundRequest {
+fn refund_req(no: &str, rno: &str, minor: i64, total: i64) -> ProviderRefundRequest {
+    ProviderRefundRequest {
         trade: TradeRef::new(no),
         out_refund_no: rno.into(),
         amount: cny(minor),

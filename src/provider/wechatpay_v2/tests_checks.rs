@@ -14,8 +14,8 @@ use crate::money::{Currency, Money};
 use crate::provider::http::HttpSettings;
 use crate::provider::secret::SecretString;
 use crate::provider::{
-    CreateQrRequest, HeaderMap, NullSink, ProviderError, RefundRequest, SharedClock, SystemClock,
-    TradeRef, VerifyError,
+    CreateQrRequest, HeaderMap, NullSink, ProviderError, ProviderRefundRequest, SharedClock,
+    SystemClock, TradeRef, VerifyError,
 };
 use crate::sandbox::{Ledger, serve_local};
 
@@ -158,7 +158,7 @@ async fn refunds_without_a_verified_certificate_are_refused() {
     let c = client(cfg(&base));
     c.create_qr(&order_c1()).await.expect("create_qr");
     sb.ledger.pay("C1").await.expect("pay");
-    let refund = RefundRequest {
+    let refund = ProviderRefundRequest {
         trade: TradeRef::new("C1"),
         out_refund_no: "CR1".into(),
         amount: Money::new(1, Currency::Cny).expect("cny"),
