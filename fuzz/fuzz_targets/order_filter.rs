@@ -17,8 +17,8 @@
 use std::sync::LazyLock;
 
 use axum::extract::Query;
-use paydesk_app::api::orders::server::to_search;
-use paydesk_app::api::orders::{OrderQuery, PAGE_SIZE};
+use paydesk_app::server_fns::orders::server::to_search;
+use paydesk_app::server_fns::orders::{OrderQuery, PAGE_SIZE};
 use paydesk_core::role::Role;
 use paydesk_core::store::{MAX_PAGE, OrderSearch, User};
 use paydesk_fuzz::fixtures;
