@@ -106,6 +106,9 @@ function runCli(bin, dataDir, args, input) {
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     child.once('error', reject);
+    // A command that needs no input may exit before its stdin is written: that EPIPE is not
+    // a failure (the exit code below says whether the command worked).
+    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     child.once('exit', (code) => {
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`paydesk ${args.join(' ')} failed (${code}):\n${stderr}`));
