@@ -5,9 +5,11 @@
 //! behind the `server` feature.
 
 pub mod approval;
+pub mod channel_form;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod payment_code;
 pub mod provider_kind;
 pub mod role;
 pub mod timestamp;

@@ -23,6 +23,11 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Paid, or paid and (partly) refunded since.
+    pub fn is_paid_like(self) -> bool {
+        !matches!(self, OrderStatus::Pending | OrderStatus::Closed)
+    }
+
     pub const ALL: [OrderStatus; 5] = [
         OrderStatus::Pending,
         OrderStatus::Paid,
@@ -79,6 +84,36 @@ impl FromStr for OrderStatus {
             .into_iter()
             .find(|st| st.as_str() == s)
             .ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}
+
+/// How an order is paid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PayMethod {
+    /// The customer scans our QR code (or opens the Stripe link).
+    #[default]
+    Qr,
+    /// The cashier scans the customer's payment code (付款码). Undecided at expiry, it is
+    /// cancelled at the provider, not merely closed.
+    Code,
+}
+
+impl PayMethod {
+    /// As stored (`orders.pay_method`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayMethod::Qr => "qr",
+            PayMethod::Code => "code",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PayMethod> {
+        match s {
+            "qr" => Some(PayMethod::Qr),
+            "code" => Some(PayMethod::Code),
+            _ => None,
+        }
     }
 }
 

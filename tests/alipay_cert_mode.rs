@@ -43,6 +43,7 @@ async fn gateway(cert_mode: Option<AlipayCertSandbox>) -> (Arc<AlipaySandbox>, S
         pay_base_url: "http://paydesk.test/sandbox/pay/alipay".into(),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
+        lose_next_pay_answer: Default::default(),
     });
     let base = serve_local(paydesk_core::provider::alipay::sandbox::router(sb.clone()))
         .await

@@ -113,6 +113,7 @@ async fn huge_refund_requests_are_refused_not_errors(store: &Store) {
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User("mia".into()),
         )

@@ -39,6 +39,7 @@ async fn order(store: &Store, no: &str, minor: i64, next_query_at: Option<i64>) 
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User("mia".into()),
         )

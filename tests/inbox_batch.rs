@@ -47,6 +47,7 @@ async fn order_for(store: &Store, no: &str, minor: i64, forward_to: Option<(&str
                 merchant_notify_url: forward_to.map(|(_, url)| url),
                 api_key_id: forward_to.map(|(key, _)| key),
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User("mia".into()),
         )

@@ -167,6 +167,7 @@ async fn merchant_notification_pages_skip_and_repeat_nothing_within_one_millisec
                 merchant_notify_url: Some("https://shop.example/paydesk"),
                 api_key_id: Some(&key.info.id),
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User("pos".into()),
         )

@@ -174,6 +174,7 @@ async fn paid_order(store: &Store, out_trade_no: &str, url: &str) -> Order {
                 // No key on the order: these stories enqueue by hand.
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::ApiKey("pos-1".into()),
         )

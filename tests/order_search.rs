@@ -56,6 +56,7 @@ async fn add(store: &Store, f: Fixture<'_>) -> Order {
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User(f.creator.into()),
         )

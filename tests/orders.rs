@@ -33,6 +33,7 @@ async fn new_order(store: &Store, out_trade_no: &str, minor: i64) -> Order {
         merchant_notify_url: None,
         api_key_id: None,
         next_query_at: None,
+        pay_method: paydesk_core::order::PayMethod::Qr,
     };
     store
         .create_order(new, &Cause::User("mia".into()))
@@ -59,6 +60,7 @@ async fn lifecycle_is_traceable_from_creation_to_full_refund(store: &Store) {
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::Query,
         )

@@ -78,6 +78,7 @@ async fn alipay() -> (Arc<AlipaySandbox>, AlipayClient, Arc<MemorySink>) {
         pay_base_url: format!("{PAY}/alipay"),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),
+        lose_next_pay_answer: Default::default(),
     });
     let base = serve_local(paydesk_core::provider::alipay::sandbox::router(sb.clone()))
         .await

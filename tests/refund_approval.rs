@@ -34,6 +34,7 @@ async fn paid(store: &Store, no: &str) -> Order {
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User("mia".into()),
         )

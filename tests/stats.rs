@@ -39,6 +39,7 @@ async fn order(store: &Store, no: &str, channel: &str, minor: i64, currency: Cur
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User(by.into()),
         )

@@ -8,6 +8,7 @@ use crate::pages::overview::OverviewPage;
 use crate::pages::refunds::RefundsPage;
 use crate::pages::security::SecurityPage;
 use crate::pages::sessions::SessionsPage;
+use crate::pages::till::TillPage;
 use crate::pages::users::UsersPage;
 use crate::server_fns::{SessionInfo, get_session};
 use leptos::prelude::*;
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <Layout><NotFound /></Layout> }>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async />
+                <Route path=path!("/till") view=TillPage ssr=SsrMode::Async />
                 <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async />
                 <Route path=path!("/checkout/:no") view=CheckoutStatusPage ssr=SsrMode::Async />
                 <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />

@@ -145,6 +145,7 @@ pub async fn store_with_orders() -> Fixtures {
                     merchant_notify_url: None,
                     api_key_id: None,
                     next_query_at: None,
+                    pay_method: paydesk_core::order::PayMethod::Qr,
                 },
                 &cause,
             )

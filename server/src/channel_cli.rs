@@ -4,18 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use paydesk_core::channel::cert_refresh::{RefreshError, RefreshReport, RefreshSchedule};
-use paydesk_core::channel::config::{
-    AlipaySecrets, AlipaySettings, StripeSecrets, StripeSettings, WechatPaySecrets,
-    WechatPaySettings,
-};
+use paydesk_core::channel::input::FieldMap;
 use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel, RotateError, Rotation};
-use paydesk_core::provider::alipay::PRODUCTION_GATEWAY;
 use paydesk_core::provider::http::HttpSettings;
-use paydesk_core::provider::stripe::PRODUCTION_API_BASE;
-use paydesk_core::provider::wechatpay::PRODUCTION_BASE_URL;
-use paydesk_core::provider::{NullSink, SystemClock};
+use paydesk_core::provider::{NullSink, ProviderKind, SystemClock};
 use paydesk_core::store::StoreError;
 use paydesk_core::vault::MasterKey;
 
@@ -45,8 +39,8 @@ pub enum ChannelCommand {
     /// live channel whose gateway is this server's sandbox and try adding, editing,
     /// rotating and testing channels without a real provider account.
     SandboxKeys {
-        #[arg(value_enum)]
-        provider: ProviderArg,
+        #[arg(value_parser = provider_arg())]
+        provider: ProviderKind,
         #[arg(long)]
         out: PathBuf,
     },
@@ -136,19 +130,12 @@ fn rotation(r: &RotateChannel) -> Result<Rotation, CliError> {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ProviderArg {
-    Alipay,
-    Wechatpay,
-    Stripe,
-}
-
 #[derive(Args, Debug)]
 pub struct AddChannel {
     /// Channel name (a-z, 0-9, -, _): the `{channel}` of its notify URL.
     pub name: String,
-    #[arg(long, value_enum)]
-    pub provider: ProviderArg,
+    #[arg(long, value_parser = provider_arg())]
+    pub provider: ProviderKind,
     /// Gateway base URL (default: the provider's production gateway).
     #[arg(long)]
     pub gateway: Option<String>,
@@ -209,77 +196,52 @@ fn read(path: &Path) -> Result<String, CliError> {
         .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))
 }
 
-fn need<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T, CliError> {
-    v.as_ref()
-        .ok_or_else(|| failed(format!("--{flag} is required for this provider")))
-}
-
 fn read_opt(p: &Option<PathBuf>) -> Result<Option<String>, CliError> {
     p.as_deref().map(read).transpose()
 }
 
-fn live(a: &AddChannel, public_url: &str) -> Result<LiveChannel, CliError> {
-    Ok(match a.provider {
-        ProviderArg::Alipay => LiveChannel::Alipay(
-            AlipaySettings {
-                app_id: need(&a.app_id, "app-id")?.clone(),
-                gateway_url: a
-                    .gateway
-                    .clone()
-                    .unwrap_or_else(|| PRODUCTION_GATEWAY.into()),
-                alipay_public_key: read_opt(&a.alipay_public_key)?,
-                app_cert: read_opt(&a.app_cert)?,
-                alipay_cert: read_opt(&a.alipay_cert)?,
-                alipay_root_cert: read_opt(&a.root_cert)?,
-                previous_alipay_certs: Vec::new(),
-            },
-            AlipaySecrets {
-                app_private_key: read(need(&a.private_key, "private-key")?)?,
-            },
-        ),
-        ProviderArg::Wechatpay => LiveChannel::Wechatpay(
-            WechatPaySettings {
-                mchid: need(&a.mchid, "mchid")?.clone(),
-                appid: need(&a.appid, "appid")?.clone(),
-                merchant_serial: need(&a.serial, "serial")?.clone(),
-                base_url: a
-                    .gateway
-                    .clone()
-                    .unwrap_or_else(|| PRODUCTION_BASE_URL.into()),
-                public_key_id: a.public_key_id.clone(),
-                public_key: read_opt(&a.public_key)?,
-                platform_certificates: a
-                    .platform_cert
-                    .iter()
-                    .map(|p| read(p))
-                    .collect::<Result<_, _>>()?,
-                download_certificates: a.download_certificates,
-                retired_platform_certificates: Vec::new(),
-                previous_merchant_keys: Vec::new(),
-            },
-            WechatPaySecrets {
-                merchant_private_key: read(need(&a.private_key, "private-key")?)?,
-                apiv3_key: read(need(&a.apiv3_key_file, "apiv3-key-file")?)?,
-            },
-        ),
-        ProviderArg::Stripe => LiveChannel::Stripe(
-            StripeSettings {
-                api_base: a
-                    .gateway
-                    .clone()
-                    .unwrap_or_else(|| PRODUCTION_API_BASE.into()),
-                success_url: a
-                    .success_url
-                    .clone()
-                    .unwrap_or_else(|| format!("{public_url}/")),
-            },
-            StripeSecrets {
-                secret_key: read(need(&a.secret_key_file, "secret-key-file")?)?,
-                webhook_secret: read(need(&a.webhook_secret_file, "webhook-secret-file")?)?,
-                previous_webhook_secrets: Vec::new(),
-            },
-        ),
-    })
+/// The flags as the named fields a provider reads (`LiveChannel::from_input`), key files
+/// read. `--private-key` is the app key (Alipay) or the merchant key (WeChat Pay).
+fn fields(a: &AddChannel) -> Result<FieldMap, CliError> {
+    let platform_certificates = a
+        .platform_cert
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?
+        .join("\n");
+    let private_key = read_opt(&a.private_key)?;
+    let mut f = FieldMap::new();
+    f.set("gateway", a.gateway.clone())
+        .set("app_id", a.app_id.clone())
+        .set("app_private_key", private_key.clone())
+        .set("merchant_private_key", private_key)
+        .set("alipay_public_key", read_opt(&a.alipay_public_key)?)
+        .set("app_cert", read_opt(&a.app_cert)?)
+        .set("alipay_cert", read_opt(&a.alipay_cert)?)
+        .set("alipay_root_cert", read_opt(&a.root_cert)?)
+        .set("mchid", a.mchid.clone())
+        .set("appid", a.appid.clone())
+        .set("merchant_serial", a.serial.clone())
+        .set("apiv3_key", read_opt(&a.apiv3_key_file)?)
+        .set("public_key_id", a.public_key_id.clone())
+        .set("public_key", read_opt(&a.public_key)?)
+        .set("platform_certificates", Some(platform_certificates))
+        .set(
+            "download_certificates",
+            a.download_certificates.then(|| "1".to_string()),
+        )
+        .set("secret_key", read_opt(&a.secret_key_file)?)
+        .set("webhook_secret", read_opt(&a.webhook_secret_file)?)
+        .set("success_url", a.success_url.clone());
+    Ok(f)
+}
+
+/// `--provider`: any registered provider's name (`ProviderKind::ALL`).
+fn provider_arg() -> impl clap::builder::TypedValueParser<Value = ProviderKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(ProviderKind::ALL.map(ProviderKind::as_str)).try_map(
+        |name| ProviderKind::parse(&name).ok_or_else(|| format!("unknown provider `{name}`")),
+    )
 }
 
 pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
@@ -297,7 +259,8 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
     registry.ensure_sandbox_channels().await.map_err(failed)?;
     match cmd {
         ChannelCommand::Add(a) => {
-            let live = live(&a, &public_url)?;
+            let live = LiveChannel::from_input(a.provider, &fields(&a)?, None, &public_url)
+                .map_err(failed)?;
             let summary = live.validate().map_err(failed)?;
             match registry.add_live(&a.name, &live).await {
                 Ok(_) => {}
@@ -404,55 +367,14 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
         }
         ChannelCommand::SandboxKeys { provider, out } => {
             let keys = registry.sandbox_keys().await.map_err(failed)?;
-            let pem = |k: &paydesk_core::provider::crypto::RsaSigner| {
-                k.to_pkcs1_pem()
-                    .map(|p| p.expose().to_string())
-                    .map_err(failed)
-            };
-            let files: Vec<(&str, String)> = match provider {
-                ProviderArg::Alipay => vec![
-                    ("app_id.txt", keys.alipay.app_id.clone()),
-                    ("app_private_key.pem", pem(&keys.alipay.app_private_key)?),
-                    (
-                        "alipay_public_key.pem",
-                        keys.alipay.alipay_public_key_pem().map_err(failed)?,
-                    ),
-                ],
-                ProviderArg::Wechatpay => {
-                    let w = &keys.wechatpay;
-                    vec![
-                        ("mchid.txt", w.mchid.clone()),
-                        ("appid.txt", w.appid.clone()),
-                        ("merchant_serial.txt", w.merchant_serial.clone()),
-                        ("merchant_private_key.pem", pem(&w.merchant_private_key)?),
-                        ("apiv3_key.txt", w.apiv3_key.expose().to_string()),
-                        ("public_key_id.txt", w.public_key_id.clone()),
-                        (
-                            "public_key.pem",
-                            w.platform_public_key_pem().map_err(failed)?,
-                        ),
-                    ]
-                }
-                ProviderArg::Stripe => vec![
-                    (
-                        "secret_key.txt",
-                        keys.stripe.secret_key.expose().to_string(),
-                    ),
-                    (
-                        "webhook_secret.txt",
-                        keys.stripe.webhook_secret.expose().to_string(),
-                    ),
-                ],
-            };
+            let (files, gateway) = keys
+                .live_channel_files(provider)
+                .ok_or_else(|| failed(format!("{provider} has no live channels yet")))?
+                .map_err(failed)?;
             std::fs::create_dir_all(&out).map_err(failed)?;
             for (file, content) in files {
                 write_private(&out.join(file), &content)?;
             }
-            let gateway = match provider {
-                ProviderArg::Alipay => "alipay/gateway.do",
-                ProviderArg::Wechatpay => "wechatpay",
-                ProviderArg::Stripe => "stripe",
-            };
             println!(
                 "sandbox keys written to {}; gateway: {public_url}/sandbox/{gateway}",
                 out.display()

@@ -367,6 +367,7 @@ async fn resend_requeues_a_merchant_notification_and_support_reads_it() {
                 merchant_notify_url: Some("https://merchant.example/hook?token=abc"),
                 api_key_id: Some(&key.info.id),
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::ApiKey("pos".into()),
         )

@@ -602,6 +602,7 @@ async fn overview_survives_huge_old_orders(database_url: Option<String>) {
                     merchant_notify_url: None,
                     api_key_id: None,
                     next_query_at: None,
+                    pay_method: paydesk_core::order::PayMethod::Qr,
                 },
                 &Cause::User("m1".into()),
             )

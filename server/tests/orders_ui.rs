@@ -123,6 +123,7 @@ async fn stored_order(store: &Store, no: &str, creator: &str, subject: &str) -> 
                 merchant_notify_url: None,
                 api_key_id: None,
                 next_query_at: None,
+                pay_method: paydesk_core::order::PayMethod::Qr,
             },
             &Cause::User(creator.into()),
         )

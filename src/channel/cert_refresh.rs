@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{LiveChannel, WechatPaySettings, problem, wechatpay_config};
+use super::config::{LiveChannel, WechatPaySettings, problem};
 use super::registry::{ChannelError, ChannelRegistry, RotateError};
 use crate::provider::wechatpay::certs::DownloadedCert;
+use crate::provider::wechatpay::live::config as wechatpay_config;
 use crate::provider::wechatpay::verify::PlatformCert;
 use crate::provider::{ProviderError, VerifyError};
 use crate::time::now_ms;

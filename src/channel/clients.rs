@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::config::{ConfigProblem, LiveChannel, alipay_config, stripe_config, wechatpay_config};
+use super::config::{ConfigProblem, LiveChannel};
 use crate::provider::alipay::AlipayClient;
 use crate::provider::http::HttpSettings;
 use crate::provider::stripe::StripeClient;
@@ -12,6 +12,7 @@ use crate::provider::wechatpay::WechatPayClient;
 use crate::provider::wechatpay_v2::sandbox::keys::SandboxV2Keys;
 use crate::provider::wechatpay_v2::{self, WechatPayV2Client};
 use crate::provider::{CallSink, Provider, ProviderError, ProviderKind, SharedClock};
+use crate::provider::{alipay, stripe, wechatpay};
 use crate::sandbox::Ledger;
 use crate::sandbox::keys::SandboxKeys;
 use crate::store::Store;
@@ -78,19 +79,19 @@ pub(super) fn live(
 ) -> Result<Result<Arc<dyn Provider>, ProviderError>, ConfigProblem> {
     Ok(match live {
         LiveChannel::Alipay(s, k) => shared(AlipayClient::new(
-            alipay_config(name, s, k)?,
+            alipay::live::config(name, s, k)?,
             http,
             sink,
             clock,
         )),
         LiveChannel::Wechatpay(s, k) => shared(WechatPayClient::new(
-            wechatpay_config(name, s, k)?,
+            wechatpay::live::config(name, s, k)?,
             http,
             sink,
             clock,
         )),
         LiveChannel::Stripe(s, k) => shared(StripeClient::new(
-            stripe_config(name, s, k),
+            stripe::live::config(name, s, k),
             http,
             sink,
             clock,

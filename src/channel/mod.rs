@@ -6,7 +6,10 @@
 //! `{public_url}/sandbox/…`. A fresh install gets one sandbox channel per provider
 //! ([`sandbox_channels`]).
 //!
-//! - [`config`]: the typed settings and secrets of live channels, and their validation
+//! - [`config`]: a live channel ([`LiveChannel`]): the shared checks, and the list of providers
+//!   that can be live; each provider's settings, secrets, form fields, validation and
+//!   rotation steps live in its folder (`src/provider/<name>/live.rs`)
+//! - [`input`]: what an admin typed (the credentials form or the CLI), by field name
 //! - [`registry`]: looks channels up by name and builds (and caches) their provider clients
 //! - [`rotation`]: key rotation steps with an overlap window
 //! - [`cert_refresh`]: downloading WeChat Pay platform certificates into a channel
@@ -16,6 +19,7 @@ pub mod cert_refresh;
 pub mod check;
 mod clients;
 pub mod config;
+pub mod input;
 pub mod registry;
 pub mod rotation;
 

@@ -5,7 +5,7 @@ use super::{NumberKind, PaymentError, Payments, key_scoped_number, new_number, v
 use crate::channel::ResolvedChannel;
 use crate::limits::{self, AmountCheck, AmountLimit};
 use crate::money::{Currency, Money};
-use crate::order::Cause;
+use crate::order::{Cause, PayMethod};
 use crate::provider::{CreateQrRequest, for_trade};
 use crate::store::{NewOrder, Order, StoreError};
 use crate::time::now_ms;
@@ -61,8 +61,33 @@ impl Payments {
     }
 
     pub async fn create_checkout(&self, req: CheckoutRequest) -> Result<Order, PaymentError> {
-        let (subject, expires_in) = self.checkout_fields(&req)?;
-        let (out_trade_no, merchant_no) = self.checkout_number(&req).await?;
+        let (channel, out_trade_no, expires_at) = self.open_order(&req, PayMethod::Qr).await?;
+        let subject = req.subject.trim();
+        let ask = CreateQrRequest {
+            out_trade_no: out_trade_no.clone(),
+            amount: req.amount,
+            subject: subject.to_string(),
+            notify_url: self.channels.notify_url(channel.kind, &channel.row.name),
+            expires_at: Some(crate::timestamp::UnixMs(expires_at).secs()),
+        };
+        self.ask_for_qr(&channel, &out_trade_no, &ask).await
+    }
+
+    /// Checks a request, numbers it and stores its order (pending), before the provider is
+    /// asked anything: a notification racing the provider's answer finds the order. Returns
+    /// the channel, the order number and the expiry (ms).
+    pub(super) async fn open_order(
+        &self,
+        req: &CheckoutRequest,
+        pay_method: PayMethod,
+    ) -> Result<(ResolvedChannel, String, i64), PaymentError> {
+        let (subject, expires_in) = self.checkout_fields(req)?;
+        // A code payment waits for the customer only as long as the code is good.
+        let expires_in = match pay_method {
+            PayMethod::Qr => expires_in,
+            PayMethod::Code => self.settings.code_wait_secs,
+        };
+        let (out_trade_no, merchant_no) = self.checkout_number(req).await?;
         let channel = self.channels.resolve(&req.channel).await?;
         if channel.is_disabled() {
             return Err(PaymentError::ChannelDisabled);
@@ -97,7 +122,11 @@ impl Payments {
                     qr_code: None,
                     merchant_notify_url: req.merchant_notify_url.as_deref(),
                     api_key_id: req.api_key_id.as_deref(),
-                    next_query_at: Some(self.settings.next_query_at(now, now)),
+                    next_query_at: Some(match pay_method {
+                        PayMethod::Qr => self.settings.next_query_at(now, now),
+                        PayMethod::Code => now + self.settings.code_query_ms,
+                    }),
+                    pay_method,
                 },
                 merchant_no.as_deref(),
                 &req.cause,
@@ -107,15 +136,7 @@ impl Payments {
                 StoreError::Conflict => PaymentError::DuplicateOrder,
                 e => PaymentError::Internal(e),
             })?;
-
-        let ask = CreateQrRequest {
-            out_trade_no: out_trade_no.clone(),
-            amount: req.amount,
-            subject: subject.to_string(),
-            notify_url: self.channels.notify_url(channel.kind, &channel.row.name),
-            expires_at: Some(crate::timestamp::UnixMs(expires_at).secs()),
-        };
-        self.ask_for_qr(&channel, &out_trade_no, &ask).await
+        Ok((channel, out_trade_no, expires_at))
     }
 
     /// The request's subject (trimmed) and expiry in seconds, or which field is invalid.
@@ -245,9 +266,22 @@ impl Payments {
                 t.order().status
             )));
         }
-        for_trade(out_trade_no, channel.provider.close(&trade)).await?;
+        for_trade(out_trade_no, stop_at_provider(&channel, &order, &trade)).await?;
         let t = self.store.close_order(out_trade_no, cause).await?;
         self.audit(cause, "order_closed", out_trade_no, "").await;
         Ok(t)
+    }
+}
+
+/// Stops an unpaid order at the provider: a QR order is closed; a payment by the
+/// customer's code is cancelled (the provider refunds it if it went through after all).
+pub(super) async fn stop_at_provider(
+    channel: &ResolvedChannel,
+    order: &Order,
+    trade: &crate::provider::TradeRef,
+) -> Result<(), crate::provider::ProviderError> {
+    match order.pay_method {
+        PayMethod::Qr => channel.provider.close(trade).await,
+        PayMethod::Code => channel.provider.cancel_code_payment(trade).await,
     }
 }

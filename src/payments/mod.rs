@@ -6,6 +6,7 @@
 
 pub mod approval;
 pub mod checkout;
+pub mod code_pay;
 pub mod judge;
 pub mod notify;
 pub mod refund;
@@ -20,6 +21,7 @@ use crate::provider::ProviderError;
 use crate::store::{InboxWriter, Store, StoreError};
 
 pub use checkout::CheckoutRequest;
+pub use code_pay::{CodePayOutcome, CodePaymentRequest};
 pub use refund::RefundInput;
 
 /// Tunables of the flows (tests shorten them).
@@ -35,6 +37,12 @@ pub struct PaymentSettings {
     pub query_after_tiers_ms: i64,
     /// First refund status query after an undecided refund, then doubling up to 5 min.
     pub refund_query_ms: i64,
+    /// A payment by the customer's code that waits for the customer (a password) is
+    /// queried this often…
+    pub code_query_ms: i64,
+    /// …and cancelled at the provider when still undecided after this long (Alipay
+    /// suggests about 30 s of polling; the customer's code is good for about a minute).
+    pub code_wait_secs: i64,
 }
 
 impl Default for PaymentSettings {
@@ -47,6 +55,8 @@ impl Default for PaymentSettings {
             query_tiers: vec![(120_000, 5_000), (600_000, 15_000), (1_800_000, 60_000)],
             query_after_tiers_ms: 300_000,
             refund_query_ms: 10_000,
+            code_query_ms: 2_000,
+            code_wait_secs: 60,
         }
     }
 }

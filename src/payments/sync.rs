@@ -5,7 +5,7 @@
 //! notification still yields one transition.
 
 use super::{PaymentError, Payments};
-use crate::order::{Cause, OrderStatus};
+use crate::order::{Cause, OrderStatus, PayMethod};
 use crate::provider::{ProviderError, TradeRef, TradeState, for_trade};
 use crate::store::{Order, Transition};
 use crate::time::now_ms;
@@ -129,7 +129,10 @@ impl Payments {
             report.closed += 1;
             return;
         }
-        let next = self.settings.next_query_at(order.created_at, now);
+        let next = match order.pay_method {
+            PayMethod::Qr => self.settings.next_query_at(order.created_at, now),
+            PayMethod::Code => now + self.settings.code_query_ms,
+        };
         if let Err(e) = self.store.schedule_query(out, Some(next)).await {
             tracing::warn!(error = %e, out_trade_no = %out, "cannot reschedule the query");
         }
@@ -139,9 +142,12 @@ impl Payments {
     async fn expire(&self, order: &Order, now: i64) -> bool {
         let out = &order.out_trade_no;
         let at_provider = match self.channels.resolve(&order.channel).await {
-            Ok(c) => for_trade(out, c.provider.close(&trade(order)))
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(c) => for_trade(
+                out,
+                super::checkout::stop_at_provider(&c, order, &trade(order)),
+            )
+            .await
+            .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = &at_provider

@@ -108,6 +108,33 @@ pub struct QrCheckout {
     pub provider_ref: Option<String>,
 }
 
+/// Charge the customer's payment code (付款码): Alipay `alipay.trade.pay` with
+/// `scene=bar_code`, WeChat Pay `micropay` / 付款码支付.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodePayRequest {
+    pub out_trade_no: String,
+    pub amount: Money,
+    pub subject: String,
+    /// The scanned code (`auth_code`).
+    pub code: crate::payment_code::PaymentCode,
+    /// Where the provider posts the payment notification, if it sends one.
+    pub notify_url: String,
+}
+
+/// What the provider decided when asked to charge a payment code. An answer that decides
+/// nothing (a timeout, Alipay `20000`, `SYSTEMERROR`) is an `Err`: the caller queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodePayAnswer {
+    /// Charged at once.
+    Paid { trade_no: String, amount: Money },
+    /// The customer must confirm in the wallet (a password, Alipay `10003`, WeChat
+    /// `USERPAYING`): query until decided, cancel when it takes too long.
+    UserPaying,
+    /// Refused, nothing charged: an expired or used code, an insufficient balance. `code`
+    /// is the provider's (`ACQ.PAYMENT_AUTH_CODE_INVALID`, `NOTENOUGH`).
+    Declined { code: String, message: String },
+}
+
 /// Identifies one order at the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TradeRef {
@@ -344,6 +371,19 @@ pub trait Provider: Send + Sync {
 
     async fn query_refund(&self, refund: &RefundRef)
     -> Result<ProviderRefundStatus, ProviderError>;
+
+    /// Charges the customer's payment code. Providers without barcode payment say
+    /// `Unsupported` (the till then offers the QR only).
+    async fn pay_by_code(&self, _req: &CodePayRequest) -> Result<CodePayAnswer, ProviderError> {
+        Err(ProviderError::Unsupported("payment by the customer's code"))
+    }
+
+    /// Cancels a code payment that was not decided in time: the payment is stopped, and if
+    /// it went through after all, refunded by the provider (Alipay `alipay.trade.cancel`,
+    /// WeChat Pay `reverse`). Providers without a cancel close the order.
+    async fn cancel_code_payment(&self, trade: &TradeRef) -> Result<(), ProviderError> {
+        self.close(trade).await
+    }
 
     /// Verifies an inbound notification on its raw headers and raw body bytes (never a
     /// re-serialized form) and turns it into an event. `now` is Unix seconds.

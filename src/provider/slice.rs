@@ -26,6 +26,13 @@ pub trait ProviderSlice: Send + Sync {
     /// The waits between notification attempts the real gateway uses (before the 2nd,
     /// 3rd, … attempt).
     fn retry_schedule(&self) -> Vec<Duration>;
+
+    /// The wallet whose payment codes (付款码) this provider charges, if it offers barcode
+    /// payment (`Provider::pay_by_code`). The till and the merchant API pick a channel by
+    /// the scanned code's wallet through this, never by a list of providers.
+    fn charges_codes_of(&self) -> Option<crate::payment_code::Wallet> {
+        None
+    }
 }
 
 /// Minutes, for retry schedules.

@@ -137,6 +137,9 @@ pub(crate) fn digits(n: usize) -> String {
 
 // ---------------------------------------------------------------- all of them
 
+/// `(file name, content)` of each key file, and the sandbox's path under `/sandbox/`.
+pub type LiveChannelFiles = (Vec<(&'static str, String)>, &'static str);
+
 /// The keys of every sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxKeys {
@@ -164,6 +167,30 @@ impl SandboxKeys {
             wechatpay: Arc::new(w?),
             stripe: Arc::new(s?),
             wechatpay_v2: Arc::new(w2?),
+        })
+    }
+
+    /// The key files for a live channel pointed at this provider's sandbox, and the
+    /// sandbox's path under `{public_url}/sandbox/`; `None` for a provider without live
+    /// channels.
+    pub fn live_channel_files(
+        &self,
+        provider: ProviderKind,
+    ) -> Option<Result<LiveChannelFiles, KeyError>> {
+        Some(match provider {
+            ProviderKind::Alipay => self
+                .alipay
+                .live_channel_files()
+                .map(|f| (f, AlipaySandboxKeys::LIVE_GATEWAY_PATH)),
+            ProviderKind::Wechatpay => self
+                .wechatpay
+                .live_channel_files()
+                .map(|f| (f, WechatPaySandboxKeys::LIVE_GATEWAY_PATH)),
+            ProviderKind::Stripe => self
+                .stripe
+                .live_channel_files()
+                .map(|f| (f, StripeSandboxKeys::LIVE_GATEWAY_PATH)),
+            ProviderKind::WechatpayV2 => return None,
         })
     }
 }

@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::rules::{self, RefundStep};
-use super::{LedgerError, OrderState, SandboxOrder, SandboxRefund};
+use super::{
+    CodeBehaviour, LedgerError, OrderState, PAY_CODE_VALID_MS, SandboxOrder, SandboxRefund,
+};
 use crate::money::Money;
 use crate::provider::ProviderKind;
 use crate::store::{NewSandboxOrder, Store, StoreError};
@@ -24,6 +26,8 @@ struct Memory {
     /// Remaining balance available for refunds; `None` = unlimited.
     balance: Option<i64>,
     seq: i64,
+    /// Payment codes: behaviour, issued at (ms), the order it was charged for.
+    codes: HashMap<String, (CodeBehaviour, i64, Option<String>)>,
 }
 
 #[derive(Debug)]
@@ -286,6 +290,68 @@ impl Ledger {
             })),
             Book::Durable { store, provider } => store
                 .sandbox_refund(*provider, refund_no)
+                .await
+                .map_err(unavailable),
+        }
+    }
+
+    /// A new single-use payment code for this wallet (`prefix` and random digits up to
+    /// `len`), charged with `behaviour`.
+    pub async fn issue_pay_code(
+        &self,
+        prefix: &str,
+        len: usize,
+        behaviour: CodeBehaviour,
+        now: i64,
+    ) -> Result<String, LedgerError> {
+        let code = format!(
+            "{prefix}{}",
+            crate::sandbox::keys::digits(len.saturating_sub(prefix.len()))
+        );
+        match &self.book {
+            Book::Memory(m) => Ledger::memory(m, |l| {
+                l.codes.insert(code.clone(), (behaviour, now, None));
+            }),
+            Book::Durable { store, provider } => store
+                .issue_sandbox_pay_code(*provider, &code, behaviour, now)
+                .await
+                .map_err(unavailable)?,
+        }
+        Ok(code)
+    }
+
+    /// Charges a payment code for `out_trade_no`, once: its behaviour, or `None` for a
+    /// code that is unknown, used or expired.
+    pub async fn take_pay_code(
+        &self,
+        code: &str,
+        out_trade_no: &str,
+        now: i64,
+    ) -> Result<Option<CodeBehaviour>, LedgerError> {
+        let not_before = now - PAY_CODE_VALID_MS;
+        match &self.book {
+            Book::Memory(m) => Ok(Ledger::memory(m, |l| match l.codes.get_mut(code) {
+                Some((b, issued, used @ None)) if *issued >= not_before => {
+                    *used = Some(out_trade_no.to_string());
+                    Some(*b)
+                }
+                _ => None,
+            })),
+            Book::Durable { store, provider } => store
+                .take_sandbox_pay_code(*provider, code, out_trade_no, not_before, now)
+                .await
+                .map_err(unavailable),
+        }
+    }
+
+    /// The order a payment code was charged for, if it was.
+    pub async fn pay_code_order(&self, code: &str) -> Result<Option<String>, LedgerError> {
+        match &self.book {
+            Book::Memory(m) => Ok(Ledger::memory(m, |l| {
+                l.codes.get(code).and_then(|(_, _, o)| o.clone())
+            })),
+            Book::Durable { store, provider } => store
+                .sandbox_pay_code_order(*provider, code)
                 .await
                 .map_err(unavailable),
         }

@@ -24,6 +24,42 @@ pub use ledger::Ledger;
 
 use crate::money::{Money, MoneyError};
 
+/// What a sandbox wallet does when the cashier charges its payment code (付款码).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeBehaviour {
+    /// Paid at once (small amounts, 免密).
+    Pay,
+    /// The customer must confirm with the password on the wallet page.
+    Password,
+    /// Declined: not enough balance.
+    Decline,
+}
+
+impl CodeBehaviour {
+    pub const ALL: [CodeBehaviour; 3] = [
+        CodeBehaviour::Pay,
+        CodeBehaviour::Password,
+        CodeBehaviour::Decline,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeBehaviour::Pay => "pay",
+            CodeBehaviour::Password => "password",
+            CodeBehaviour::Decline => "decline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CodeBehaviour> {
+        CodeBehaviour::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+}
+
+/// How long a sandbox payment code can be charged: the wallet shows a new one every
+/// minute, and the one before stays good a little longer, as in the real wallets.
+pub const PAY_CODE_VALID_MS: i64 = 120_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderState {
     Pending,

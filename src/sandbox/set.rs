@@ -31,6 +31,12 @@ pub trait SandboxGateway: Send + Sync {
     /// The signed "paid" notification for `o`: its headers (`Content-Type` included) and
     /// body.
     fn paid_notify(&self, o: &SandboxOrder) -> (Vec<(String, String)>, Vec<u8>);
+
+    /// The wallet's payment codes (付款码), `(prefix, length)`, if this gateway charges
+    /// them; the wallet page then shows one for the till to scan.
+    fn pay_code_format(&self) -> Option<(&'static str, usize)> {
+        None
+    }
 }
 
 pub struct SandboxSet {
@@ -148,6 +154,23 @@ impl SandboxSet {
             }
         }
         Ok(None)
+    }
+
+    /// A new single-use payment code in `kind`'s wallet; `None` when that sandbox has no
+    /// barcode payment.
+    pub async fn issue_pay_code(
+        &self,
+        kind: ProviderKind,
+        behaviour: crate::sandbox::CodeBehaviour,
+        now_ms: i64,
+    ) -> Result<Option<String>, LedgerError> {
+        let Some((prefix, len)) = self.gateway(kind).pay_code_format() else {
+            return Ok(None);
+        };
+        self.ledger(kind)
+            .issue_pay_code(prefix, len, behaviour, now_ms)
+            .await
+            .map(Some)
     }
 
     /// Marks the order paid (no notification: tests send their own).

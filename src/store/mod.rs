@@ -47,6 +47,7 @@ mod provider_calls;
 mod refund_approval;
 mod sandbox_keys;
 mod sandbox_ledger;
+mod sandbox_pay_codes;
 mod sessions;
 mod throttle;
 mod twofa;

@@ -29,9 +29,10 @@ pub fn provide_lang(lang: Lang) {
 }
 
 /// Navigation entries: path, label, and what the role must be allowed to do.
-fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capability>); 8] {
+fn nav_items(t: &'static Messages) -> [(&'static str, &'static str, Option<Capability>); 9] {
     [
         ("/", t.nav_overview, None),
+        ("/till", t.till.nav, Some(Capability::Checkout)),
         ("/checkout", t.nav_checkout, Some(Capability::Checkout)),
         ("/orders", t.nav_orders, Some(Capability::ViewOrders)),
         ("/refunds", t.nav_refunds, Some(Capability::Refund)),

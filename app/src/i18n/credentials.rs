@@ -421,7 +421,17 @@ impl CredentialsText {
             "secret_key" => self.f_secret_key,
             "webhook_secret" => self.f_webhook_secret,
             "success_url" => self.f_success_url,
+            "download_certificates" => self.f_download_certificates,
             _ => self.f_provider,
+        }
+    }
+
+    /// A hint a provider's form shows between its fields (`FieldKind::Hint`, by name).
+    pub fn hint(&self, name: &str) -> &'static str {
+        match name {
+            "alipay_mode" => self.alipay_mode_hint,
+            "wechat_mode" => self.wechat_mode_hint,
+            _ => "",
         }
     }
 

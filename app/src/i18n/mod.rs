@@ -15,6 +15,7 @@ pub mod overview;
 pub mod preferences;
 pub mod security;
 pub mod sessions;
+pub mod till;
 pub mod twofa;
 pub mod users;
 
@@ -99,6 +100,7 @@ impl Lang {
 pub struct Messages {
     pub common: &'static common::CommonText,
     pub checkout: &'static checkout::CheckoutText,
+    pub till: &'static till::TillText,
     pub orders: &'static orders::OrdersText,
     pub logs: &'static logs::LogsText,
     pub credentials: &'static credentials::CredentialsText,
@@ -164,6 +166,17 @@ pub struct Messages {
     pub wallet_closed: &'static str,
     pub wallet_not_found: &'static str,
     pub wallet_unavailable: &'static str,
+    // The sandbox wallet's payment code (`/sandbox/wallet/<provider>`), for the till to scan.
+    pub wallet_code_title: fn(&str) -> String,
+    pub wallet_code_hint: &'static str,
+    pub wallet_code_mode: &'static str,
+    pub wallet_code_mode_pay: &'static str,
+    pub wallet_code_mode_password: &'static str,
+    pub wallet_code_mode_decline: &'static str,
+    pub wallet_code_password: fn(&str) -> String,
+    pub wallet_code_confirm: &'static str,
+    pub wallet_code_used: &'static str,
+    pub wallet_code_new: &'static str,
     pub provider_alipay: &'static str,
     pub provider_wechatpay: &'static str,
     pub provider_stripe: &'static str,
@@ -173,6 +186,7 @@ pub struct Messages {
 pub static EN: Messages = Messages {
     common: &common::EN,
     checkout: &checkout::EN,
+    till: &till::EN,
     orders: &orders::EN,
     logs: &logs::EN,
     credentials: &credentials::EN,
@@ -240,6 +254,16 @@ pub static EN: Messages = Messages {
     wallet_closed: "This order is closed and can no longer be paid.",
     wallet_not_found: "There is no sandbox order for this code. Scan the QR code again.",
     wallet_unavailable: "The sandbox is not available right now. Try again in a moment.",
+    wallet_code_title: |p| format!("{p} payment code (sandbox)"),
+    wallet_code_hint: "Show this code to the cashier. It can be charged once; a new one appears every minute.",
+    wallet_code_mode: "When the cashier charges it",
+    wallet_code_mode_pay: "Pay at once",
+    wallet_code_mode_password: "Ask for my password",
+    wallet_code_mode_decline: "Decline (not enough balance)",
+    wallet_code_password: |a| format!("The cashier charged {a}. Enter your password to pay."),
+    wallet_code_confirm: "Confirm with password",
+    wallet_code_used: "This code has been used.",
+    wallet_code_new: "Show a new code",
     provider_alipay: "Alipay",
     provider_wechatpay: "WeChat Pay",
     provider_stripe: "Stripe",
@@ -249,6 +273,7 @@ pub static EN: Messages = Messages {
 pub static ZH: Messages = Messages {
     common: &common::ZH,
     checkout: &checkout::ZH,
+    till: &till::ZH,
     orders: &orders::ZH,
     logs: &logs::ZH,
     credentials: &credentials::ZH,
@@ -314,6 +339,16 @@ pub static ZH: Messages = Messages {
     wallet_closed: "该订单已关闭，无法再付款。",
     wallet_not_found: "找不到该付款码对应的沙箱订单，请重新扫描二维码。",
     wallet_unavailable: "沙箱暂时不可用，请稍后重试。",
+    wallet_code_title: |p| format!("{p}付款码（沙箱）"),
+    wallet_code_hint: "请向收银员出示此付款码。每个付款码只能使用一次，每分钟自动更新。",
+    wallet_code_mode: "收银员扫码时",
+    wallet_code_mode_pay: "直接付款",
+    wallet_code_mode_password: "需要输入密码",
+    wallet_code_mode_decline: "拒绝（余额不足）",
+    wallet_code_password: |a| format!("收银员发起了 {a} 的收款，请输入密码完成付款。"),
+    wallet_code_confirm: "输入密码并付款",
+    wallet_code_used: "此付款码已使用。",
+    wallet_code_new: "显示新的付款码",
     provider_alipay: "支付宝",
     provider_wechatpay: "微信支付",
     provider_stripe: "Stripe",

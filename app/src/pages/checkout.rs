@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use paydesk_core::money::Currency;
-use paydesk_core::order::OrderStatus;
+use paydesk_core::order::{OrderStatus, PayMethod};
 use paydesk_core::role::Capability;
 
 mod confirm;
@@ -239,7 +239,9 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
     let t = use_t();
     let tc = t.checkout;
     let provider = provider_name(t, &view.provider);
+    let by_code = view.pay_method == PayMethod::Code;
     let qr = match view.qr_svg.clone() {
+        _ if by_code => ().into_any(),
         Some(svg) => view! {
             <figure class="qr" data-qr-content=view.qr_content.clone().unwrap_or_default()>
                 <div class="qr-code" inner_html=svg></div>
@@ -334,8 +336,11 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
             tc.expired.to_string()
         }
     };
+    let by_code = view.pay_method == PayMethod::Code;
     let message = move || match status.get() {
+        OrderStatus::Pending if by_code => t.till.waiting_password,
         OrderStatus::Pending => tc.waiting,
+        OrderStatus::Paid if by_code => t.till.paid_by_code,
         OrderStatus::Paid => tc.paid_message,
         OrderStatus::Closed => tc.closed_message,
         OrderStatus::PartiallyRefunded | OrderStatus::Refunded => tc.refunded_message,
@@ -344,7 +349,7 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
     let amount = money(view.amount_minor, &view.currency);
     let png = format!("/checkout/{}/qr.png", view.out_trade_no);
     let png_name = format!("{}.png", view.out_trade_no);
-    let sandbox_hint = view.sandbox.then(|| {
+    let sandbox_hint = (view.sandbox && !by_code).then(|| {
         let wallet = view.qr_content.clone().unwrap_or_default();
         view! {
             <p class="notice warn sandbox-hint no-print">
@@ -361,7 +366,9 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
             view! {
                 <form method="post" action=CloseCheckout::url() class="close-form">
                     <input type="hidden" name="no" value=no />
-                    <button type="submit" class="danger">{tc.close}</button>
+                    <button type="submit" class="danger" id="close-checkout">
+                        {if by_code { t.till.cancel_payment } else { tc.close }}
+                    </button>
                 </form>
             }
         })
@@ -399,8 +406,10 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
                 {move || started.get().then(|| view! {
                     <button type="button" on:click=move |_| print_page()>{tc.print}</button>
                 })}
-                <a class="button" href=png download=png_name rel="external">{tc.download_png}</a>
-                <a class="button" href="/checkout">{tc.new_checkout}</a>
+                {(!by_code).then(|| view! {
+                    <a class="button" href=png download=png_name rel="external">{tc.download_png}</a>
+                })}
+                <a class="button" href=if by_code { "/till" } else { "/checkout" }>{tc.new_checkout}</a>
                 {close_form}
             </div>
         </section>

@@ -11,4 +11,5 @@ pub mod refunds_awaiting;
 pub mod section;
 pub mod security;
 pub mod sessions;
+pub mod till;
 pub mod users;

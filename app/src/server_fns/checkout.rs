@@ -55,6 +55,9 @@ pub struct CheckoutView {
     /// The server's clock when this was read: the countdown runs from it, so a browser
     /// with a wrong clock still counts down correctly.
     pub now: i64,
+    /// A QR checkout, or a charge of the customer's payment code (no QR; pending means
+    /// waiting for the customer's password, and closing cancels it at the provider).
+    pub pay_method: paydesk_core::order::PayMethod,
 }
 
 /// What the status page polls for.
@@ -181,6 +184,7 @@ pub async fn checkout_status(no: String) -> Result<CheckoutView, ServerFnError> 
         expires_at: order.expires_at,
         paid_at: order.paid_at,
         now: paydesk_core::time::now_ms(),
+        pay_method: order.pay_method,
     })
 }
 

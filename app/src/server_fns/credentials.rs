@@ -68,22 +68,20 @@ pub struct RefreshView {
 pub struct ChannelForm {
     pub provider: String,
     pub name: String,
-    /// Alipay gateway URL, WeChat Pay base URL or Stripe API base.
-    pub gateway: String,
-    pub app_id: String,
-    pub alipay_public_key: String,
-    pub app_cert: String,
-    pub alipay_cert: String,
-    pub alipay_root_cert: String,
-    pub mchid: String,
-    pub appid: String,
-    pub merchant_serial: String,
-    pub public_key_id: String,
-    pub public_key: String,
-    /// WeChat Pay platform certificates, as PEM blocks one after the other.
-    pub platform_certificates: String,
-    pub download_certificates: bool,
-    pub success_url: String,
+    /// The provider's fields in order (`gateway` first), as its folder declares them
+    /// (`src/provider/<name>/live.rs`); secrets always empty.
+    pub fields: Vec<paydesk_core::channel_form::FormField>,
+}
+
+impl ChannelForm {
+    /// The value of a field (empty when the form has no such field).
+    pub fn value(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.as_str())
+            .unwrap_or("")
+    }
 }
 
 /// Session key of the form kept after a failed save.
@@ -134,10 +132,8 @@ pub async fn load_channel_form(
         return Ok(d);
     }
     if name.is_empty() {
-        return Ok(ssr::blank(
-            &provider,
-            caller.payments.channels().public_url(),
-        ));
+        return ssr::blank(&provider, caller.payments.channels().public_url())
+            .ok_or_else(|| crate::guard::deny(StatusCode::NOT_FOUND, "not_found"));
     }
     match caller.payments.channels().live_config(&name).await {
         Ok(Some(live)) => Ok(ssr::form_of(&name, &live)),
@@ -252,53 +248,21 @@ mod ssr {
     }
 
     /// Defaults for a new channel: the production gateway (the admin may point it at the
-    /// built-in sandbox instead).
-    pub fn blank(provider: &str, public_url: &str) -> ChannelForm {
-        use paydesk_core::provider::{alipay, stripe, wechatpay};
-        let gateway = match provider {
-            "alipay" => alipay::PRODUCTION_GATEWAY,
-            "wechatpay" => wechatpay::PRODUCTION_BASE_URL,
-            _ => stripe::PRODUCTION_API_BASE,
-        };
-        ChannelForm {
+    /// built-in sandbox instead). `None`: no such provider, or none with live channels.
+    pub fn blank(provider: &str, public_url: &str) -> Option<ChannelForm> {
+        let kind = paydesk_core::provider_kind::ProviderKind::parse(provider)?;
+        Some(ChannelForm {
             provider: provider.to_string(),
-            gateway: gateway.to_string(),
-            success_url: format!("{public_url}/"),
-            ..ChannelForm::default()
-        }
+            name: String::new(),
+            fields: LiveChannel::blank_form(kind, public_url)?,
+        })
     }
 
     pub fn form_of(name: &str, live: &LiveChannel) -> ChannelForm {
-        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-        let mut f = ChannelForm {
+        ChannelForm {
             provider: live.provider().as_str().to_string(),
             name: name.to_string(),
-            ..ChannelForm::default()
-        };
-        match live {
-            LiveChannel::Alipay(s, _) => {
-                f.gateway = s.gateway_url.clone();
-                f.app_id = s.app_id.clone();
-                f.alipay_public_key = opt(&s.alipay_public_key);
-                f.app_cert = opt(&s.app_cert);
-                f.alipay_cert = opt(&s.alipay_cert);
-                f.alipay_root_cert = opt(&s.alipay_root_cert);
-            }
-            LiveChannel::Wechatpay(s, _) => {
-                f.gateway = s.base_url.clone();
-                f.mchid = s.mchid.clone();
-                f.appid = s.appid.clone();
-                f.merchant_serial = s.merchant_serial.clone();
-                f.public_key_id = opt(&s.public_key_id);
-                f.public_key = opt(&s.public_key);
-                f.platform_certificates = s.platform_certificates.join("\n");
-                f.download_certificates = s.download_certificates;
-            }
-            LiveChannel::Stripe(s, _) => {
-                f.gateway = s.api_base.clone();
-                f.success_url = s.success_url.clone();
-            }
+            fields: live.form(),
         }
-        f
     }
 }

@@ -11,6 +11,7 @@ pub mod orders;
 pub mod overview;
 pub mod security;
 pub mod sessions;
+pub mod till;
 pub mod users;
 
 use crate::i18n::Lang;

@@ -10,7 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use paydesk_core::jobs::merchant_notify::validate_notify_url;
 use paydesk_core::money::{Currency, Money};
 use paydesk_core::order::OrderStatus;
-use paydesk_core::payments::{CheckoutRequest, NumberKind, key_scoped_number};
+use paydesk_core::payment_code::PaymentCode;
+use paydesk_core::payments::{
+    CheckoutRequest, CodePayOutcome, CodePaymentRequest, NumberKind, key_scoped_number,
+};
 use paydesk_core::role::{OrderPurpose, Viewer, visible_to};
 use paydesk_core::store::{Order, OrderFilter, Transition};
 use serde::Deserialize;
@@ -31,6 +34,7 @@ pub fn order_json(o: &Order) -> Value {
         "currency": o.amount.currency().code(),
         "subject": o.subject,
         "qr_code": o.qr_code,
+        "pay_method": o.pay_method.as_str(),
         "provider_trade_no": o.provider_trade_no,
         "refunded_amount": o.refunded_minor,
         "refundable_amount": o.refundable_minor(),
@@ -73,7 +77,9 @@ pub async fn owned_order(state: &AppState, key: &ApiKey, no: &str) -> Result<Ord
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
-    channel: String,
+    /// Required for QR orders; with `auth_code`, optional (the code's wallet picks it).
+    #[serde(default)]
+    channel: Option<String>,
     /// Integer minor units (fen, cents).
     amount: i64,
     currency: String,
@@ -84,6 +90,10 @@ pub struct CreateOrder {
     expires_in: Option<i64>,
     #[serde(default)]
     notify_url: Option<String>,
+    /// The customer's payment code (付款码) scanned at the till: charge it instead of
+    /// making a QR code.
+    #[serde(default)]
+    auth_code: Option<String>,
 }
 
 pub async fn create(
@@ -100,10 +110,28 @@ pub async fn create(
         validate_notify_url(url)
             .map_err(|e| ApiError::invalid(format!("invalid notify_url: {e}")))?;
     }
+    if let Some(code) = req.auth_code {
+        return pay_by_code(
+            &state,
+            &key,
+            req.channel,
+            amount,
+            req.subject,
+            req.out_trade_no,
+            req.notify_url,
+            &code,
+        )
+        .await;
+    }
+    let Some(channel) = req.channel else {
+        return Err(ApiError::invalid(
+            "invalid channel: required (or give auth_code to charge the customer's payment code)",
+        ));
+    };
     let order = state
         .payments
         .create_checkout(CheckoutRequest {
-            channel: req.channel,
+            channel,
             amount,
             subject: req.subject,
             out_trade_no: req.out_trade_no,
@@ -115,6 +143,49 @@ pub async fn create(
         .await?;
     crate::telemetry::record_order(&order.out_trade_no);
     Ok((StatusCode::CREATED, Json(order_json(&order))))
+}
+
+/// `POST /api/v1/orders` with `auth_code`: the answer's `pay_result` is `paid`,
+/// `user_paying` (the customer confirms in the wallet: poll `GET /api/v1/orders/{no}`) or
+/// `declined` (with the provider's `decline_code` and message; nothing was charged).
+#[allow(clippy::too_many_arguments)]
+async fn pay_by_code(
+    state: &AppState,
+    key: &ApiKey,
+    channel: Option<String>,
+    amount: Money,
+    subject: String,
+    out_trade_no: Option<String>,
+    notify_url: Option<String>,
+    code: &str,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let code = PaymentCode::parse(code)
+        .map_err(|e| ApiError::invalid(format!("invalid auth_code: {e}")))?;
+    let (order, outcome) = state
+        .payments
+        .pay_by_code(CodePaymentRequest {
+            channel,
+            amount,
+            subject,
+            code,
+            out_trade_no,
+            merchant_notify_url: notify_url,
+            api_key_id: Some(key.id().to_string()),
+            cause: key.cause(),
+        })
+        .await?;
+    crate::telemetry::record_order(&order.out_trade_no);
+    let mut body = order_json(&order);
+    body["pay_result"] = match &outcome {
+        CodePayOutcome::Paid => "paid".into(),
+        CodePayOutcome::UserPaying => "user_paying".into(),
+        CodePayOutcome::Declined { code, message } => {
+            body["decline_code"] = code.clone().into();
+            body["decline_message"] = message.clone().into();
+            "declined".into()
+        }
+    };
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 pub async fn get(

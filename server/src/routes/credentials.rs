@@ -14,11 +14,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use paydesk_app::server_fns::credentials::{ChannelForm, DRAFT_KEY};
 use paydesk_core::auth::AuthSession;
 use paydesk_core::channel::cert_refresh::RefreshError;
-use paydesk_core::channel::config::{
-    AlipaySecrets, AlipaySettings, ConfigProblem, StripeSecrets, StripeSettings, WechatPaySecrets,
-    WechatPaySettings,
-};
+use paydesk_core::channel::input::ChannelInput;
 use paydesk_core::channel::{ChannelError, LiveChannel, RotateError, Rotation, valid_name};
+use paydesk_core::channel_form::{FieldKind, FormField};
+use paydesk_core::provider_kind::ProviderKind;
 use paydesk_core::store::{StoreError, User};
 use serde::Deserialize;
 
@@ -223,146 +222,32 @@ impl Fields {
             .unwrap_or_default()
     }
 
+    /// The non-secret part of the form, kept in the session after a failed save. Which
+    /// fields there are is the provider's (`LiveChannel::fields_of`).
     fn form(&self) -> ChannelForm {
+        let provider = self.get("provider");
+        let specs = ProviderKind::parse(&provider)
+            .and_then(LiveChannel::fields_of)
+            .unwrap_or_default();
+        let gateway = FormField {
+            name: "gateway".into(),
+            kind: FieldKind::Text,
+            value: self.get("gateway"),
+        };
         ChannelForm {
-            provider: self.get("provider"),
             name: self.get("name"),
-            gateway: self.get("gateway"),
-            app_id: self.get("app_id"),
-            alipay_public_key: self.get("alipay_public_key"),
-            app_cert: self.get("app_cert"),
-            alipay_cert: self.get("alipay_cert"),
-            alipay_root_cert: self.get("alipay_root_cert"),
-            mchid: self.get("mchid"),
-            appid: self.get("appid"),
-            merchant_serial: self.get("merchant_serial"),
-            public_key_id: self.get("public_key_id"),
-            public_key: self.get("public_key"),
-            platform_certificates: self.get("platform_certificates"),
-            download_certificates: !self.get("download_certificates").is_empty(),
-            success_url: self.get("success_url"),
+            fields: std::iter::once(gateway)
+                .chain(specs.iter().map(|f| FormField::of(f, self.get(f.name))))
+                .collect(),
+            provider,
         }
     }
 }
 
-fn opt(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-fn bad(field: &'static str, problem: &str) -> ConfigProblem {
-    ConfigProblem {
-        field,
-        problem: problem.to_string(),
+impl ChannelInput for Fields {
+    fn text(&self, name: &str) -> Option<String> {
+        Some(self.get(name)).filter(|v| !v.is_empty())
     }
-}
-
-/// A pasted secret, or (when editing and left empty) the stored one.
-fn secret(
-    fields: &Fields,
-    field: &'static str,
-    stored: Option<&str>,
-) -> Result<String, ConfigProblem> {
-    let v = fields.get(field);
-    if !v.is_empty() {
-        return Ok(v);
-    }
-    stored
-        .map(str::to_string)
-        .ok_or_else(|| bad(field, "is required"))
-}
-
-/// PEM certificates pasted one after the other.
-fn split_certificates(text: &str) -> Vec<String> {
-    const END: &str = "-----END CERTIFICATE-----";
-    text.split_inclusive(END)
-        .map(str::trim)
-        .filter(|p| p.contains("-----BEGIN"))
-        .map(str::to_string)
-        .collect()
-}
-
-/// The channel the form describes; secrets left empty keep the stored ones (`existing`).
-fn live_of(
-    f: &ChannelForm,
-    fields: &Fields,
-    existing: Option<&LiveChannel>,
-) -> Result<LiveChannel, ConfigProblem> {
-    Ok(match (f.provider.as_str(), existing) {
-        ("alipay", old) => {
-            let (old, previous_alipay_certs) = match old {
-                Some(LiveChannel::Alipay(s, k)) => (
-                    Some(k.app_private_key.as_str()),
-                    s.previous_alipay_certs.clone(),
-                ),
-                _ => (None, Vec::new()),
-            };
-            LiveChannel::Alipay(
-                AlipaySettings {
-                    app_id: f.app_id.clone(),
-                    gateway_url: f.gateway.clone(),
-                    alipay_public_key: opt(&f.alipay_public_key),
-                    app_cert: opt(&f.app_cert),
-                    alipay_cert: opt(&f.alipay_cert),
-                    alipay_root_cert: opt(&f.alipay_root_cert),
-                    previous_alipay_certs,
-                },
-                AlipaySecrets {
-                    app_private_key: secret(fields, "app_private_key", old)?,
-                },
-            )
-        }
-        ("wechatpay", old) => {
-            let (old_key, old_v3, previous, retired) = match old {
-                Some(LiveChannel::Wechatpay(s, k)) => (
-                    Some(k.merchant_private_key.as_str()),
-                    Some(k.apiv3_key.as_str()),
-                    s.previous_merchant_keys.clone(),
-                    s.retired_platform_certificates.clone(),
-                ),
-                _ => (None, None, Vec::new(), Vec::new()),
-            };
-            LiveChannel::Wechatpay(
-                WechatPaySettings {
-                    mchid: f.mchid.clone(),
-                    appid: f.appid.clone(),
-                    merchant_serial: f.merchant_serial.clone(),
-                    base_url: f.gateway.clone(),
-                    public_key_id: opt(&f.public_key_id),
-                    public_key: opt(&f.public_key),
-                    platform_certificates: split_certificates(&f.platform_certificates),
-                    download_certificates: f.download_certificates,
-                    retired_platform_certificates: retired,
-                    previous_merchant_keys: previous,
-                },
-                WechatPaySecrets {
-                    merchant_private_key: secret(fields, "merchant_private_key", old_key)?,
-                    apiv3_key: secret(fields, "apiv3_key", old_v3)?,
-                },
-            )
-        }
-        ("stripe", old) => {
-            let (old_sk, old_wh, previous) = match old {
-                Some(LiveChannel::Stripe(_, k)) => (
-                    Some(k.secret_key.as_str()),
-                    Some(k.webhook_secret.as_str()),
-                    k.previous_webhook_secrets.clone(),
-                ),
-                _ => (None, None, Vec::new()),
-            };
-            LiveChannel::Stripe(
-                StripeSettings {
-                    api_base: f.gateway.clone(),
-                    success_url: f.success_url.clone(),
-                },
-                StripeSecrets {
-                    secret_key: secret(fields, "secret_key", old_sk)?,
-                    webhook_secret: secret(fields, "webhook_secret", old_wh)?,
-                    previous_webhook_secrets: previous,
-                },
-            )
-        }
-        _ => return Err(bad("provider", "choose Alipay, WeChat Pay or Stripe")),
-    })
 }
 
 /// Back to the form with the non-secret input kept and the field named.
@@ -407,7 +292,11 @@ pub async fn save(
     } else {
         None
     };
-    let live = match live_of(&form, &fields, existing.as_ref()) {
+    let Some(provider) = ProviderKind::parse(&form.provider) else {
+        return refuse(&auth, &form, editing, "provider").await;
+    };
+    let public_url = registry.public_url().to_string();
+    let live = match LiveChannel::from_input(provider, &fields, existing.as_ref(), &public_url) {
         Ok(l) => l,
         Err(p) => return refuse(&auth, &form, editing, p.field).await,
     };

@@ -15,6 +15,7 @@
 //! and a server that never touches the sandbox never generates RSA keys.
 
 pub mod wallet;
+mod wallet_code;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -204,6 +205,11 @@ pub fn routes<S: Clone + Send + Sync + 'static>(hub: SandboxHub) -> Router<S> {
         .route("/sandbox/pay/{code}", get(wallet::page))
         .route("/sandbox/pay/{code}/pay", post(wallet::pay))
         .route("/sandbox/pay/{code}/cancel", post(wallet::cancel))
+        .route("/sandbox/wallet/{provider}", get(wallet_code::page))
+        .route(
+            "/sandbox/wallet/{provider}/confirm",
+            post(wallet_code::confirm),
+        )
         .with_state(hub.clone());
     for kind in ProviderKind::ALL {
         let hub = hub.clone();

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::SandboxHub;
 
-fn lang(headers: &HeaderMap) -> Lang {
+pub(super) fn lang(headers: &HeaderMap) -> Lang {
     let h = |n| headers.get(n).and_then(|v| v.to_str().ok());
     Lang::negotiate(h(header::COOKIE), h(header::ACCEPT_LANGUAGE))
 }
@@ -25,7 +25,7 @@ fn provider_name(t: &Messages, kind: ProviderKind) -> &'static str {
 
 /// Escapes text for HTML element content and attribute values (the subject is merchant
 /// input, and the page is on our origin).
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -51,7 +51,7 @@ border:1px solid #cbd2dc;background:#fff;cursor:pointer}button.pay{background:#1
 color:#fff;border-color:#1677ff}.status{padding:.8rem;border-radius:8px;background:#eef6ee}\
 .status.closed,.status.error{background:#fdf0f0}";
 
-fn document(lang: Lang, status: StatusCode, body: &str) -> Response {
+pub(super) fn document(lang: Lang, status: StatusCode, body: &str) -> Response {
     let t = lang.t();
     let html = format!(
         "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
@@ -72,7 +72,7 @@ fn document(lang: Lang, status: StatusCode, body: &str) -> Response {
     resp
 }
 
-fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
+pub(super) fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
     document(
         lang,
         status,

@@ -43,6 +43,8 @@ pub struct Options {
     /// Another public URL than this instance's own address (a second instance behind the
     /// same name).
     pub public_url: Option<String>,
+    /// Other payment flow tunables (e.g. a short wait for a code payment).
+    pub payment_settings: Option<paydesk_core::payments::PaymentSettings>,
 }
 
 pub async fn spawn_app_with(dir: &Path, options: Options) -> TestApp {
@@ -50,6 +52,7 @@ pub async fn spawn_app_with(dir: &Path, options: Options) -> TestApp {
         stripe_webhook_url,
         database_url,
         public_url,
+        payment_settings,
     } = options;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -68,6 +71,10 @@ pub async fn spawn_app_with(dir: &Path, options: Options) -> TestApp {
     let store = Store::connect(&config.database_url).await.expect("connect");
     store.migrate().await.expect("migrate");
     let mut state = AppState::new(config, store);
+    if let Some(s) = payment_settings {
+        state.payments =
+            paydesk_core::payments::Payments::new(state.payments.channels().clone(), s);
+    }
     state.sandbox = SandboxHub::with_options(
         &state.config,
         state.store.clone(),

@@ -39,6 +39,7 @@ fn order(status: OrderStatus) -> Order {
         next_query_at: None,
         query_count: 0,
         merchant_no: None,
+        pay_method: crate::order::PayMethod::Qr,
     }
 }
 

@@ -16,6 +16,7 @@ use crate::provider::{
     ProviderKind, ProviderRefundRequest, ProviderRefundStatus, QrCheckout, RefundRef, RefundState,
     SharedClock, TradeRef, TradeState, TradeStatus, VerifyError, json_str,
 };
+use crate::provider::{CodePayAnswer, CodePayRequest};
 
 /// Business success code of every Alipay OpenAPI response.
 pub const CODE_SUCCESS: &str = "10000";
@@ -99,7 +100,7 @@ impl AlipayClient {
 
     /// Calls `method` and returns its answer, signature checked (see [`Answer`]); the
     /// business outcome is the caller's ([`Answer::into_success`]).
-    async fn call(
+    pub(super) async fn call(
         &self,
         operation: &'static str,
         method: &str,
@@ -134,14 +135,14 @@ impl AlipayClient {
 /// A gateway answer whose signature verified — or that had none, which Alipay allows
 /// only for failures.
 #[derive(Debug)]
-struct Answer {
-    payload: Value,
-    signed: bool,
+pub(super) struct Answer {
+    pub(super) payload: Value,
+    pub(super) signed: bool,
 }
 
 impl Answer {
     /// The payload of a successful answer (code 10000), or the failure it reports.
-    fn into_success(self) -> Result<Value, ProviderError> {
+    pub(super) fn into_success(self) -> Result<Value, ProviderError> {
         business_outcome(self.payload)
     }
 }
@@ -196,7 +197,7 @@ fn business_outcome(payload: Value) -> Result<Value, ProviderError> {
     Ok(payload)
 }
 
-fn cny(amount: &Money) -> Result<String, ProviderError> {
+pub(super) fn cny(amount: &Money) -> Result<String, ProviderError> {
     // Alipay's `total_amount`/`refund_amount` are CNY yuan strings with two decimals.
     if amount.currency() != Currency::Cny {
         return Err(ProviderError::Unsupported("alipay charges in CNY only"));
@@ -204,7 +205,7 @@ fn cny(amount: &Money) -> Result<String, ProviderError> {
     Ok(amount.to_decimal_string())
 }
 
-fn parse_cny(v: &Value, field: &'static str) -> Result<Option<Money>, ProviderError> {
+pub(super) fn parse_cny(v: &Value, field: &'static str) -> Result<Option<Money>, ProviderError> {
     json_str(v, field)
         .map(|s| Money::parse_decimal(s, Currency::Cny))
         .transpose()
@@ -365,6 +366,14 @@ impl Provider for AlipayClient {
             state,
             amount: parse_cny(&v, "refund_amount")?,
         })
+    }
+
+    async fn pay_by_code(&self, req: &CodePayRequest) -> Result<CodePayAnswer, ProviderError> {
+        super::code_pay::pay(self, req).await
+    }
+
+    async fn cancel_code_payment(&self, trade: &TradeRef) -> Result<(), ProviderError> {
+        super::code_pay::cancel(self, trade).await
     }
 
     async fn parse_notify(

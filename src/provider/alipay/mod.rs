@@ -8,6 +8,8 @@
 
 pub mod cert;
 pub mod client;
+mod code_pay;
+pub mod live;
 pub mod notify;
 pub mod response;
 pub mod sandbox;

@@ -26,4 +26,9 @@ impl ProviderSlice for Alipay {
     fn retry_schedule(&self) -> Vec<Duration> {
         vec![m(4), m(10), m(10), m(60), m(120), m(360), m(900)]
     }
+
+    /// `alipay.trade.pay` with `scene=bar_code` (`super::code_pay`).
+    fn charges_codes_of(&self) -> Option<crate::payment_code::Wallet> {
+        Some(crate::payment_code::Wallet::Alipay)
+    }
 }

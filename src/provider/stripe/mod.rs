@@ -5,6 +5,7 @@
 //! - [`client`]: the [`Provider`](crate::provider::Provider) implementation
 
 pub mod client;
+pub mod live;
 pub mod sandbox;
 pub mod slice;
 pub mod webhook;

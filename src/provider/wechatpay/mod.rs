@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod certs;
 pub mod client;
+pub mod live;
 pub mod notify;
 pub mod resource;
 pub mod sandbox;

@@ -23,6 +23,7 @@ pub const ORDER_QUERY_PATH: &str = "/pay/orderquery";
 pub const CLOSE_ORDER_PATH: &str = "/pay/closeorder";
 pub const REFUND_PATH: &str = "/secapi/pay/refund";
 pub const REFUND_QUERY_PATH: &str = "/pay/refundquery";
+pub const REVERSE_PATH: &str = "/secapi/pay/reverse";
 
 pub struct WechatPayV2Client {
     cfg: WechatPayV2Config,
@@ -39,7 +40,7 @@ impl std::fmt::Debug for WechatPayV2Client {
 }
 
 /// v2 charges in fen of CNY (`fee_type` CNY) for domestic merchants.
-fn cny_fen(m: &Money) -> Result<String, ProviderError> {
+pub(super) fn cny_fen(m: &Money) -> Result<String, ProviderError> {
     if m.currency() != Currency::Cny {
         return Err(ProviderError::Unsupported(
             "wechat pay v2 charges in CNY only",
@@ -48,7 +49,7 @@ fn cny_fen(m: &Money) -> Result<String, ProviderError> {
     Ok(m.minor().to_string())
 }
 
-fn number(s: &str, max: usize) -> Result<&str, ProviderError> {
+pub(super) fn number(s: &str, max: usize) -> Result<&str, ProviderError> {
     if valid_number(s, max) {
         Ok(s)
     } else {
@@ -101,7 +102,7 @@ impl WechatPayV2Client {
     /// Adds the account fields and a fresh `nonce_str`, signs, posts to `path` and
     /// returns the authentic answer (see [`super::answer`]); business failures are left
     /// to the caller.
-    async fn call(
+    pub(super) async fn call(
         &self,
         operation: &'static str,
         path: &str,

@@ -19,6 +19,7 @@
 
 pub mod answer;
 pub mod client;
+pub mod code_pay;
 pub mod crypt;
 pub mod identity;
 pub mod notify;

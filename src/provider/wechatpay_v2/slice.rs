@@ -28,6 +28,11 @@ impl ProviderSlice for WechatPayV2 {
     fn retry_schedule(&self) -> Vec<Duration> {
         crate::provider::wechatpay::slice::wechat_schedule()
     }
+
+    /// `/pay/micropay` (`super::code_pay`).
+    fn charges_codes_of(&self) -> Option<crate::payment_code::Wallet> {
+        Some(crate::payment_code::Wallet::Wechat)
+    }
 }
 
 /// The [`Provider`] operations are the client's inherent methods of the same names.
@@ -49,6 +54,20 @@ impl crate::provider::Provider for super::WechatPayV2Client {
         trade: &crate::provider::TradeRef,
     ) -> Result<crate::provider::TradeStatus, crate::provider::ProviderError> {
         super::WechatPayV2Client::query(self, trade).await
+    }
+
+    async fn pay_by_code(
+        &self,
+        req: &crate::provider::CodePayRequest,
+    ) -> Result<crate::provider::CodePayAnswer, crate::provider::ProviderError> {
+        super::WechatPayV2Client::pay_by_code(self, req).await
+    }
+
+    async fn cancel_code_payment(
+        &self,
+        trade: &crate::provider::TradeRef,
+    ) -> Result<(), crate::provider::ProviderError> {
+        super::WechatPayV2Client::cancel_code_payment(self, trade).await
     }
 
     async fn close(

@@ -1,7 +1,7 @@
 //! The order and refund rows, the results of asking for a change, and how rows are read.
 
 use crate::money::{Currency, Money};
-use crate::order::{Cause, OrderStatus, RefundStatus};
+use crate::order::{Cause, OrderStatus, PayMethod, RefundStatus};
 use crate::payments::judge;
 use crate::store::StoreError;
 use crate::store::order_stats::OrderFacts;
@@ -37,6 +37,7 @@ pub struct Order {
     pub query_count: i64,
     /// The number the merchant's API key chose (then `out_trade_no` is derived from it).
     pub merchant_no: Option<String>,
+    pub pay_method: PayMethod,
 }
 
 impl Refund {
@@ -74,6 +75,7 @@ pub struct NewOrder<'a> {
     pub api_key_id: Option<&'a str>,
     /// First active query; `None` = never queried (e.g. orders made in tests).
     pub next_query_at: Option<i64>,
+    pub pay_method: PayMethod,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +141,7 @@ pub enum RefundRequest {
 
 pub(in crate::store) const ORDER_COLUMNS: &str = "id, out_trade_no, channel, amount_minor, currency, subject, status, provider_trade_no, \
      qr_code, creator, merchant_notify_url, created_at, updated_at, expires_at, paid_at, closed_at, refunded_minor, \
-     refund_reserved_minor, version, provider_ref, api_key_id, next_query_at, query_count, merchant_no";
+     refund_reserved_minor, version, provider_ref, api_key_id, next_query_at, query_count, merchant_no, pay_method";
 
 pub(in crate::store) const REFUND_COLUMNS: &str = "id, out_refund_no, order_id, amount_minor, currency, reason, status, provider_refund_id, \
      failure_reason, requested_by, created_at, merchant_no, approval, approval_by, approval_reason, approval_at";
@@ -180,6 +182,10 @@ pub(in crate::store) fn order_from_row(row: &AnyRow) -> Result<Order, StoreError
         next_query_at: row.try_get("next_query_at")?,
         query_count: row.try_get("query_count")?,
         merchant_no: row.try_get("merchant_no")?,
+        pay_method: {
+            let m: String = row.try_get("pay_method")?;
+            PayMethod::parse(&m).ok_or_else(|| corrupt(format!("pay_method {m}")))?
+        },
     })
 }
 

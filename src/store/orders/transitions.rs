@@ -39,8 +39,9 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, qr_code, creator, \
-             merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at, merchant_no) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13, $14)",
+             merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at, merchant_no, \
+             pay_method) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13, $14, $15)",
         )
         .bind(&id)
         .bind(new.out_trade_no)
@@ -56,6 +57,7 @@ impl Store {
         .bind(new.api_key_id)
         .bind(new.next_query_at)
         .bind(merchant_no)
+        .bind(new.pay_method.as_str())
         .execute(&mut *tx)
         .await?;
         let mut stats = Changes::default();

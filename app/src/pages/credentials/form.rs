@@ -7,6 +7,7 @@ use crate::components::layout::use_t;
 use crate::pages::section::error_code;
 use crate::server_fns::credentials::{ChannelForm, load_channel_form};
 use leptos::prelude::*;
+use paydesk_core::channel_form::{FieldKind, FormField};
 
 #[component]
 pub fn ChannelFormView(provider: String, name: String) -> impl IntoView {
@@ -39,42 +40,14 @@ fn Fields(f: ChannelForm, editing: bool) -> impl IntoView {
     } else {
         (c.add_title)(pname)
     };
-    let specific = match f.provider.as_str() {
-        "alipay" => view! {
-            <Text name="app_id" label=c.f_app_id value=f.app_id.clone() />
-            <Pem name="app_private_key" label=c.f_app_private_key value=String::new() secret=true editing />
-            <p class="hint">{c.alipay_mode_hint}</p>
-            <Pem name="alipay_public_key" label=c.f_alipay_public_key value=f.alipay_public_key.clone() secret=false editing />
-            <Pem name="app_cert" label=c.f_app_cert value=f.app_cert.clone() secret=false editing />
-            <Pem name="alipay_cert" label=c.f_alipay_cert value=f.alipay_cert.clone() secret=false editing />
-            <Pem name="alipay_root_cert" label=c.f_alipay_root_cert value=f.alipay_root_cert.clone() secret=false editing />
-        }
-        .into_any(),
-        "wechatpay" => view! {
-            <Text name="mchid" label=c.f_mchid value=f.mchid.clone() />
-            <Text name="appid" label=c.f_appid value=f.appid.clone() />
-            <Text name="merchant_serial" label=c.f_merchant_serial value=f.merchant_serial.clone() />
-            <Pem name="merchant_private_key" label=c.f_merchant_private_key value=String::new() secret=true editing />
-            <Secret name="apiv3_key" label=c.f_apiv3_key editing />
-            <p class="hint">{c.wechat_mode_hint}</p>
-            <Text name="public_key_id" label=c.f_public_key_id value=f.public_key_id.clone() />
-            <Pem name="public_key" label=c.f_public_key value=f.public_key.clone() secret=false editing />
-            <Pem name="platform_certificates" label=c.f_platform_certificates value=f.platform_certificates.clone() secret=false editing />
-            <div class="field cred-check">
-                <label for="cf-download_certificates">
-                    <input type="checkbox" id="cf-download_certificates" name="download_certificates" value="1" checked=f.download_certificates />
-                    " " {c.f_download_certificates}
-                </label>
-            </div>
-        }
-        .into_any(),
-        _ => view! {
-            <Secret name="secret_key" label=c.f_secret_key editing />
-            <Secret name="webhook_secret" label=c.f_webhook_secret editing />
-            <Text name="success_url" label=c.f_success_url value=f.success_url.clone() />
-        }
-        .into_any(),
-    };
+    // The provider's own fields, in the order its folder lists them (`gateway` first,
+    // shown with its hint below).
+    let specific = f
+        .fields
+        .iter()
+        .filter(|field| field.name != "gateway")
+        .map(|field| view! { <Field field=field.clone() editing /> })
+        .collect_view();
     view! {
         <form method="post" action="/credentials/save" enctype="multipart/form-data" class="card cred-form" id="channel-form">
             <h2>{title}</h2>
@@ -98,7 +71,7 @@ fn Fields(f: ChannelForm, editing: bool) -> impl IntoView {
             }}
             <div class="field">
                 <label for="cf-gateway">{c.f_gateway}</label>
-                <input type="text" id="cf-gateway" name="gateway" value=f.gateway.clone() />
+                <input type="text" id="cf-gateway" name="gateway" value=f.value("gateway").to_string() />
                 <span class="hint">{c.gateway_hint}</span>
             </div>
             {specific}
@@ -110,8 +83,36 @@ fn Fields(f: ChannelForm, editing: bool) -> impl IntoView {
     }
 }
 
+/// One field of a provider's form, by its kind.
 #[component]
-fn Text(name: &'static str, label: &'static str, value: String) -> impl IntoView {
+fn Field(field: FormField, editing: bool) -> impl IntoView {
+    let c = use_t().credentials;
+    let name = field.name.clone();
+    let label = c.field(&field.name);
+    match field.kind {
+        FieldKind::Text => view! { <Text name label value=field.value /> }.into_any(),
+        FieldKind::Secret => view! { <Secret name label editing /> }.into_any(),
+        FieldKind::SecretPem => {
+            view! { <Pem name label value=String::new() secret=true editing /> }.into_any()
+        }
+        FieldKind::Pem | FieldKind::Certificates => {
+            view! { <Pem name label value=field.value secret=false editing /> }.into_any()
+        }
+        FieldKind::Checkbox => view! {
+            <div class="field cred-check">
+                <label for=format!("cf-{name}")>
+                    <input type="checkbox" id=format!("cf-{name}") name=name.clone() value="1" checked=field.value == "1" />
+                    " " {label}
+                </label>
+            </div>
+        }
+        .into_any(),
+        FieldKind::Hint => view! { <p class="hint">{c.hint(&field.name)}</p> }.into_any(),
+    }
+}
+
+#[component]
+fn Text(#[prop(into)] name: String, label: &'static str, value: String) -> impl IntoView {
     let id = format!("cf-{name}");
     view! {
         <div class="field">
@@ -123,7 +124,7 @@ fn Text(name: &'static str, label: &'static str, value: String) -> impl IntoView
 
 /// A single-line secret (API keys): never pre-filled.
 #[component]
-fn Secret(name: &'static str, label: &'static str, editing: bool) -> impl IntoView {
+fn Secret(#[prop(into)] name: String, label: &'static str, editing: bool) -> impl IntoView {
     let c = use_t().credentials;
     let id = format!("cf-{name}");
     view! {
@@ -138,7 +139,7 @@ fn Secret(name: &'static str, label: &'static str, editing: bool) -> impl IntoVi
 /// A PEM key or certificate: paste it, or upload the file (`<name>_file` wins when chosen).
 #[component]
 pub fn Pem(
-    name: &'static str,
+    #[prop(into)] name: String,
     label: &'static str,
     value: String,
     secret: bool,
@@ -150,13 +151,14 @@ pub fn Pem(
     let c = use_t().credentials;
     let id = format!("{prefix}-{name}");
     let file_id = format!("{prefix}-{name}-file");
+    let file_name = format!("{name}_file");
     view! {
         <div class="field pem">
             <label for=id.clone()>{label}</label>
             <textarea id=id name=name rows="4" spellcheck="false" autocomplete="off"
                 placeholder=(secret && editing).then_some(c.unchanged)>{value}</textarea>
             <label for=file_id.clone() class="hint">{c.or_upload}</label>
-            <input type="file" id=file_id name=format!("{name}_file") accept=".pem,.crt,.cer,.key,.txt" />
+            <input type="file" id=file_id name=file_name accept=".pem,.crt,.cer,.key,.txt" />
         </div>
     }
 }

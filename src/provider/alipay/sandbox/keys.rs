@@ -56,6 +56,19 @@ impl PersistedKeys for AlipaySandboxKeys {
 }
 
 impl AlipaySandboxKeys {
+    /// Where a live channel reaches this sandbox, under `{public_url}/sandbox/`.
+    pub const LIVE_GATEWAY_PATH: &'static str = "alipay/gateway.do";
+
+    /// The files `paydesk channel sandbox-keys alipay` writes: what an admin gives a live
+    /// channel whose gateway is this sandbox (named after the form's fields).
+    pub fn live_channel_files(&self) -> Result<Vec<(&'static str, String)>, KeyError> {
+        Ok(vec![
+            ("app_id.txt", self.app_id.clone()),
+            ("app_private_key.pem", pem(&self.app_private_key)?),
+            ("alipay_public_key.pem", self.alipay_public_key_pem()?),
+        ])
+    }
+
     /// The "Alipay public key" a merchant would paste into its channel.
     pub fn alipay_public_key_pem(&self) -> Result<String, KeyError> {
         Ok(self.alipay_private_key.verifier().to_spki_pem()?)
@@ -70,6 +83,7 @@ impl AlipaySandboxKeys {
             pay_base_url: pay_base_url.to_string(),
             ledger: Ledger::default(),
             clock,
+            lose_next_pay_answer: Default::default(),
         }
     }
 

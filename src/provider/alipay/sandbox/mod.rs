@@ -11,7 +11,10 @@
 //! (`alipay_cert_sn`). Alipay's certificates rotate like any [`CertRing`]: the next one is
 //! issued (merchants download it from the console), then Alipay signs with it.
 
+mod code_pay;
 pub mod keys;
+
+pub use code_pay::{CODE_LEN, CODE_PREFIX};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +48,9 @@ pub struct AlipaySandbox {
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
+    /// Fault injection (tests): the next `alipay.trade.pay` is carried out but its answer
+    /// is lost (HTTP 502), as in a timeout after Alipay charged the code.
+    pub lose_next_pay_answer: std::sync::atomic::AtomicBool,
 }
 
 /// The three files the Alipay console hands out for certificate mode (PEM).
@@ -304,6 +310,11 @@ impl AlipaySandbox {
                     Err(e) => ledger_fail(method, &e),
                 }
             }
+            "alipay.trade.pay" => {
+                let notify_url = p.get("notify_url").copied().unwrap_or("");
+                self.trade_pay(method, &biz, notify_url).await
+            }
+            "alipay.trade.cancel" => self.trade_cancel(method, &s("out_trade_no")).await,
             "alipay.trade.query" => match self.ledger.get(&s("out_trade_no")).await {
                 Ok(Some(o)) => ok(method, trade_fields(&o)),
                 Ok(None) => ledger_fail(method, &LedgerError::NotFound),
@@ -458,6 +469,13 @@ fn trade_fields(o: &SandboxOrder) -> Value {
 
 async fn gateway(State(sb): State<Arc<AlipaySandbox>>, body: Bytes) -> Response {
     let reply = sb.handle(&body).await;
+    if reply.key == response_key("alipay.trade.pay")
+        && sb
+            .lose_next_pay_answer
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    {
+        return (StatusCode::BAD_GATEWAY, "answer lost").into_response();
+    }
     sb.respond(reply)
 }
 
@@ -474,5 +492,9 @@ impl crate::sandbox::set::SandboxGateway for AlipaySandbox {
         let content_type = "application/x-www-form-urlencoded; charset=utf-8";
         let headers = vec![("Content-Type".to_string(), content_type.to_string())];
         (headers, AlipaySandbox::paid_notify(self, o))
+    }
+
+    fn pay_code_format(&self) -> Option<(&'static str, usize)> {
+        Some((CODE_PREFIX, CODE_LEN))
     }
 }

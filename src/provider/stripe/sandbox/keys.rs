@@ -47,6 +47,21 @@ impl PersistedKeys for StripeSandboxKeys {
 }
 
 impl StripeSandboxKeys {
+    /// Where a live channel reaches this sandbox, under `{public_url}/sandbox/`.
+    pub const LIVE_GATEWAY_PATH: &'static str = "stripe";
+
+    /// The files `paydesk channel sandbox-keys stripe` writes: what an admin gives a live
+    /// channel whose gateway is this sandbox (named after the form's fields).
+    pub fn live_channel_files(&self) -> Result<Vec<(&'static str, String)>, KeyError> {
+        Ok(vec![
+            ("secret_key.txt", self.secret_key.expose().to_string()),
+            (
+                "webhook_secret.txt",
+                self.webhook_secret.expose().to_string(),
+            ),
+        ])
+    }
+
     pub fn sandbox(&self, pay_base_url: &str, clock: SharedClock) -> StripeSandbox {
         StripeSandbox::new(
             self.secret_key.clone(),

@@ -125,6 +125,23 @@ impl PersistedKeys for WechatPaySandboxKeys {
 }
 
 impl WechatPaySandboxKeys {
+    /// Where a live channel reaches this sandbox, under `{public_url}/sandbox/`.
+    pub const LIVE_GATEWAY_PATH: &'static str = "wechatpay";
+
+    /// The files `paydesk channel sandbox-keys wechatpay` writes: what an admin gives a
+    /// live channel whose gateway is this sandbox (named after the form's fields).
+    pub fn live_channel_files(&self) -> Result<Vec<(&'static str, String)>, KeyError> {
+        Ok(vec![
+            ("mchid.txt", self.mchid.clone()),
+            ("appid.txt", self.appid.clone()),
+            ("merchant_serial.txt", self.merchant_serial.clone()),
+            ("merchant_private_key.pem", pem(&self.merchant_private_key)?),
+            ("apiv3_key.txt", self.apiv3_key.expose().to_string()),
+            ("public_key_id.txt", self.public_key_id.clone()),
+            ("public_key.pem", self.platform_public_key_pem()?),
+        ])
+    }
+
     /// The WeChat Pay public key a merchant would download for `public_key_id`.
     pub fn platform_public_key_pem(&self) -> Result<String, KeyError> {
         Ok(self.platform_private_key.verifier().to_spki_pem()?)

@@ -19,6 +19,7 @@
 //! `sign_type` an order was created with (its notification is signed the same way) and
 //! the `notify_url` of each refund (without one, WeChat uses the order's, as here).
 
+mod code_pay;
 pub mod keys;
 mod ops;
 pub mod tls;
@@ -34,8 +35,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use super::client::{
-    CLOSE_ORDER_PATH, ORDER_QUERY_PATH, REFUND_PATH, REFUND_QUERY_PATH, UNIFIED_ORDER_PATH,
+    CLOSE_ORDER_PATH, ORDER_QUERY_PATH, REFUND_PATH, REFUND_QUERY_PATH, REVERSE_PATH,
+    UNIFIED_ORDER_PATH,
 };
+use super::code_pay::MICROPAY_PATH;
 use super::crypt::encrypt_req_info;
 use super::sign::{SignType, sign, verify};
 use super::xml::{self, XmlMap, write_xml};
@@ -224,7 +227,8 @@ impl WechatPayV2Sandbox {
         if verify(&req, st, &self.api_key).is_err() {
             return return_fail("签名错误");
         }
-        if path == REFUND_PATH && peer.and_then(|p| p.client_cert_serial.as_ref()).is_none() {
+        let needs_cert = path == REFUND_PATH || path == REVERSE_PATH;
+        if needs_cert && peer.and_then(|p| p.client_cert_serial.as_ref()).is_none() {
             return return_fail("请使用商户API证书调用此接口");
         }
         if req.non_empty("nonce_str").is_none() {
@@ -242,6 +246,8 @@ impl WechatPayV2Sandbox {
             CLOSE_ORDER_PATH => self.close_order(&req).await,
             REFUND_PATH => self.refund(&req).await,
             REFUND_QUERY_PATH => self.refund_query(&req).await,
+            MICROPAY_PATH => self.micropay(&req).await,
+            REVERSE_PATH => self.reverse(&req).await,
             _ => Err(("INVALID_REQUEST", "接口不存在".into())),
         };
         self.answer(outcome, st)
@@ -335,6 +341,8 @@ pub fn router(sb: Arc<WechatPayV2Sandbox>) -> Router {
         .route(CLOSE_ORDER_PATH, post(handle))
         .route(REFUND_PATH, post(handle))
         .route(REFUND_QUERY_PATH, post(handle))
+        .route(MICROPAY_PATH, post(handle))
+        .route(REVERSE_PATH, post(handle))
         .with_state(sb)
 }
 
@@ -362,6 +370,10 @@ impl crate::sandbox::set::SandboxGateway for WechatPayV2Sandbox {
 
     fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    fn pay_code_format(&self) -> Option<(&'static str, usize)> {
+        Some((code_pay::CODE_PREFIX, code_pay::CODE_LEN))
     }
 
     /// The notification already carries its `Content-Type` (XML).

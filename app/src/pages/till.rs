@@ -1,0 +1,176 @@
+//! The till: a keypad sale for the counter. Type the amount (keypad, keyboard or a
+//! barcode gun's digits), then scan the customer's payment code (付款码): Enter charges it
+//! and the order's status page follows it (paid, or waiting for the customer's password
+//! with a countdown and a cancel button). "Show a QR code instead" takes the amount and
+//! note to the checkout form.
+//!
+//! Without JavaScript the form posts to the server function and the keypad is hidden (the
+//! keyboard types the amount). With it, the keypad ([`TillFields`], an island) edits the
+//! amount, Enter in the amount moves to the scan field, and the scan field names the
+//! wallet its digits belong to.
+
+use crate::components::layout::{provide_lang, use_session, use_t};
+use crate::i18n::Lang;
+use crate::pages::section::Section;
+use crate::server_fns::till::TillCharge;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+use paydesk_core::payment_code::{Wallet, recognise};
+use paydesk_core::role::Capability;
+
+#[component]
+pub fn TillPage() -> impl IntoView {
+    view! {
+        <Section title=|t| t.till.title intro=|t| t.till.intro cap=Capability::Checkout>
+            <Till />
+        </Section>
+    }
+}
+
+#[component]
+fn Till() -> impl IntoView {
+    let t = use_t();
+    let query = use_query_map();
+    let q = move |k: &str| query.with_untracked(|m| m.get(k).unwrap_or_default());
+    let error = {
+        let code = q("error");
+        (!code.is_empty()).then(|| {
+            t.till
+                .error(&code, &q("detail"))
+                .or_else(|| t.checkout.error(&code, "CNY"))
+                .unwrap_or_else(|| t.error(&code))
+        })
+    };
+    view! {
+        <section class="card till">
+            {error.map(|e| view! { <p class="notice error" role="alert" id="till-error">{e}</p> })}
+            // Without JavaScript the keypad's buttons would do nothing: hidden.
+            <noscript inner_html="<style>.keypad{display:none}</style>"></noscript>
+            <form method="post" action=TillCharge::url() id="till-form" autocomplete="off">
+                <TillFields lang=use_session().lang amount=q("amount") subject=q("subject") />
+            </form>
+        </section>
+    }
+}
+
+/// Keypad input: what one key does to the amount text (at most two decimals, one point,
+/// no leading zeros).
+pub fn press(amount: &str, key: &str) -> String {
+    let mut a = amount.to_string();
+    match key {
+        "C" => a.clear(),
+        "back" => {
+            a.pop();
+        }
+        "." if !a.contains('.') => {
+            if a.is_empty() {
+                a.push('0');
+            }
+            a.push('.');
+        }
+        "." => {}
+        digits => {
+            for d in digits.chars().filter(char::is_ascii_digit) {
+                let decimals = a.split_once('.').map(|(_, f)| f.len());
+                if decimals.is_some_and(|n| n >= 2) || a.len() >= 12 {
+                    break;
+                }
+                if a == "0" {
+                    a.clear();
+                }
+                a.push(d);
+            }
+        }
+    }
+    a
+}
+
+#[island]
+fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
+    provide_lang(lang);
+    let t = lang.t();
+    let tt = t.till;
+    let amount = RwSignal::new(amount);
+    let code = RwSignal::new(String::new());
+    let scan_ref = NodeRef::<leptos::html::Input>::new();
+    let key = move |k: &'static str| move |_| amount.update(|a| *a = press(a, k));
+    let keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "00", "0", "."]
+        .into_iter()
+        .map(|k| view! { <button type="button" class="key" on:click=key(k)>{k}</button> })
+        .collect_view();
+    let wallet = move || {
+        let digits: String = code.get().chars().filter(char::is_ascii_digit).collect();
+        match recognise(&digits) {
+            Some(Wallet::Alipay) => tt.wallet_alipay,
+            Some(Wallet::Wechat) => tt.wallet_wechat,
+            None => "",
+        }
+    };
+    // Enter in the amount goes on to the scan field (a barcode gun ends with Enter too,
+    // which then submits the form from there).
+    let amount_enter = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+            if let Some(input) = scan_ref.get() {
+                let _ = input.focus();
+            }
+        }
+    };
+    view! {
+        <div class="till-grid">
+            <div class="till-entry">
+                <label for="till-amount">{tt.amount}</label>
+                <input id="till-amount" name="amount" class="till-amount num" type="text"
+                    inputmode="decimal" required autofocus
+                    prop:value=move || amount.get()
+                    on:input=move |ev| amount.set(event_target_value(&ev))
+                    on:keydown=amount_enter />
+                <label for="till-scan">{tt.scan}</label>
+                <input id="till-scan" name="auth_code" class="till-scan mono" type="text"
+                    inputmode="numeric" aria-describedby="till-scan-hint" node_ref=scan_ref
+                    prop:value=move || code.get()
+                    on:input=move |ev| code.set(event_target_value(&ev)) />
+                <small id="till-scan-hint" class="muted">{tt.scan_hint}</small>
+                <p class="till-wallet" aria-live="polite">{wallet}</p>
+                <label for="till-note">{tt.note}</label>
+                <input id="till-note" name="subject" type="text" maxlength="128" value=subject
+                    placeholder=tt.default_note aria-describedby="till-note-hint" />
+                <small id="till-note-hint" class="muted">{tt.note_hint}</small>
+                <div class="actions">
+                    <button type="submit" class="primary" id="till-charge">{tt.charge}</button>
+                    <button type="submit" formaction="/checkout" formmethod="get" id="till-qr">{tt.show_qr}</button>
+                </div>
+            </div>
+            <div class="keypad" role="group" aria-label=tt.keypad>
+                {keys}
+                <button type="button" class="key" on:click=key("back") aria-label=tt.backspace>"⌫"</button>
+                <button type="button" class="key" on:click=key("C")>{tt.clear}</button>
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::press;
+
+    #[test]
+    fn the_keypad_builds_amounts() {
+        let typed = |keys: &[&str]| keys.iter().fold(String::new(), |a, k| press(&a, k));
+        assert_eq!(typed(&["1", "2", ".", "5", "0"]), "12.50");
+        assert_eq!(
+            typed(&["1", "2", ".", "5", "0", "9"]),
+            "12.50",
+            "two decimals"
+        );
+        assert_eq!(typed(&[".", "5"]), "0.5");
+        assert_eq!(typed(&["0", "0", "7"]), "7", "no leading zeros");
+        assert_eq!(typed(&["1", "00"]), "100");
+        assert_eq!(typed(&["1", ".", "."]), "1.");
+        assert_eq!(typed(&["1", "2", "back"]), "1");
+        assert_eq!(typed(&["1", "2", "C"]), "");
+        assert_eq!(typed(&["back"]), "");
+        assert_eq!(typed(&["9"; 20]).len(), 12, "bounded");
+    }
+}
