@@ -12,6 +12,7 @@ use paydesk_core::jobs::merchant_notify::{MerchantNotifier, NotifierSettings};
 use paydesk_core::payments::Payments;
 use paydesk_core::store::Store;
 use paydesk_core::time::now_ms;
+use paydesk_core::vault::MasterKey;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -77,15 +78,41 @@ pub fn spawn(
 ) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
     let payments_master = payments.channels().master().clone();
-
-    // WeChat Pay platform certificates: due channels at start, then every 12 hours each.
-    let refresher = CertRefresher::new(payments.channels().clone(), settings.cert_refresh);
-    handles.push(tokio::spawn(
-        refresher.run(stop.clone(), settings.cert_refresh_check_every),
+    handles.push(spawn_cert_refresh(&payments, &settings, stop.clone()));
+    handles.push(spawn_queries(
+        payments.clone(),
+        settings.clone(),
+        stop.clone(),
     ));
+    handles.push(spawn_inbox_recovery(
+        payments,
+        settings.clone(),
+        stop.clone(),
+    ));
+    handles.extend(spawn_merchant_notify(
+        store.clone(),
+        payments_master,
+        &settings,
+        stop.clone(),
+    ));
+    handles.push(spawn_metrics_upkeep(stop.clone()));
+    handles.push(spawn_sweep(store, settings.sweep_sessions_every, stop));
+    handles
+}
 
-    let (p, s, mut st) = (payments.clone(), settings.clone(), stop.clone());
-    handles.push(tokio::spawn(async move {
+/// WeChat Pay platform certificates: due channels at start, then every 12 hours each.
+fn spawn_cert_refresh(
+    payments: &Payments,
+    settings: &JobSettings,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let refresher = CertRefresher::new(payments.channels().clone(), settings.cert_refresh);
+    tokio::spawn(refresher.run(stop, settings.cert_refresh_check_every))
+}
+
+/// Active queries of pending orders and refunds.
+fn spawn_queries(p: Payments, s: JobSettings, mut st: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
         while tick(&mut st, s.query_every).await {
             let r = p.run_due_queries(s.query_batch).await;
             if r.paid + r.closed + r.refunds_settled > 0 {
@@ -98,10 +125,16 @@ pub fn spawn(
                 );
             }
         }
-    }));
+    })
+}
 
-    let (p, s, mut st) = (payments, settings.clone(), stop.clone());
-    handles.push(tokio::spawn(async move {
+/// Notify-inbox recovery: notifications whose processing was interrupted.
+fn spawn_inbox_recovery(
+    p: Payments,
+    s: JobSettings,
+    mut st: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
         // At start too: a notification stored just before a crash is applied now.
         let after = s.recover_after.as_millis() as i64;
         loop {
@@ -113,30 +146,39 @@ pub fn spawn(
                 return;
             }
         }
-    }));
+    })
+}
 
-    // Forwarding events to merchant systems (signed, retried for a day).
-    match MerchantNotifier::new(
-        store.clone(),
-        payments_master,
-        settings.merchant_notify.clone(),
-    ) {
-        Ok(n) => handles.push(tokio::spawn(n.run(stop.clone()))),
-        Err(e) => tracing::error!(error = %e, "merchant notifications are disabled"),
+/// Forwarding events to merchant systems (signed, retried for a day).
+fn spawn_merchant_notify(
+    store: Store,
+    master: MasterKey,
+    settings: &JobSettings,
+    stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    match MerchantNotifier::new(store, master, settings.merchant_notify.clone()) {
+        Ok(n) => Some(tokio::spawn(n.run(stop))),
+        Err(e) => {
+            tracing::error!(error = %e, "merchant notifications are disabled");
+            None
+        }
     }
+}
 
-    // Folds recorded histogram samples into their buckets, so memory stays flat even
-    // when nobody scrapes /metrics.
-    let mut st = stop.clone();
-    handles.push(tokio::spawn(async move {
+/// Folds recorded histogram samples into their buckets, so memory stays flat even
+/// when nobody scrapes /metrics.
+fn spawn_metrics_upkeep(mut st: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
         while tick(&mut st, std::time::Duration::from_secs(5)).await {
             crate::metrics::handle().run_upkeep();
         }
-    }));
+    })
+}
 
-    let mut st = stop;
-    handles.push(tokio::spawn(async move {
-        while tick(&mut st, settings.sweep_sessions_every).await {
+/// Removes expired sessions and old rejected notifications.
+fn spawn_sweep(store: Store, every: Duration, mut st: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while tick(&mut st, every).await {
             match store.delete_expired_sessions(now_ms()).await {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
                 Ok(_) => {}
@@ -149,6 +191,5 @@ pub fn spawn(
                 Err(e) => tracing::warn!(error = %e, "rejected-notification sweep failed"),
             }
         }
-    }));
-    handles
+    })
 }

@@ -10,7 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post};
-use axum_login::AuthManagerLayerBuilder;
+use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use paydesk_app::{App, shell};
@@ -137,25 +137,46 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     // Installed before the first request, so nothing recorded is lost.
     crate::metrics::handle();
-    let config = &state.config;
+    let https = state.config.cookies_secure();
+    let pages = with_page_layers(page_routes(&state), &state);
+    let router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .merge(notify_routes())
+        // The merchant API: bearer keys, no session or CSRF layer (see `merchant_api`).
+        .merge(crate::merchant_api::routes(state.clone()))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::serve))
+        .merge(pages)
+        // Wraps every route registered above (not the fallback), where the matched
+        // pattern is known.
+        .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
+        .with_state(state);
+    with_outer_layers(router, https)
+}
+
+/// Sessions in the database, behind the `paydesk_session` cookie, ending after the idle
+/// limit; the login backend on top.
+fn auth_layer(state: &AppState) -> AuthManagerLayer<Backend, DbSessionStore> {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.cookies_secure())
+        .with_secure(state.config.cookies_secure())
         .with_expiry(Expiry::OnInactivity(
             time::Duration::try_from(state.sessions.idle).unwrap_or(time::Duration::HOUR),
         ));
     let backend = Backend::new(state.store.clone(), state.throttle);
-    let auth = AuthManagerLayerBuilder::new(backend, sessions)
+    AuthManagerLayerBuilder::new(backend, sessions)
         .with_data_key(AUTH_DATA_KEY)
-        .build();
-    let allowed = AllowedOrigin::new(&config.public_url);
-    let https = config.cookies_secure();
+        .build()
+}
 
+/// The dashboard: form posts, downloads, the bundle, the sandboxes, the Leptos pages and
+/// server functions, and the file/error fallback.
+fn page_routes(state: &AppState) -> Router<AppState> {
     let leptos_options = state.leptos.clone();
     let routes = generate_route_list(App);
-    let pages = Router::new()
+    Router::new()
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
         .route("/auth/lang", post(preferences::lang))
@@ -190,7 +211,7 @@ pub fn app(state: AppState) -> Router {
             paydesk_app::stylesheet_href(&leptos_options),
         ))
         .leptos_routes_with_context(
-            &state,
+            state,
             routes,
             {
                 // Server functions and page renders reach the payments core through this.
@@ -205,6 +226,15 @@ pub fn app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+}
+
+/// What every dashboard request passes through, outermost last: the same-origin check,
+/// the session and login, the session limits, the login wall, and 400 for bad server
+/// function arguments.
+fn with_page_layers(pages: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let auth = auth_layer(state);
+    let allowed = AllowedOrigin::new(&state.config.public_url);
+    pages
         .layer(axum::middleware::from_fn(
             crate::routes::server_fns::bad_arguments_are_400,
         ))
@@ -217,25 +247,20 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             allowed,
             reject_cross_origin,
-        ));
+        ))
+}
 
-    // Provider notifications: no session, no cookies, a bounded body.
-    let notify = Router::new()
-        .route("/notify/{provider}/{channel}", post(notify::receive))
-        .layer(DefaultBodyLimit::max(MAX_NOTIFY_BYTES));
-
+/// Provider notifications: no session, no cookies, a bounded body.
+fn notify_routes() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .merge(notify)
-        // The merchant API: bearer keys, no session or CSRF layer (see `merchant_api`).
-        .merge(crate::merchant_api::routes(state.clone()))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::serve))
-        .merge(pages)
-        // Wraps every route registered above (not the fallback), where the matched
-        // pattern is known.
-        .route_layer(axum::middleware::from_fn(crate::metrics::track_http))
-        .with_state(state)
+        .route("/notify/{provider}/{channel}", post(notify::receive))
+        .layer(DefaultBodyLimit::max(MAX_NOTIFY_BYTES))
+}
+
+/// What every response passes through: `no-store`, the security headers, compression,
+/// the request log line, and the request id.
+fn with_outer_layers(router: Router, https: bool) -> Router {
+    router
         .layer(axum::middleware::from_fn(crate::site::no_store))
         .layer(axum::middleware::from_fn_with_state(
             https,

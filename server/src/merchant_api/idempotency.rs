@@ -45,16 +45,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 async fn run(state: AppState, req: Request, next: Next) -> Result<Response, Response> {
-    let key = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
-        .ok_or_else(|| {
-            ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
-                .into_response()
-        })?;
+    let key = idempotency_key(&req).ok_or_else(|| {
+        ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
+            .into_response()
+    })?;
     let (mut parts, body) = req.into_parts();
     let api_key = ApiKey::from_request_parts(&mut parts, &state)
         .await
@@ -73,58 +67,84 @@ async fn run(state: AppState, req: Request, next: Next) -> Result<Response, Resp
         .idempotency_begin(api_key.id(), &key, &sha, now_ms(), TTL_MS)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
-    match begin {
-        IdempotencyBegin::Started => {}
-        IdempotencyBegin::InProgress => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_in_progress",
-                "a request with this Idempotency-Key is still being processed; retry later",
-            )
-            .into_response());
-        }
-        IdempotencyBegin::Mismatch => {
-            return Err(
-                ApiError::invalid("this Idempotency-Key was used for a different request")
-                    .with_code("idempotency_key_reused")
-                    .into_response(),
-            );
-        }
-        IdempotencyBegin::Replay { status, response } => {
-            let status = u16::try_from(status)
-                .ok()
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .unwrap_or(StatusCode::OK);
-            let mut resp = (status, response).into_response();
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            h.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-            return Ok(resp);
-        }
+    if let Some(answer) = answer_without_running(begin) {
+        return answer;
     }
 
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    store_response(&state, api_key.id(), &key, resp).await
+}
+
+/// The request's `Idempotency-Key`, when it is a usable one.
+fn idempotency_key(req: &Request) -> Option<String> {
+    req.headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN)
+}
+
+/// What to answer when the key is not newly claimed: the stored response, or why not;
+/// `None` when the request is to run.
+fn answer_without_running(begin: IdempotencyBegin) -> Option<Result<Response, Response>> {
+    match begin {
+        IdempotencyBegin::Started => None,
+        IdempotencyBegin::InProgress => Some(Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            "a request with this Idempotency-Key is still being processed; retry later",
+        )
+        .into_response())),
+        IdempotencyBegin::Mismatch => Some(Err(ApiError::invalid(
+            "this Idempotency-Key was used for a different request",
+        )
+        .with_code("idempotency_key_reused")
+        .into_response())),
+        IdempotencyBegin::Replay { status, response } => Some(Ok(replay(status, response))),
+    }
+}
+
+/// The stored response, marked as replayed.
+fn replay(status: i64, response: String) -> Response {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut resp = (status, response).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    resp
+}
+
+/// Stores the response under the key (a 5xx releases the key instead) and passes it on.
+async fn store_response(
+    state: &AppState,
+    api_key_id: &str,
+    key: &str,
+    resp: Response,
+) -> Result<Response, Response> {
     let (parts, body) = resp.into_parts();
     let bytes: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
-            let _ = state.store.idempotency_abandon(api_key.id(), &key).await;
+            let _ = state.store.idempotency_abandon(api_key_id, key).await;
             return Err(ApiError::internal(&e).into_response());
         }
     };
     let stored = if parts.status.is_server_error() {
-        state.store.idempotency_abandon(api_key.id(), &key).await
+        state.store.idempotency_abandon(api_key_id, key).await
     } else {
         state
             .store
             .idempotency_finish(
-                api_key.id(),
-                &key,
+                api_key_id,
+                key,
                 i64::from(parts.status.as_u16()),
                 &String::from_utf8_lossy(&bytes),
             )

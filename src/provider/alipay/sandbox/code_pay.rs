@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use super::{AlipaySandbox, Reply, fail, ledger_fail, ok, response_key, trade_fields};
+use super::AlipaySandbox;
+use super::methods::trade_fields;
+use super::reply::{Reply, fail, ledger_fail, ok, response_key};
 use crate::money::{Currency, Money};
 use crate::payment_code::{PaymentCode, Wallet};
 use crate::provider::alipay::sign::format_timestamp;

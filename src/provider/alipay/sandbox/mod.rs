@@ -10,13 +10,18 @@
 //! answers are signed with the Alipay certificate that signs now and name it
 //! (`alipay_cert_sn`). Alipay's certificates rotate like any [`CertRing`]: the next one is
 //! issued (merchants download it from the console), then Alipay signs with it.
+//!
+//! Layout: `request` checks a call and dispatches it, `methods` answers each gateway
+//! method, `reply` builds the answers (signed here, in `AlipaySandbox::respond`).
 
 mod code_pay;
 pub mod keys;
+mod methods;
+mod reply;
+mod request;
 
 pub use code_pay::{CODE_LEN, CODE_PREFIX};
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -25,15 +30,14 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde_json::{Value, json};
 
-use crate::money::{Currency, Money};
 use crate::provider::alipay::cert;
 use crate::provider::alipay::sign::{SignScope, format_timestamp, string_to_sign};
 use crate::provider::crypto::{CryptoError, RsaSigner, RsaVerifier};
 use crate::provider::{SharedClock, form};
 use crate::sandbox::certs::{CertRing, SandboxCa, VALIDITY_SECS};
-use crate::sandbox::{Ledger, LedgerError, OrderState, SandboxOrder, SandboxRefund};
+use crate::sandbox::{Ledger, SandboxOrder, SandboxRefund};
+use reply::Reply;
 
 pub struct AlipaySandbox {
     pub app_id: String,
@@ -129,53 +133,6 @@ pub fn router(sb: Arc<AlipaySandbox>) -> Router {
         .with_state(sb)
 }
 
-struct Reply {
-    key: String,
-    payload: Value,
-}
-
-fn ok(method: &str, mut fields: Value) -> Reply {
-    fields["code"] = "10000".into();
-    fields["msg"] = "Success".into();
-    Reply {
-        key: response_key(method),
-        payload: fields,
-    }
-}
-
-fn fail(method: Option<&str>, code: &str, sub_code: &str, sub_msg: &str) -> Reply {
-    let msg = match code {
-        "40002" => "Invalid Arguments",
-        "40004" => "Business Failed",
-        _ => "Service Currently Unavailable",
-    };
-    Reply {
-        key: method.map_or_else(|| "error_response".to_string(), response_key),
-        payload: json!({ "code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg }),
-    }
-}
-
-fn response_key(method: &str) -> String {
-    crate::provider::alipay::response::response_key(method)
-}
-
-fn ledger_fail(method: &str, e: &LedgerError) -> Reply {
-    let (sub, text) = match e {
-        LedgerError::NotFound => ("ACQ.TRADE_NOT_EXIST", "交易不存在"),
-        LedgerError::Conflict => ("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改"),
-        LedgerError::Closed => ("ACQ.TRADE_HAS_CLOSE", "交易已关闭"),
-        LedgerError::NotPaid => ("ACQ.TRADE_STATUS_ERROR", "交易状态不合法"),
-        LedgerError::AlreadyPaid => ("ACQ.TRADE_HAS_SUCCESS", "交易已被支付"),
-        LedgerError::RefundExceedsAmount => ("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"),
-        LedgerError::InsufficientBalance => ("ACQ.SELLER_BALANCE_NOT_ENOUGH", "卖家余额不足"),
-        LedgerError::Money(_) => ("ACQ.INVALID_PARAMETER", "金额不合法"),
-        LedgerError::Unavailable => {
-            return fail(Some(method), "20000", "ACQ.SYSTEM_ERROR", "系统繁忙");
-        }
-    };
-    fail(Some(method), "40004", sub, text)
-}
-
 impl AlipaySandbox {
     /// The key answers and notifications are signed with now, and in certificate mode the
     /// SN of its certificate.
@@ -208,187 +165,6 @@ impl AlipaySandbox {
             body,
         )
             .into_response()
-    }
-
-    async fn handle(&self, body: &[u8]) -> Reply {
-        let Ok(pairs) = form::decode(body) else {
-            return fail(None, "40002", "isv.invalid-parameter", "请求参数格式错误");
-        };
-        let p: HashMap<&str, &str> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let method = p.get("method").copied();
-        if let Some(cs) = p.get("charset")
-            && !cs.eq_ignore_ascii_case("utf-8")
-        {
-            return fail(method, "40002", "isv.invalid-charset", "字符集错误");
-        }
-        if p.get("app_id").copied() != Some(self.app_id.as_str()) {
-            return fail(method, "40002", "isv.invalid-app-id", "无效的AppID参数");
-        }
-        if p.get("sign_type").copied() != Some("RSA2") {
-            return fail(
-                method,
-                "40002",
-                "isv.invalid-signature-type",
-                "无效的签名类型",
-            );
-        }
-        if let Some(c) = &self.cert_mode {
-            let expected = [
-                ("app_cert_sn", &c.app_cert_sn, "应用公钥证书序列号不匹配"),
-                (
-                    "alipay_root_cert_sn",
-                    &c.root_cert_sn,
-                    "支付宝根证书序列号不匹配",
-                ),
-            ];
-            for (param, sn, text) in expected {
-                if p.get(param).copied() != Some(sn.as_str()) {
-                    return fail(
-                        method,
-                        "40002",
-                        &format!("isv.invalid-{}", param.replace('_', "-")),
-                        text,
-                    );
-                }
-            }
-        }
-        let sign = p.get("sign").copied().unwrap_or("");
-        let sts = string_to_sign(&pairs, SignScope::Request);
-        if self
-            .app_public_key
-            .verify_b64(sts.as_bytes(), sign)
-            .is_err()
-        {
-            return fail(method, "40002", "isv.invalid-signature", "验签出错");
-        }
-        let Some(method) = method else {
-            return fail(None, "40002", "isv.missing-method", "缺少方法名参数");
-        };
-        let Some(biz) = p
-            .get("biz_content")
-            .and_then(|b| serde_json::from_str::<Value>(b).ok())
-        else {
-            return fail(
-                Some(method),
-                "40002",
-                "isv.invalid-parameter",
-                "biz_content 不合法",
-            );
-        };
-        let s = |k: &str| biz.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let amount = |k: &str| Money::parse_decimal(&s(k), Currency::Cny);
-        match method {
-            "alipay.trade.precreate" => {
-                let Ok(total) = amount("total_amount") else {
-                    return fail(
-                        Some(method),
-                        "40002",
-                        "isv.invalid-parameter",
-                        "total_amount 不合法",
-                    );
-                };
-                let notify_url = p.get("notify_url").copied().unwrap_or("");
-                match self
-                    .ledger
-                    .create(
-                        "2024",
-                        "ali_",
-                        &s("out_trade_no"),
-                        total,
-                        &s("subject"),
-                        notify_url,
-                    )
-                    .await
-                {
-                    Ok(o) => ok(
-                        method,
-                        json!({ "out_trade_no": o.out_trade_no, "qr_code": self.qr_code(&o) }),
-                    ),
-                    Err(e) => ledger_fail(method, &e),
-                }
-            }
-            "alipay.trade.pay" => {
-                let notify_url = p.get("notify_url").copied().unwrap_or("");
-                self.trade_pay(method, &biz, notify_url).await
-            }
-            "alipay.trade.cancel" => self.trade_cancel(method, &s("out_trade_no")).await,
-            "alipay.trade.query" => match self.ledger.get(&s("out_trade_no")).await {
-                Ok(Some(o)) => ok(method, trade_fields(&o)),
-                Ok(None) => ledger_fail(method, &LedgerError::NotFound),
-                Err(e) => ledger_fail(method, &e),
-            },
-            "alipay.trade.close" => match self.ledger.close(&s("out_trade_no")).await {
-                Ok(o) => ok(
-                    method,
-                    json!({ "out_trade_no": o.out_trade_no, "trade_no": o.trade_no }),
-                ),
-                Err(e) => ledger_fail(method, &e),
-            },
-            "alipay.trade.refund" => {
-                let Ok(a) = amount("refund_amount") else {
-                    return fail(
-                        Some(method),
-                        "40002",
-                        "isv.invalid-parameter",
-                        "refund_amount 不合法",
-                    );
-                };
-                // Without out_request_no Alipay treats the call as one full refund.
-                let req_no = match s("out_request_no") {
-                    n if n.is_empty() => s("out_trade_no"),
-                    n => n,
-                };
-                match self.ledger.refund(&s("out_trade_no"), &req_no, a).await {
-                    Ok((o, _)) => ok(
-                        method,
-                        json!({
-                            "out_trade_no": o.out_trade_no,
-                            "trade_no": o.trade_no,
-                            "fund_change": "Y",
-                            "refund_fee": o.refunded().map(|m| m.to_decimal_string()).unwrap_or_default(),
-                        }),
-                    ),
-                    Err(e) => ledger_fail(method, &e),
-                }
-            }
-            "alipay.trade.fastpay.refund.query" => {
-                let o = match self.ledger.get(&s("out_trade_no")).await {
-                    Ok(o) => o,
-                    Err(e) => return ledger_fail(method, &e),
-                };
-                let r = o.as_ref().and_then(|o| {
-                    o.refunds
-                        .iter()
-                        .find(|r| r.out_refund_no == s("out_request_no"))
-                        .cloned()
-                });
-                match (o, r) {
-                    (Some(o), Some(r)) => ok(
-                        method,
-                        json!({
-                            "out_trade_no": o.out_trade_no,
-                            "trade_no": o.trade_no,
-                            "out_request_no": r.out_refund_no,
-                            "total_amount": o.amount.to_decimal_string(),
-                            "refund_amount": r.amount.to_decimal_string(),
-                            "refund_status": "REFUND_SUCCESS",
-                        }),
-                    ),
-                    // Alipay answers an unknown refund with success and no refund fields.
-                    (Some(o), None) => ok(method, json!({ "out_trade_no": o.out_trade_no })),
-                    (None, _) => ledger_fail(method, &LedgerError::NotFound),
-                }
-            }
-            _ => fail(
-                Some(method),
-                "40004",
-                "isv.invalid-method",
-                "不存在的方法名",
-            ),
-        }
     }
 
     pub fn qr_code(&self, o: &SandboxOrder) -> String {
@@ -452,24 +228,9 @@ impl AlipaySandbox {
         self.sign_notify(p)
     }
 }
-
-fn trade_fields(o: &SandboxOrder) -> Value {
-    let status = match o.state {
-        OrderState::Pending => "WAIT_BUYER_PAY",
-        OrderState::Paid => "TRADE_SUCCESS",
-        OrderState::Closed => "TRADE_CLOSED",
-    };
-    json!({
-        "out_trade_no": o.out_trade_no,
-        "trade_no": o.trade_no,
-        "trade_status": status,
-        "total_amount": o.amount.to_decimal_string(),
-    })
-}
-
 async fn gateway(State(sb): State<Arc<AlipaySandbox>>, body: Bytes) -> Response {
     let reply = sb.handle(&body).await;
-    if reply.key == response_key("alipay.trade.pay")
+    if reply.key == reply::response_key("alipay.trade.pay")
         && sb
             .lose_next_pay_answer
             .swap(false, std::sync::atomic::Ordering::SeqCst)
