@@ -7,7 +7,8 @@
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
+use crate::server_fns::AppError;
 use crate::server_fns::logs::{
     AuditRow, CallRow, InboxRow, NotificationRow, ResendNotification, inbox_entry, list_audit,
     list_calls, list_inbox, list_notifications, notification_detail,
@@ -34,12 +35,10 @@ fn param(q: &ParamsMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn failure(t: &'static Messages, e: &ServerFnError) -> AnyView {
-    let code = error_code(e);
-    let text = if code == "bad_filter" {
-        t.logs.err_bad_filter.to_string()
-    } else {
-        t.error(&code)
+fn failure(t: &'static Messages, e: &AppError) -> AnyView {
+    let text = match e {
+        AppError::Invalid(_) => t.logs.err_bad_filter,
+        e => t.app_error(e),
     };
     view! { <p class="notice error" role="alert">{text}</p> }.into_any()
 }

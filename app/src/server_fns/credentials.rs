@@ -4,6 +4,7 @@
 //!
 //! Nothing here ever carries a secret: fingerprints, serials and expiry dates only.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +91,7 @@ pub struct ChannelForm {
 pub const DRAFT_KEY: &str = "credentials_draft";
 
 #[server(prefix = "/rpc", endpoint = "list_channels")]
-pub async fn list_channels() -> Result<Vec<ChannelView>, ServerFnError> {
+pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let registry = caller.payments.channels().clone();
@@ -110,11 +111,7 @@ pub async fn list_channels() -> Result<Vec<ChannelView>, ServerFnError> {
 /// The edit form of a live channel, pre-filled with its non-secret settings (or with the
 /// draft of a failed save). `name` empty: a new channel of `provider`.
 #[server(prefix = "/rpc", endpoint = "load_channel_form")]
-pub async fn load_channel_form(
-    provider: String,
-    name: String,
-) -> Result<ChannelForm, ServerFnError> {
-    use axum::http::StatusCode;
+pub async fn load_channel_form(provider: String, name: String) -> Result<ChannelForm, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let auth = crate::guard::auth_session().await?;
@@ -141,10 +138,8 @@ pub async fn load_channel_form(
     }
     match caller.payments.channels().live_config(&name).await {
         Ok(Some(live)) => Ok(ssr::form_of(&name, &live)),
-        Ok(None) => Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found")),
-        Err(paydesk_core::channel::ChannelError::NotFound(_)) => {
-            Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found"))
-        }
+        Ok(None) => Err(crate::guard::not_found()),
+        Err(paydesk_core::channel::ChannelError::NotFound(_)) => Err(crate::guard::not_found()),
         Err(e) => Err(crate::guard::internal(e)),
     }
 }

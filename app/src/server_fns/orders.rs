@@ -6,6 +6,7 @@
 //! each answers with a redirect to the order page carrying `?ok=` or `?error=` codes, so a
 //! browser with and without JavaScript gets the same page.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use paydesk_core::order::{OrderStatus, RefundStatus};
 use serde::{Deserialize, Serialize};
@@ -237,45 +238,48 @@ pub fn parse_day(s: &str) -> Option<i64> {
 pub mod server {
     //! The server side of the filters: text to a store search, with merchant scoping.
     use super::*;
+    pub use crate::server_fns::error::BadInput;
     use paydesk_core::money::{Currency, Money};
     use paydesk_core::store::{Order, OrderSearch, Refund, User};
 
-    /// Turns the form's text into a search, or the error code the page explains.
+    /// Turns the form's text into a search, or the filter the page explains.
     /// Merchants are always limited to their own orders, whatever the form says.
-    pub fn to_search(q: &OrderQuery, user: &User, limit: i64) -> Result<OrderSearch, String> {
+    pub fn to_search(q: &OrderQuery, user: &User, limit: i64) -> Result<OrderSearch, BadInput> {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let status = match q.status.as_str() {
             "" => None,
-            s => Some(s.parse::<OrderStatus>().map_err(|_| "bad_status")?),
+            s => Some(s.parse::<OrderStatus>().map_err(|_| BadInput::Status)?),
         };
         let currency = match q.currency.as_str() {
             "" => None,
-            c => Some(Currency::from_code(&c.to_ascii_uppercase()).map_err(|_| "bad_currency")?),
+            c => {
+                Some(Currency::from_code(&c.to_ascii_uppercase()).map_err(|_| BadInput::Currency)?)
+            }
         };
-        let amount = |s: &str| -> Result<Option<i64>, String> {
+        let amount = |s: &str| -> Result<Option<i64>, BadInput> {
             if s.is_empty() {
                 return Ok(None);
             }
             Money::parse_decimal(s, currency.unwrap_or(Currency::Cny))
                 .map(|m| Some(m.minor()))
-                .map_err(|_| "bad_amount".to_string())
+                .map_err(|_| BadInput::Amount)
         };
         let (min_minor, max_minor) = (amount(&q.min)?, amount(&q.max)?);
         // An amount only means something in one currency.
         let currency =
             currency.or((min_minor.is_some() || max_minor.is_some()).then_some(Currency::Cny));
-        let day = |s: &str| -> Result<Option<i64>, String> {
+        let day = |s: &str| -> Result<Option<i64>, BadInput> {
             if s.is_empty() {
                 return Ok(None);
             }
-            parse_day(s).map(Some).ok_or_else(|| "bad_date".to_string())
+            parse_day(s).map(Some).ok_or(BadInput::Date)
         };
         let from_ms = day(&q.from)?;
         // The "to" day is inclusive: stop at the start of the next day.
         let to_ms = day(&q.to)?.map(|t| t + 86_400_000);
         let after = match q.after.as_str() {
             "" => None,
-            c => Some(parse_cursor(c).ok_or("bad_cursor")?),
+            c => Some(parse_cursor(c).ok_or(BadInput::Cursor)?),
         };
         let creator = match paydesk_core::role::search_scope(user.role, &user.username) {
             Some(own) => Some(own.to_string()),
@@ -453,14 +457,10 @@ pub mod server {
     }
 
     /// The order `no`, if `user` may see it; 404 otherwise (never "exists but not yours").
-    pub async fn visible_order(
-        caller: &crate::guard::Caller,
-        no: &str,
-    ) -> Result<Order, ServerFnError> {
-        use axum::http::StatusCode;
+    pub async fn visible_order(caller: &crate::guard::Caller, no: &str) -> Result<Order, AppError> {
         match caller.store.order(no).await {
             Ok(Some(o)) if may_see(&caller.user, &o) => Ok(o),
-            Ok(_) => Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found")),
+            Ok(_) => Err(crate::guard::not_found()),
             Err(e) => Err(crate::guard::internal(e)),
         }
     }
@@ -486,12 +486,11 @@ pub mod server {
 }
 
 #[server(prefix = "/rpc", endpoint = "search_orders")]
-pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, ServerFnError> {
-    use axum::http::StatusCode;
+pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ViewOrders).await?;
-    let search = server::to_search(&query, &caller.user, PAGE_SIZE)
-        .map_err(|code| crate::guard::deny(StatusCode::BAD_REQUEST, &code))?;
+    let search =
+        server::to_search(&query, &caller.user, PAGE_SIZE).map_err(crate::guard::invalid)?;
     let orders = caller
         .store
         .search_orders(&search)
@@ -517,7 +516,7 @@ pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, ServerFnError
 }
 
 #[server(prefix = "/rpc", endpoint = "order_detail")]
-pub async fn order_detail(no: String) -> Result<OrderView, ServerFnError> {
+pub async fn order_detail(no: String) -> Result<OrderView, AppError> {
     use paydesk_core::order::OrderStatus;
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ViewOrders).await?;
@@ -552,7 +551,7 @@ pub async fn order_detail(no: String) -> Result<OrderView, ServerFnError> {
 
 /// "Sync now": asks the provider for the order's state and records what it says.
 #[server(prefix = "/rpc", endpoint = "sync_order")]
-pub async fn sync_order(no: String) -> Result<(), ServerFnError> {
+pub async fn sync_order(no: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ViewOrders).await?;
     let order = server::visible_order(&caller, &no).await?;
@@ -568,7 +567,7 @@ pub async fn sync_order(no: String) -> Result<(), ServerFnError> {
 
 /// Closes an unpaid order (at the provider first). Merchants may close their own orders.
 #[server(prefix = "/rpc", endpoint = "close_order")]
-pub async fn close_order(no: String) -> Result<(), ServerFnError> {
+pub async fn close_order(no: String) -> Result<(), AppError> {
     use paydesk_core::order::Cause;
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::CloseOrders).await?;
@@ -593,7 +592,7 @@ pub async fn refund_order(
     amount: String,
     reason: String,
     token: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use paydesk_core::money::Money;
     use paydesk_core::order::Cause;
     use paydesk_core::payments::RefundInput;
@@ -630,8 +629,7 @@ pub async fn refund_order(
 
 /// Retries a failed refund as a new refund of the same amount.
 #[server(prefix = "/rpc", endpoint = "retry_refund")]
-pub async fn retry_refund(out_refund_no: String) -> Result<(), ServerFnError> {
-    use axum::http::StatusCode;
+pub async fn retry_refund(out_refund_no: String) -> Result<(), AppError> {
     use paydesk_core::order::Cause;
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Refund).await?;
@@ -640,7 +638,7 @@ pub async fn retry_refund(out_refund_no: String) -> Result<(), ServerFnError> {
         .refund(&out_refund_no)
         .await
         .map_err(crate::guard::internal)?
-        .ok_or_else(|| crate::guard::deny(StatusCode::NOT_FOUND, "not_found"))?;
+        .ok_or_else(crate::guard::not_found)?;
     let order = caller
         .store
         .order_by_id(&failed.order_id)
@@ -660,8 +658,7 @@ pub async fn retry_refund(out_refund_no: String) -> Result<(), ServerFnError> {
 
 /// The refunds list, newest first; `status` empty = all. `before` is a keyset cursor.
 #[server(prefix = "/rpc", endpoint = "list_refunds")]
-pub async fn list_refunds(status: String, before: String) -> Result<RefundPage, ServerFnError> {
-    use axum::http::StatusCode;
+pub async fn list_refunds(status: String, before: String) -> Result<RefundPage, AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::RefundSearch;
     let caller = crate::guard::require(Capability::Refund).await?;
@@ -669,14 +666,14 @@ pub async fn list_refunds(status: String, before: String) -> Result<RefundPage, 
         "" => None,
         s => Some(
             s.parse::<RefundStatus>()
-                .map_err(|_| crate::guard::deny(StatusCode::BAD_REQUEST, "bad_status"))?,
+                .map_err(|_| crate::guard::invalid(crate::server_fns::error::BadInput::Status))?,
         ),
     };
     let before = match before.trim() {
         "" => None,
         c => Some(
             parse_cursor(c)
-                .ok_or_else(|| crate::guard::deny(StatusCode::BAD_REQUEST, "bad_cursor"))?,
+                .ok_or_else(|| crate::guard::invalid(crate::server_fns::error::BadInput::Cursor))?,
         ),
     };
     let creator =

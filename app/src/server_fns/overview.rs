@@ -5,6 +5,7 @@
 //! orders they created; admins and support everyone's. Notification problems are only
 //! sent to roles that may read the logs.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +88,7 @@ pub struct OverviewData {
 }
 
 #[server(prefix = "/rpc", endpoint = "overview")]
-pub async fn overview() -> Result<OverviewData, ServerFnError> {
+pub async fn overview() -> Result<OverviewData, AppError> {
     use paydesk_core::role::{Capability, Role};
     use paydesk_core::store::stats::{DAY_MS, StatsScope, day_start};
     use paydesk_core::store::{InboxFilter, Verdict};
