@@ -10,7 +10,7 @@ use crate::pages::security::SecurityPage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::till::TillPage;
 use crate::pages::users::UsersPage;
-use crate::server_fns::{SessionInfo, get_session};
+use crate::server_fns::{AppError, SessionInfo, get_session};
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -118,7 +118,7 @@ pub fn App() -> impl IntoView {
 
 /// The session resource, shared through context.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<SessionInfo, ServerFnError>>);
+pub struct SessionResource(pub Resource<Result<SessionInfo, AppError>>);
 
 /// Waits for the session, provides it (language, theme and user) to `children`, and sets
 /// the document language, theme and title.

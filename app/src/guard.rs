@@ -2,6 +2,7 @@
 
 use crate::i18n::Lang;
 use crate::preferences::Theme;
+use crate::server_fns::error::{AppError, BadInput};
 use axum::http::{HeaderMap, StatusCode, header};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -26,24 +27,22 @@ pub struct Services {
 }
 
 /// The server's services. Missing only if the server was wired wrongly.
-pub fn services() -> Result<Services, ServerFnError> {
+pub fn services() -> Result<Services, AppError> {
     use_context::<Services>().ok_or_else(|| {
         tracing::error!("Services missing from the context: see startup.rs");
-        ServerFnError::ServerError("internal".into())
+        deny(AppError::Internal)
     })
 }
 
 /// The one-line role check for server functions:
 /// `let caller = require(Capability::Refund).await?;`
 /// Answers 401 when nobody is signed in and 403 when the role may not do this.
-pub async fn require(capability: Capability) -> Result<Caller, ServerFnError> {
+pub async fn require(capability: Capability) -> Result<Caller, AppError> {
     let auth = auth_session().await?;
     let user = match allow(auth.user.as_ref(), capability) {
         Ok(user) => user,
-        Err(StatusCode::UNAUTHORIZED) => {
-            return Err(deny(StatusCode::UNAUTHORIZED, "unauthenticated"));
-        }
-        Err(status) => return Err(deny(status, "forbidden")),
+        Err(StatusCode::UNAUTHORIZED) => return Err(deny(AppError::Unauthenticated)),
+        Err(_) => return Err(deny(AppError::Forbidden)),
     };
     let services = services()?;
     Ok(Caller {
@@ -66,10 +65,10 @@ pub fn allow(user: Option<&User>, capability: Capability) -> Result<User, Status
     Ok(user.clone())
 }
 
-pub async fn auth_session() -> Result<AuthSession, ServerFnError> {
+pub async fn auth_session() -> Result<AuthSession, AppError> {
     leptos_axum::extract::<AuthSession>().await.map_err(|e| {
         tracing::error!(error = %e, "auth session missing: is the auth layer installed?");
-        ServerFnError::ServerError("internal".into())
+        deny(AppError::Internal)
     })
 }
 
@@ -93,18 +92,30 @@ pub fn preferences(headers: &HeaderMap) -> (Lang, Theme) {
     )
 }
 
-/// Logs an internal error and returns the generic code the UI translates; the details
-/// stay in the log.
-pub fn internal(e: impl std::fmt::Display) -> ServerFnError {
+/// Logs an internal error and returns [`AppError::Internal`] (a 500); the details stay in
+/// the log, the page shows a generic message.
+pub fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "server function failed");
-    deny(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    deny(AppError::Internal)
 }
 
-/// Sets the HTTP status of the current response (when there is one) and returns the
-/// error code for the UI.
-pub fn deny(status: StatusCode, code: &str) -> ServerFnError {
+/// 404 for something that does not exist or that the caller may not see.
+pub fn not_found() -> AppError {
+    deny(AppError::NotFound)
+}
+
+/// 400 for an argument that does not parse.
+pub fn invalid(what: BadInput) -> AppError {
+    deny(AppError::Invalid(what))
+}
+
+/// Sets the HTTP status of the current response (when there is one) to the error's and
+/// returns the error.
+pub fn deny(error: AppError) -> AppError {
     if let Some(response) = use_context::<ResponseOptions>() {
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         response.set_status(status);
     }
-    ServerFnError::ServerError(code.to_string())
+    error
 }

@@ -19,6 +19,8 @@ pub mod till;
 pub mod twofa;
 pub mod users;
 
+use crate::server_fns::error::AppError;
+
 use serde::{Deserialize, Serialize};
 
 pub const LANG_COOKIE: &str = "paydesk_lang";
@@ -378,7 +380,20 @@ impl Messages {
         }
     }
 
-    /// Text for an error code sent by a server function or a redirect.
+    /// Text for an error a server function answered with. An internal failure (and a
+    /// call that never reached the function) gets the generic message: the details are in
+    /// the server's log, not on the page.
+    pub fn app_error(&self, error: &AppError) -> &'static str {
+        match error {
+            AppError::Unauthenticated => self.err_unauthenticated,
+            AppError::Forbidden => self.err_forbidden,
+            AppError::NotFound => self.err_not_found,
+            AppError::Invalid(what) => self.orders.invalid(*what),
+            AppError::Internal | AppError::ServerFn(_) => self.err_internal,
+        }
+    }
+
+    /// Text for an `?error=` code a form post or the sign-in redirected with.
     pub fn error(&self, code: &str) -> String {
         match code {
             "invalid" => self.err_invalid_credentials.to_string(),
@@ -415,6 +430,33 @@ mod tests {
             Lang::from_accept_language("zh;q=0,en;q=0.1"),
             Some(Lang::En)
         );
+    }
+
+    #[test]
+    fn server_function_errors_have_a_message_in_every_language() {
+        use crate::server_fns::error::{AppError, BadInput};
+        use leptos::server_fn::error::ServerFnErrorErr;
+        for lang in [Lang::En, Lang::Zh] {
+            let t = lang.t();
+            assert_eq!(t.app_error(&AppError::NotFound), t.err_not_found);
+            assert_eq!(t.app_error(&AppError::Forbidden), t.err_forbidden);
+            assert_eq!(
+                t.app_error(&AppError::Unauthenticated),
+                t.err_unauthenticated
+            );
+            assert_eq!(
+                t.app_error(&AppError::Invalid(BadInput::Date)),
+                t.orders.err_bad_date
+            );
+            assert_eq!(
+                t.app_error(&AppError::Invalid(BadInput::Cursor)),
+                t.orders.err_bad_filter
+            );
+            // The machinery's details (a Rust type name, a field) are never shown.
+            let detail = ServerFnErrorErr::Args("missing field `no`".into());
+            assert_eq!(t.app_error(&AppError::ServerFn(detail)), t.err_internal);
+            assert_eq!(t.app_error(&AppError::Internal), t.err_internal);
+        }
     }
 
     #[test]

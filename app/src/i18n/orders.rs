@@ -2,6 +2,7 @@
 //!
 //! Every language fills the same struct: a missing translation does not compile.
 
+use crate::server_fns::error::BadInput;
 use crate::server_fns::orders::Source;
 
 pub struct OrdersText {
@@ -390,13 +391,22 @@ pub static ZH: OrdersText = OrdersText {
 };
 
 impl OrdersText {
-    /// The message for an error code from the order server functions (or `None` for codes
-    /// the common catalog explains: unauthenticated, forbidden, internal …).
+    /// The message for a filter of the orders or refunds list that does not parse.
+    pub fn invalid(&self, what: BadInput) -> &'static str {
+        match what {
+            BadInput::Amount => self.err_bad_amount,
+            BadInput::Date => self.err_bad_date,
+            BadInput::Status | BadInput::Currency | BadInput::Cursor | BadInput::Filter => {
+                self.err_bad_filter
+            }
+        }
+    }
+
+    /// The message for an `?error=` code the order forms redirect with (or `None` for
+    /// codes the common catalog explains: not_found, internal …).
     pub fn error(&self, code: &str) -> Option<&'static str> {
         Some(match code {
             "bad_amount" => self.err_bad_amount,
-            "bad_date" => self.err_bad_date,
-            "bad_status" | "bad_currency" | "bad_cursor" => self.err_bad_filter,
             "over_refund" => self.err_over_refund,
             "not_paid" => self.err_not_paid,
             "invalid_request" => self.err_invalid_request,

@@ -9,7 +9,8 @@
 use crate::components::format::{money, time_ms};
 use crate::components::layout::{provide_lang, use_session, use_t};
 use crate::i18n::{Lang, Messages};
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
+use crate::server_fns::AppError;
 use crate::server_fns::checkout::{
     ChannelChoice, CheckoutView, CloseCheckout, CreateCheckout, checkout_channels, checkout_state,
     checkout_status,
@@ -55,7 +56,7 @@ fn CheckoutForm() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match channels.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">{t.checkout.no_channels}</p> }.into_any(),
                     // `?confirm=1`: the large-amount step instead of the form.
                     Ok(list) => match query.with_untracked(|q| confirm::asked(&list, q)) {
@@ -177,6 +178,15 @@ fn form_error(
     Some(tc.error(code, currency).unwrap_or_else(|| t.error(code)))
 }
 
+/// The status page's message for a server function's error: the checkout's own words for
+/// a checkout that does not exist (or is someone else's), else the common ones.
+fn failure_text(t: &'static Messages, e: &AppError) -> &'static str {
+    match e {
+        AppError::NotFound => t.checkout.err_not_found,
+        e => t.app_error(e),
+    }
+}
+
 #[component]
 pub fn CheckoutStatusPage() -> impl IntoView {
     view! {
@@ -221,7 +231,7 @@ fn CheckoutStatus() -> impl IntoView {
                 match order.await {
                     Err(e) => view! {
                         <p class="notice error" role="alert">
-                            {t.checkout.error(&error_code(&e), "").unwrap_or_else(|| t.error(&error_code(&e)))}
+                            {failure_text(t, &e)}
                         </p>
                         <p><a class="button" href="/checkout">{t.checkout.new_checkout}</a></p>
                     }.into_any(),

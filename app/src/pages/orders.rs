@@ -10,7 +10,7 @@ pub use detail::{OrderDetailPage, Outcome, RefundStatusCell};
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
 use crate::server_fns::orders::{OrderPage, OrderQuery, OrderRow, encode, search_orders};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -57,7 +57,7 @@ fn OrderSearch() -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! {
                         <Filters q channels=Vec::new() all_creators=false />
-                        <p class="notice error" role="alert" id="orders-error">{error_text(t, &error_code(&e))}</p>
+                        <p class="notice error" role="alert" id="orders-error">{t.app_error(&e)}</p>
                     }.into_any(),
                 }
             })}

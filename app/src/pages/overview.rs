@@ -5,7 +5,6 @@
 use crate::components::format::{money, time_ms};
 use crate::components::layout::{Layout, RequireCap, use_session, use_t};
 use crate::i18n::Messages;
-use crate::pages::section::error_code;
 use crate::server_fns::overview::{
     ChannelLine, DAYS, DayBar, FailedRefundLine, NotificationLine, OFFSET_MINUTES, OverviewData,
     overview,
@@ -45,7 +44,7 @@ fn Figures() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                     Ok(o) => view! { <Dashboard o /> }.into_any(),
                 }
             })}

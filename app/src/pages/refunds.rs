@@ -3,9 +3,9 @@
 
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
-use crate::pages::orders::{Outcome, RefundStatusCell, error_text};
+use crate::pages::orders::{Outcome, RefundStatusCell};
 use crate::pages::refunds_awaiting::AwaitingList;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
 use crate::server_fns::orders::{RefundPage, RefundRow, encode, list_refunds};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -62,7 +62,7 @@ fn RefundList() -> impl IntoView {
                     Ok(p) => view! { <Tabs status=status.clone() /> <Table p status paged=!before.is_empty() /> }.into_any(),
                     Err(e) => view! {
                         <Tabs status />
-                        <p class="notice error" role="alert" id="refunds-error">{error_text(t, &error_code(&e))}</p>
+                        <p class="notice error" role="alert" id="refunds-error">{t.app_error(&e)}</p>
                     }.into_any(),
                 }
             })}

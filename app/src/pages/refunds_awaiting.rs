@@ -4,8 +4,6 @@
 
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
-use crate::pages::orders::error_text;
-use crate::pages::section::error_code;
 use crate::server_fns::approvals::{AwaitingRow, awaiting_refunds};
 use crate::server_fns::orders::encode;
 use leptos::prelude::*;
@@ -20,7 +18,7 @@ pub fn AwaitingList() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! {
-                        <p class="notice error" role="alert" id="refunds-error">{error_text(t, &error_code(&e))}</p>
+                        <p class="notice error" role="alert" id="refunds-error">{t.app_error(&e)}</p>
                     }.into_any(),
                     Ok(p) if p.rows.is_empty() => view! {
                         <p class="empty" id="awaiting-empty">{t.security.awaiting_empty}</p>

@@ -34,11 +34,3 @@ fn SectionHeading(title: Text, intro: Text) -> impl IntoView {
 pub fn ComingSoon() -> impl IntoView {
     view! { <p class="empty">{use_t().coming_soon}</p> }
 }
-
-/// The code a server function put in its error ("forbidden", "internal", …).
-pub fn error_code(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(code) => code.clone(),
-        _ => "internal".to_string(),
-    }
-}

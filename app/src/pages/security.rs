@@ -5,7 +5,7 @@
 use crate::components::format::money;
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
 use crate::server_fns::security::{SecurityData, TWOFA_CHOICES, security_view};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -57,7 +57,7 @@ fn SecurityBody() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                     Ok(v) => view! {
                         {twofa_card(t, &v)}
                         {refunds_card(t, &v)}

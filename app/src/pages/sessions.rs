@@ -6,7 +6,7 @@
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
 use crate::server_fns::sessions::{ActiveSessionRow, EndMySession, EndOtherSessions, my_sessions};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -52,7 +52,7 @@ fn SessionsBody() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match rows.await {
-                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                         Ok(rows) => {
                             let others = rows.iter().any(|r| !r.current);
                             view! {

@@ -7,7 +7,7 @@
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
 use crate::server_fns::sessions::EndUserSessions;
 use crate::server_fns::users::{
     ApiKeyRow, CREATE_KEY_PATH, CreateUser, ResetUserPassword, RevokeApiKey, SetUserDisabled,
@@ -102,7 +102,7 @@ fn UsersBody() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match users.await {
-                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                         Ok(rows) if rows.is_empty() => view! { <p class="empty">{t.users.no_users}</p> }.into_any(),
                         Ok(rows) => view! {
                             <div class="table-wrap">
@@ -138,7 +138,7 @@ fn UsersBody() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                         Ok(rows) if rows.is_empty() => view! { <p class="empty">{t.users.no_keys}</p> }.into_any(),
                         Ok(rows) => view! {
                             <div class="table-wrap">

@@ -4,6 +4,7 @@
 //! `crate::guard::require` and redirect back with `?ok=` / `?error=` (plain forms work
 //! without JavaScript).
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ pub struct AwaitingPage {
 
 /// Refunds waiting for approval, oldest first.
 #[server(prefix = "/rpc", endpoint = "awaiting_refunds")]
-pub async fn awaiting_refunds() -> Result<AwaitingPage, ServerFnError> {
+pub async fn awaiting_refunds() -> Result<AwaitingPage, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Refund).await?;
     let me = format!("user:{}", caller.user.username);
@@ -64,7 +65,7 @@ pub async fn decide_refund(
     out_refund_no: String,
     decision: String,
     reason: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ApproveRefunds).await?;
     let approve = decision == "approve";

@@ -6,6 +6,7 @@
 //! go back to `/checkout?error=<code>&…` with the user's input, so the form can be shown
 //! again as it was typed, in both modes alike.
 
+use crate::server_fns::error::AppError;
 use crate::server_fns::orders::encode;
 use leptos::prelude::*;
 use paydesk_core::limits::AmountLimit;
@@ -69,7 +70,7 @@ pub struct LiveState {
 
 /// Enabled channels, sandbox ones last.
 #[server(prefix = "/rpc", endpoint = "checkout_channels")]
-pub async fn checkout_channels() -> Result<Vec<ChannelChoice>, ServerFnError> {
+pub async fn checkout_channels() -> Result<Vec<ChannelChoice>, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let rows = caller
@@ -102,7 +103,7 @@ pub async fn create_checkout(
     currency: String,
     subject: String,
     #[server(default)] confirm: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use paydesk_core::limits::{AmountCheck, check, confirmation_token};
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
@@ -156,7 +157,7 @@ pub async fn create_checkout(
 /// The order behind a checkout page. Merchants only see their own orders (404 otherwise,
 /// so order numbers of others cannot be probed).
 #[server(prefix = "/rpc", endpoint = "checkout_status")]
-pub async fn checkout_status(no: String) -> Result<CheckoutView, ServerFnError> {
+pub async fn checkout_status(no: String) -> Result<CheckoutView, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let order = ssr::visible_order(&caller, &no).await?;
@@ -190,7 +191,7 @@ pub async fn checkout_status(no: String) -> Result<CheckoutView, ServerFnError> 
 
 /// The order's current state: what the status page polls every 1.5 s.
 #[server(prefix = "/rpc", endpoint = "checkout_state")]
-pub async fn checkout_state(no: String) -> Result<LiveState, ServerFnError> {
+pub async fn checkout_state(no: String) -> Result<LiveState, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let order = ssr::visible_order(&caller, &no).await?;
@@ -202,7 +203,7 @@ pub async fn checkout_state(no: String) -> Result<LiveState, ServerFnError> {
 
 /// Closes a pending checkout (at the provider first), then back to its page.
 #[server(prefix = "/rpc", endpoint = "close_checkout")]
-pub async fn close_checkout(no: String) -> Result<(), ServerFnError> {
+pub async fn close_checkout(no: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let order = ssr::visible_order(&caller, &no).await?;
@@ -238,8 +239,7 @@ pub mod ssr {
 
     use super::AmountLimit;
     use crate::guard::Caller;
-    use axum::http::StatusCode;
-    use leptos::prelude::ServerFnError;
+    use crate::server_fns::error::AppError;
     use paydesk_core::money::{Currency, Money, MoneyError};
     use paydesk_core::payments::PaymentError;
     use paydesk_core::role::Role;
@@ -257,7 +257,7 @@ pub mod ssr {
         )
     }
 
-    pub async fn visible_order(caller: &Caller, no: &str) -> Result<Order, ServerFnError> {
+    pub async fn visible_order(caller: &Caller, no: &str) -> Result<Order, AppError> {
         let order = caller
             .store
             .order(no)
@@ -265,7 +265,7 @@ pub mod ssr {
             .map_err(crate::guard::internal)?;
         match order {
             Some(o) if may_see(caller.user.role, &caller.user.username, &o) => Ok(o),
-            _ => Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found")),
+            _ => Err(crate::guard::not_found()),
         }
     }
 
@@ -343,7 +343,7 @@ pub mod ssr {
     pub async fn channel_limits(
         store: &paydesk_core::store::Store,
         row: &paydesk_core::store::ChannelRow,
-    ) -> Result<Vec<AmountLimit>, ServerFnError> {
+    ) -> Result<Vec<AmountLimit>, AppError> {
         use paydesk_core::limits::{Provider, effective};
         let Some(provider) = Provider::parse(&row.provider) else {
             return Ok(Vec::new());

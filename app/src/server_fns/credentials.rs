@@ -4,6 +4,7 @@
 //!
 //! Nothing here ever carries a secret: fingerprints, serials and expiry dates only.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,7 @@ impl ChannelForm {
 pub const DRAFT_KEY: &str = "credentials_draft";
 
 #[server(prefix = "/rpc", endpoint = "list_channels")]
-pub async fn list_channels() -> Result<Vec<ChannelView>, ServerFnError> {
+pub async fn list_channels() -> Result<Vec<ChannelView>, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let registry = caller.payments.channels().clone();
@@ -108,11 +109,7 @@ pub async fn list_channels() -> Result<Vec<ChannelView>, ServerFnError> {
 /// The edit form of a live channel, pre-filled with its non-secret settings (or with the
 /// draft of a failed save). `name` empty: a new channel of `provider`.
 #[server(prefix = "/rpc", endpoint = "load_channel_form")]
-pub async fn load_channel_form(
-    provider: String,
-    name: String,
-) -> Result<ChannelForm, ServerFnError> {
-    use axum::http::StatusCode;
+pub async fn load_channel_form(provider: String, name: String) -> Result<ChannelForm, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let auth = crate::guard::auth_session().await?;
@@ -133,14 +130,12 @@ pub async fn load_channel_form(
     }
     if name.is_empty() {
         return ssr::blank(&provider, caller.payments.channels().public_url())
-            .ok_or_else(|| crate::guard::deny(StatusCode::NOT_FOUND, "not_found"));
+            .ok_or_else(crate::guard::not_found);
     }
     match caller.payments.channels().live_config(&name).await {
         Ok(Some(live)) => Ok(ssr::form_of(&name, &live)),
-        Ok(None) => Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found")),
-        Err(paydesk_core::channel::ChannelError::NotFound(_)) => {
-            Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found"))
-        }
+        Ok(None) => Err(crate::guard::not_found()),
+        Err(paydesk_core::channel::ChannelError::NotFound(_)) => Err(crate::guard::not_found()),
         Err(e) => Err(crate::guard::internal(e)),
     }
 }
@@ -162,8 +157,45 @@ mod ssr {
     }
 
     pub async fn view(registry: &ChannelRegistry, row: ChannelRow, now: i64) -> ChannelView {
+        let mut v = bare_view(registry, &row);
+        match crate::server_fns::checkout::ssr::channel_limits(registry.store(), &row).await {
+            Ok(limits) => v.limit = limits.first().copied(),
+            Err(_) => tracing::error!(channel = %row.name, "amount limits unreadable"),
+        }
+        let live = match registry.live_config(&row.name).await {
+            Ok(Some(live)) => live,
+            Ok(None) => return v,
+            Err(e) => {
+                tracing::error!(channel = %row.name, error = %e, "channel unreadable");
+                v.problem = Some("unreadable".into());
+                return v;
+            }
+        };
+        summarise(&mut v, &live, now);
+        match &live {
+            LiveChannel::Stripe(_, k) => {
+                v.webhook_secrets = k.webhook_secrets().map(secret_fingerprint).collect();
+            }
+            LiveChannel::Wechatpay(s, _) => {
+                v.merchant_serial = s.merchant_serial.clone();
+                v.previous_merchant_keys = s
+                    .previous_merchant_keys
+                    .iter()
+                    .map(|p| (p.serial.clone(), p.fingerprint.clone()))
+                    .collect();
+                v.platform_certificates =
+                    !s.platform_certificates.is_empty() || s.download_certificates;
+                v.last_refresh = last_refresh(registry, &row, s.download_certificates).await;
+            }
+            LiveChannel::Alipay(..) => {}
+        }
+        v
+    }
+
+    /// The row's own facts; the rest is filled from its live configuration.
+    fn bare_view(registry: &ChannelRegistry, row: &ChannelRow) -> ChannelView {
         let kind = paydesk_core::channel::parse_provider(&row.provider);
-        let mut v = ChannelView {
+        ChannelView {
             notify_url: kind
                 .map(|k| registry.notify_url(k, &row.name))
                 .unwrap_or_default(),
@@ -182,20 +214,11 @@ mod ssr {
             platform_certificates: false,
             last_refresh: None,
             limit: None,
-        };
-        match crate::server_fns::checkout::ssr::channel_limits(registry.store(), &row).await {
-            Ok(limits) => v.limit = limits.first().copied(),
-            Err(_) => tracing::error!(channel = %row.name, "amount limits unreadable"),
         }
-        let live = match registry.live_config(&row.name).await {
-            Ok(Some(live)) => live,
-            Ok(None) => return v,
-            Err(e) => {
-                tracing::error!(channel = %row.name, error = %e, "channel unreadable");
-                v.problem = Some("unreadable".into());
-                return v;
-            }
-        };
+    }
+
+    /// Key mode, account, fingerprints and certificates, or the field that is wrong.
+    fn summarise(v: &mut ChannelView, live: &LiveChannel, now: i64) {
         match live.validate() {
             Ok(s) => {
                 v.key_mode = s.key_mode;
@@ -214,37 +237,27 @@ mod ssr {
             }
             Err(p) => v.problem = Some(p.field.to_string()),
         }
-        match &live {
-            LiveChannel::Stripe(_, k) => {
-                v.webhook_secrets = k.webhook_secrets().map(secret_fingerprint).collect();
+    }
+
+    /// The channel's last platform certificate download (WeChat Pay), if any.
+    async fn last_refresh(
+        registry: &ChannelRegistry,
+        row: &ChannelRow,
+        downloads: bool,
+    ) -> Option<RefreshView> {
+        match registry.store().cert_refresh_state(&row.id).await {
+            Ok(state) => state.and_then(|st| {
+                Some(RefreshView {
+                    at: st.attempted_at?,
+                    outcome: st.outcome?,
+                    next_at: downloads.then_some(st.next_at),
+                })
+            }),
+            Err(e) => {
+                tracing::error!(channel = %row.name, error = %e, "certificate download state unreadable");
+                None
             }
-            LiveChannel::Wechatpay(s, _) => {
-                v.merchant_serial = s.merchant_serial.clone();
-                v.previous_merchant_keys = s
-                    .previous_merchant_keys
-                    .iter()
-                    .map(|p| (p.serial.clone(), p.fingerprint.clone()))
-                    .collect();
-                v.platform_certificates =
-                    !s.platform_certificates.is_empty() || s.download_certificates;
-                let downloads = s.download_certificates;
-                v.last_refresh = match registry.store().cert_refresh_state(&row.id).await {
-                    Ok(state) => state.and_then(|st| {
-                        Some(RefreshView {
-                            at: st.attempted_at?,
-                            outcome: st.outcome?,
-                            next_at: downloads.then_some(st.next_at),
-                        })
-                    }),
-                    Err(e) => {
-                        tracing::error!(channel = %row.name, error = %e, "certificate download state unreadable");
-                        None
-                    }
-                };
-            }
-            LiveChannel::Alipay(..) => {}
         }
-        v
     }
 
     /// Defaults for a new channel: the production gateway (the admin may point it at the

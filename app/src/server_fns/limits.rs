@@ -6,6 +6,7 @@
 //! `/credentials?limits=<channel>&ok=…|error=…&currency=…`, so it works without
 //! JavaScript; with it, the same redirect is a client-side navigation.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use paydesk_core::limits::AmountLimit;
 use serde::{Deserialize, Serialize};
@@ -29,14 +30,13 @@ pub struct LimitsView {
 }
 
 #[server(prefix = "/rpc", endpoint = "channel_limits")]
-pub async fn channel_limits(name: String) -> Result<LimitsView, ServerFnError> {
-    use axum::http::StatusCode;
+pub async fn channel_limits(name: String) -> Result<LimitsView, AppError> {
     use paydesk_core::limits::{Provider, effective, provider_max_minor};
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let err = crate::guard::internal;
     let Some(row) = caller.store.channel(&name).await.map_err(err)? else {
-        return Err(crate::guard::deny(StatusCode::NOT_FOUND, "not_found"));
+        return Err(crate::guard::not_found());
     };
     let provider = Provider::parse(&row.provider)
         .ok_or_else(|| crate::guard::internal(format!("channel {name}: unknown provider")))?;
@@ -69,7 +69,7 @@ pub async fn save_amount_limit(
     #[server(default)] max: String,
     #[server(default)] confirm_above: String,
     #[server(default)] reset: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageCredentials).await?;
     let back = |outcome: &str| {

@@ -2,6 +2,7 @@
 //! `ReadLogs`) and the audit log (admin only: `ManageUsers`).
 //! Each one starts with `crate::guard::require(Capability::…)`.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -138,16 +139,15 @@ pub async fn list_inbox(
     verdict: Option<String>,
     order: Option<String>,
     before: Option<String>,
-) -> Result<Page<InboxRow>, ServerFnError> {
+) -> Result<Page<InboxRow>, AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::{InboxFilter, Verdict};
     let caller = crate::guard::require(Capability::ReadLogs).await?;
     let verdict = blank_to_none(verdict);
     let parsed = verdict.as_deref().map(Verdict::parse);
     if parsed == Some(None) {
-        return Err(crate::guard::deny(
-            axum::http::StatusCode::BAD_REQUEST,
-            "bad_filter",
+        return Err(crate::guard::invalid(
+            crate::server_fns::error::BadInput::Filter,
         ));
     }
     let entries = caller
@@ -169,7 +169,7 @@ pub async fn list_inbox(
 }
 
 #[server(prefix = "/rpc", endpoint = "logs_inbox_entry")]
-pub async fn inbox_entry(id: String) -> Result<InboxDetail, ServerFnError> {
+pub async fn inbox_entry(id: String) -> Result<InboxDetail, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ReadLogs).await?;
     let Some(e) = caller
@@ -178,10 +178,7 @@ pub async fn inbox_entry(id: String) -> Result<InboxDetail, ServerFnError> {
         .await
         .map_err(crate::guard::internal)?
     else {
-        return Err(crate::guard::deny(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-        ));
+        return Err(crate::guard::not_found());
     };
     let masked = e.masked_payload();
     Ok(InboxDetail {
@@ -199,7 +196,7 @@ pub async fn list_calls(
     order: Option<String>,
     failed: bool,
     before: Option<String>,
-) -> Result<Page<CallRow>, ServerFnError> {
+) -> Result<Page<CallRow>, AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::CallFilter;
     let caller = crate::guard::require(Capability::ReadLogs).await?;
@@ -259,17 +256,17 @@ pub async fn list_notifications(
     status: Option<String>,
     order: Option<String>,
     before: Option<String>,
-) -> Result<Page<NotificationRow>, ServerFnError> {
+) -> Result<Page<NotificationRow>, AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::MerchantNotificationFilter;
     let caller = crate::guard::require(Capability::ReadLogs).await?;
-    let status =
-        match blank_to_none(status) {
-            None => None,
-            Some(s) => Some(s.parse().map_err(|_| {
-                crate::guard::deny(axum::http::StatusCode::BAD_REQUEST, "bad_filter")
-            })?),
-        };
+    let status = match blank_to_none(status) {
+        None => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| crate::guard::invalid(crate::server_fns::error::BadInput::Filter))?,
+        ),
+    };
     let rows = caller
         .store
         .merchant_notifications(&MerchantNotificationFilter {
@@ -288,7 +285,7 @@ pub async fn list_notifications(
 }
 
 #[server(prefix = "/rpc", endpoint = "logs_notification")]
-pub async fn notification_detail(id: String) -> Result<NotificationView, ServerFnError> {
+pub async fn notification_detail(id: String) -> Result<NotificationView, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ReadLogs).await?;
     let Some(n) = caller
@@ -297,10 +294,7 @@ pub async fn notification_detail(id: String) -> Result<NotificationView, ServerF
         .await
         .map_err(crate::guard::internal)?
     else {
-        return Err(crate::guard::deny(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-        ));
+        return Err(crate::guard::not_found());
     };
     let attempts = caller
         .store
@@ -325,7 +319,7 @@ pub async fn notification_detail(id: String) -> Result<NotificationView, ServerF
 /// Queues a merchant notification again, due now. Redirects back to the notifications tab
 /// with a notice code (works as a plain form post).
 #[server(prefix = "/rpc", endpoint = "logs_resend_notification")]
-pub async fn resend_notification(id: String) -> Result<(), ServerFnError> {
+pub async fn resend_notification(id: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::StoreError;
     let caller = crate::guard::require(Capability::ResendNotifications).await?;
@@ -356,7 +350,7 @@ pub async fn list_audit(
     actor: Option<String>,
     action: Option<String>,
     before: Option<String>,
-) -> Result<Page<AuditRow>, ServerFnError> {
+) -> Result<Page<AuditRow>, AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::AuditFilter;
     let caller = crate::guard::require(Capability::ManageUsers).await?;

@@ -5,6 +5,7 @@
 pub mod approvals;
 pub mod checkout;
 pub mod credentials;
+pub mod error;
 pub mod limits;
 pub mod logs;
 pub mod orders;
@@ -16,6 +17,7 @@ pub mod users;
 
 use crate::i18n::Lang;
 use crate::preferences::Theme;
+pub use error::{AppError, BadInput};
 use leptos::prelude::*;
 use paydesk_core::role::Role;
 use serde::{Deserialize, Serialize};
@@ -37,7 +39,7 @@ pub struct UserView {
 
 /// Public: the login page needs the language and theme too.
 #[server(prefix = "/rpc", endpoint = "session")]
-pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
+pub async fn get_session() -> Result<SessionInfo, AppError> {
     let (lang, theme) = crate::guard::request_preferences().await;
     let auth = crate::guard::auth_session().await?;
     let user = auth.user.map(|u| UserView {

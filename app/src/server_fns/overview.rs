@@ -5,6 +5,7 @@
 //! orders they created; admins and support everyone's. Notification problems are only
 //! sent to roles that may read the logs.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -87,70 +88,94 @@ pub struct OverviewData {
 }
 
 #[server(prefix = "/rpc", endpoint = "overview")]
-pub async fn overview() -> Result<OverviewData, ServerFnError> {
+pub async fn overview() -> Result<OverviewData, AppError> {
     use paydesk_core::role::{Capability, Role};
     use paydesk_core::store::stats::{DAY_MS, StatsScope, day_start};
-    use paydesk_core::store::{InboxFilter, Verdict};
     let caller = crate::guard::require(Capability::ViewOrders).await?;
     let own_only = caller.user.role == Role::Merchant;
     let scope = StatsScope {
         creator: own_only.then_some(caller.user.username.as_str()),
     };
     let offset = i64::from(OFFSET_MINUTES) * 60_000;
-    let now = paydesk_core::time::now_ms();
-    let today_start = day_start(now, offset);
+    let today_start = day_start(paydesk_core::time::now_ms(), offset);
     let month_start = today_start - (DAYS - 1) * DAY_MS;
     let tomorrow = today_start + DAY_MS;
     let store = &caller.store;
     let err = crate::guard::internal;
-
-    let lines = |v: Vec<paydesk_core::store::stats::ChannelFigures>| {
-        v.into_iter()
-            .map(|f| ChannelLine {
-                channel: f.channel,
-                currency: f.currency,
-                created: f.created,
-                created_paid: f.created_paid,
-                created_pending: f.created_pending,
-                paid: f.paid,
-                volume_minor: f.volume_minor,
-                refund_count: f.refund_count,
-                refunded_minor: f.refunded_minor,
-            })
-            .collect::<Vec<_>>()
+    let figures = |from| async move {
+        let lines = store.channel_figures(from, tomorrow, scope).await;
+        lines.map(|v| v.into_iter().map(ssr::channel_line).collect::<Vec<_>>())
     };
-    let today_lines = lines(
-        store
-            .channel_figures(today_start, tomorrow, scope)
-            .await
-            .map_err(err)?,
-    );
-    let month_lines = lines(
-        store
-            .channel_figures(month_start, tomorrow, scope)
-            .await
-            .map_err(err)?,
-    );
+    let today_lines = figures(today_start).await.map_err(err)?;
+    let month_lines = figures(month_start).await.map_err(err)?;
     let daily = store
         .daily_volume(month_start, tomorrow, offset, scope)
         .await
-        .map_err(err)?
-        .into_iter()
-        .map(|d| DayBar {
+        .map_err(err)?;
+    let pending = store.pending_summary(scope).await.map_err(err)?;
+    let failed_refunds = store
+        .failed_refunds(month_start, 10, scope)
+        .await
+        .map_err(err)?;
+    let notification_problems = if caller.user.role.can(Capability::ReadLogs) {
+        Some(
+            ssr::notification_problems(store, month_start)
+                .await
+                .map_err(err)?,
+        )
+    } else {
+        None
+    };
+    Ok(OverviewData {
+        today: (today_start + offset) / DAY_MS,
+        own_only,
+        today_lines,
+        month_lines,
+        daily: daily.into_iter().map(ssr::day_bar).collect(),
+        pending_count: pending.count,
+        pending_oldest: pending.oldest_created_at,
+        failed_refunds: failed_refunds.into_iter().map(ssr::failed_refund).collect(),
+        notification_problems,
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! The store's figures as the overview page's rows.
+
+    use super::{ChannelLine, DayBar, FailedRefundLine, NotificationLine};
+    use paydesk_core::store::stats::{ChannelFigures, DailyVolume, FailedRefund};
+    use paydesk_core::store::{InboxFilter, Store, StoreError, Verdict};
+
+    /// How many notification problems and failed refunds the page lists.
+    const SHOWN: usize = 10;
+
+    pub fn channel_line(f: ChannelFigures) -> ChannelLine {
+        ChannelLine {
+            channel: f.channel,
+            currency: f.currency,
+            created: f.created,
+            created_paid: f.created_paid,
+            created_pending: f.created_pending,
+            paid: f.paid,
+            volume_minor: f.volume_minor,
+            refund_count: f.refund_count,
+            refunded_minor: f.refunded_minor,
+        }
+    }
+
+    pub fn day_bar(d: DailyVolume) -> DayBar {
+        DayBar {
             day: d.day,
             channel: d.channel,
             currency: d.currency,
             count: d.count,
             volume_minor: d.volume_minor,
-        })
-        .collect();
-    let pending = store.pending_summary(scope).await.map_err(err)?;
-    let failed_refunds = store
-        .failed_refunds(month_start, 10, scope)
-        .await
-        .map_err(err)?
-        .into_iter()
-        .map(|r| FailedRefundLine {
+        }
+    }
+
+    pub fn failed_refund(r: FailedRefund) -> FailedRefundLine {
+        FailedRefundLine {
             out_refund_no: r.out_refund_no,
             out_trade_no: r.out_trade_no,
             channel: r.channel,
@@ -158,19 +183,23 @@ pub async fn overview() -> Result<OverviewData, ServerFnError> {
             currency: r.currency,
             failure_reason: r.failure_reason,
             created_at: r.created_at,
-        })
-        .collect();
+        }
+    }
 
-    let notification_problems = if caller.user.role.can(Capability::ReadLogs) {
+    /// The latest rejected or refused provider notifications since `since`, newest first.
+    pub async fn notification_problems(
+        store: &Store,
+        since: i64,
+    ) -> Result<Vec<NotificationLine>, StoreError> {
         let mut found = Vec::new();
         for verdict in [Verdict::Rejected, Verdict::Refused] {
             let filter = InboxFilter {
                 verdict: Some(verdict),
-                limit: 10,
+                limit: SHOWN as i64,
                 ..InboxFilter::default()
             };
-            for n in store.notifications(&filter).await.map_err(err)? {
-                if n.received_at >= month_start {
+            for n in store.notifications(&filter).await? {
+                if n.received_at >= since {
                     found.push(NotificationLine {
                         received_at: n.received_at,
                         provider: n.provider,
@@ -183,21 +212,7 @@ pub async fn overview() -> Result<OverviewData, ServerFnError> {
             }
         }
         found.sort_by_key(|n| std::cmp::Reverse(n.received_at));
-        found.truncate(10);
-        Some(found)
-    } else {
-        None
-    };
-
-    Ok(OverviewData {
-        today: (today_start + offset) / DAY_MS,
-        own_only,
-        today_lines,
-        month_lines,
-        daily,
-        pending_count: pending.count,
-        pending_oldest: pending.oldest_created_at,
-        failed_refunds,
-        notification_problems,
-    })
+        found.truncate(SHOWN);
+        Ok(found)
+    }
 }

@@ -3,6 +3,7 @@
 //! Each starts with `crate::guard::require(Capability::ManageUsers)`, records what it
 //! changed in the audit log and redirects back to `/security` with `?ok=` / `?error=`.
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use paydesk_core::approval::KeyRefundPolicy;
 use paydesk_core::role::Role;
@@ -40,7 +41,7 @@ pub struct SecurityData {
 }
 
 #[server(prefix = "/rpc", endpoint = "security_view")]
-pub async fn security_view() -> Result<SecurityData, ServerFnError> {
+pub async fn security_view() -> Result<SecurityData, AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::twofa::{TWOFA_POLICY_KEY, TwoFaPolicy};
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -100,7 +101,7 @@ async fn audit(
     action: &str,
     target: &str,
     detail: &str,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     caller
         .store
         .audit(&caller.user.username, action, target, detail)
@@ -109,7 +110,7 @@ async fn audit(
 }
 
 #[server(prefix = "/rpc", endpoint = "set_twofa_policy")]
-pub async fn set_twofa_policy(policy: String) -> Result<(), ServerFnError> {
+pub async fn set_twofa_policy(policy: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::twofa::{TWOFA_POLICY_KEY, TwoFaPolicy};
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -134,7 +135,7 @@ pub async fn set_refund_threshold(
     role: String,
     currency: String,
     amount: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use paydesk_core::approval::threshold_key;
     use paydesk_core::money::{Currency, Money};
     use paydesk_core::role::Capability;
@@ -166,7 +167,7 @@ pub async fn set_refund_threshold(
 }
 
 #[server(prefix = "/rpc", endpoint = "set_key_refund_policy")]
-pub async fn set_key_refund_policy(name: String, policy: String) -> Result<(), ServerFnError> {
+pub async fn set_key_refund_policy(name: String, policy: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::StoreError;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -190,7 +191,7 @@ pub async fn set_key_refund_policy(name: String, policy: String) -> Result<(), S
 /// Removes a user's second factor (they enrol again at their next sign-in when their role
 /// requires it). The same as `paydesk user reset-2fa NAME`.
 #[server(prefix = "/rpc", endpoint = "reset_user_twofa")]
-pub async fn reset_user_twofa(username: String) -> Result<(), ServerFnError> {
+pub async fn reset_user_twofa(username: String) -> Result<(), AppError> {
     use paydesk_core::auth::ThrottlePolicy;
     use paydesk_core::role::Capability;
     use paydesk_core::twofa::TwoFactor;

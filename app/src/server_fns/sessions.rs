@@ -5,6 +5,7 @@
 //! never leaves the server. Mutations redirect back with `?ok=`/`?error=` (plain form
 //! posts work without JavaScript).
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ pub struct ActiveSessionRow {
 }
 
 #[server(prefix = "/rpc", endpoint = "my_sessions")]
-pub async fn my_sessions() -> Result<Vec<ActiveSessionRow>, ServerFnError> {
+pub async fn my_sessions() -> Result<Vec<ActiveSessionRow>, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::OwnSessions).await?;
     let current = server::current_handle().await?;
@@ -45,7 +46,7 @@ pub async fn my_sessions() -> Result<Vec<ActiveSessionRow>, ServerFnError> {
 
 /// Ends one of the caller's sessions (this one too, which signs out here).
 #[server(prefix = "/rpc", endpoint = "end_my_session")]
-pub async fn end_my_session(handle: String) -> Result<(), ServerFnError> {
+pub async fn end_my_session(handle: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::OwnSessions).await?;
     let ended = caller
@@ -64,7 +65,7 @@ pub async fn end_my_session(handle: String) -> Result<(), ServerFnError> {
 
 /// Ends every session of the caller except the one this request came with.
 #[server(prefix = "/rpc", endpoint = "end_other_sessions")]
-pub async fn end_other_sessions() -> Result<(), ServerFnError> {
+pub async fn end_other_sessions() -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::OwnSessions).await?;
     let current = server::current_handle().await?;
@@ -87,7 +88,7 @@ pub async fn end_other_sessions() -> Result<(), ServerFnError> {
 
 /// An admin signs a user out everywhere.
 #[server(prefix = "/rpc", endpoint = "end_user_sessions")]
-pub async fn end_user_sessions(username: String) -> Result<(), ServerFnError> {
+pub async fn end_user_sessions(username: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
     let Some(user) = caller
@@ -120,10 +121,10 @@ pub async fn end_user_sessions(username: String) -> Result<(), ServerFnError> {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use leptos::prelude::ServerFnError;
+    use crate::server_fns::error::AppError;
 
     /// The handle of the session this request came with.
-    pub async fn current_handle() -> Result<Option<String>, ServerFnError> {
+    pub async fn current_handle() -> Result<Option<String>, AppError> {
         let auth = crate::guard::auth_session().await?;
         Ok(auth
             .session
@@ -135,7 +136,7 @@ mod server {
         caller: &crate::guard::Caller,
         action: &str,
         target: &str,
-    ) -> Result<(), ServerFnError> {
+    ) -> Result<(), AppError> {
         caller
             .store
             .audit(&caller.user.username, action, target, "")

@@ -12,7 +12,7 @@ pub async fn till_charge(
     amount: String,
     #[server(default)] subject: String,
     #[server(default)] auth_code: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), crate::server_fns::AppError> {
     use paydesk_core::payment_code::{CodeProblem, PaymentCode};
     use paydesk_core::payments::{CodePayOutcome, CodePaymentRequest, PaymentError};
     use paydesk_core::role::Capability;

@@ -8,6 +8,7 @@
 //! cannot carry, so it is a plain form route that answers with the result page itself
 //! (see [`key_route`]).
 
+use crate::server_fns::error::AppError;
 use leptos::prelude::*;
 use paydesk_core::role::Role;
 use serde::{Deserialize, Serialize};
@@ -50,7 +51,7 @@ pub fn valid_key_name(name: &str) -> bool {
 }
 
 #[server(prefix = "/rpc", endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
     let users = caller
@@ -70,11 +71,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "create_user")]
-pub async fn create_user(
-    username: String,
-    role: String,
-    password: String,
-) -> Result<(), ServerFnError> {
+pub async fn create_user(username: String, role: String, password: String) -> Result<(), AppError> {
     use paydesk_core::auth::{hash_password, validate_new_password};
     use paydesk_core::role::Capability;
     use paydesk_core::store::{NewUser, StoreError};
@@ -110,7 +107,7 @@ pub async fn create_user(
 }
 
 #[server(prefix = "/rpc", endpoint = "set_user_role")]
-pub async fn set_user_role(username: String, role: String) -> Result<(), ServerFnError> {
+pub async fn set_user_role(username: String, role: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::UserUpdate;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -156,7 +153,7 @@ pub async fn set_user_role(username: String, role: String) -> Result<(), ServerF
 }
 
 #[server(prefix = "/rpc", endpoint = "set_user_disabled")]
-pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), ServerFnError> {
+pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::UserUpdate;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -183,7 +180,7 @@ pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), S
 }
 
 #[server(prefix = "/rpc", endpoint = "reset_user_password")]
-pub async fn reset_user_password(username: String, password: String) -> Result<(), ServerFnError> {
+pub async fn reset_user_password(username: String, password: String) -> Result<(), AppError> {
     use paydesk_core::auth::{hash_password, validate_new_password};
     use paydesk_core::role::Capability;
     use paydesk_core::store::StoreError;
@@ -205,7 +202,7 @@ pub async fn reset_user_password(username: String, password: String) -> Result<(
 }
 
 #[server(prefix = "/rpc", endpoint = "list_api_keys")]
-pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, ServerFnError> {
+pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
     let keys = caller
@@ -227,7 +224,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, ServerFnError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "revoke_api_key")]
-pub async fn revoke_api_key(name: String) -> Result<(), ServerFnError> {
+pub async fn revoke_api_key(name: String) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::StoreError;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
@@ -242,7 +239,7 @@ pub async fn revoke_api_key(name: String) -> Result<(), ServerFnError> {
 
 /// Ends a mutation: back to the users page with a notice code.
 #[cfg(feature = "ssr")]
-fn done(code: &str) -> Result<(), ServerFnError> {
+fn done(code: &str) -> Result<(), AppError> {
     leptos_axum::redirect(&format!("/users?{code}"));
     Ok(())
 }
@@ -253,7 +250,7 @@ async fn audit(
     action: &str,
     target: &str,
     detail: &str,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     caller
         .store
         .audit(&caller.user.username, action, target, detail)

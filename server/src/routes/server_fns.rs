@@ -7,16 +7,15 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use paydesk_app::server_fns::AppError;
 
 /// Error bodies are a line or two; anything longer is not one of these.
 const ERROR_BODY_MAX: usize = 16 * 1024;
 
-/// The encodings (`server_fn`'s `Kind|detail`) of errors about the request's arguments.
-const CALLER_ERRORS: [&str; 3] = ["Args|", "MissingArg|", "Deserialization|"];
-
-/// True for a body that says the arguments were malformed or missing.
+/// True for a body that says the arguments were malformed or missing: the JSON of an
+/// [`AppError`] the server-function machinery raised before the function ran.
 pub fn is_caller_error(body: &[u8]) -> bool {
-    CALLER_ERRORS.iter().any(|k| body.starts_with(k.as_bytes()))
+    serde_json::from_slice::<AppError>(body).is_ok_and(|e| e.is_bad_arguments())
 }
 
 pub async fn bad_arguments_are_400(req: Request, next: Next) -> Response {
@@ -44,8 +43,12 @@ mod tests {
 
     #[test]
     fn argument_errors_are_told_from_server_errors() {
-        assert!(is_caller_error(b"Args|missing field `no`"));
-        assert!(is_caller_error(b"MissingArg|no"));
-        assert!(!is_caller_error(b"ServerError|internal"));
+        assert!(is_caller_error(
+            br#"{"server_fn":{"Args":"missing field `no`"}}"#
+        ));
+        assert!(is_caller_error(br#"{"server_fn":{"MissingArg":"no"}}"#));
+        assert!(!is_caller_error(br#""internal""#));
+        assert!(!is_caller_error(br#"{"server_fn":{"ServerError":"boom"}}"#));
+        assert!(!is_caller_error(b"Args|missing field `no`"));
     }
 }

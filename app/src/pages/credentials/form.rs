@@ -4,7 +4,6 @@
 
 use super::list::provider_name;
 use crate::components::layout::use_t;
-use crate::pages::section::error_code;
 use crate::server_fns::credentials::{ChannelForm, load_channel_form};
 use leptos::prelude::*;
 use paydesk_core::channel_form::{FieldKind, FormField};
@@ -22,7 +21,7 @@ pub fn ChannelFormView(provider: String, name: String) -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match form.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                     Ok(f) => view! { <Fields f editing /> }.into_any(),
                 }
             })}

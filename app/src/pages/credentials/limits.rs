@@ -4,7 +4,6 @@
 
 use crate::components::format::money;
 use crate::components::layout::use_t;
-use crate::pages::section::error_code;
 use crate::server_fns::limits::{LimitRow, LimitsView, SaveAmountLimit, channel_limits};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -25,7 +24,7 @@ pub fn LimitsPanel(name: String) -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                     Ok(limits) => view! { <Panel limits /> }.into_any(),
                 }
             })}

@@ -4,7 +4,6 @@
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::i18n::Messages;
-use crate::pages::section::error_code;
 use crate::server_fns::credentials::{CertView, ChannelView, list_channels};
 use leptos::prelude::*;
 use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
@@ -30,7 +29,7 @@ pub fn ChannelList() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match channels.await {
-                    Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                     Ok(rows) => view! { <Table rows /> }.into_any(),
                 }
             })}

@@ -7,7 +7,6 @@ use super::form::Pem;
 use super::list::{Cert, RefreshButton};
 use crate::components::format::time_ms;
 use crate::components::layout::use_t;
-use crate::pages::section::error_code;
 use crate::server_fns::credentials::{ChannelView, RefreshView, list_channels};
 use leptos::prelude::*;
 use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
@@ -22,7 +21,7 @@ pub fn RotationPanels(name: String) -> impl IntoView {
                 let name = name.clone();
                 Suspend::new(async move {
                     match channels.await {
-                        Err(e) => view! { <p class="notice error" role="alert">{t.error(&error_code(&e))}</p> }.into_any(),
+                        Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
                         Ok(rows) => match rows.into_iter().find(|r| r.name == name && r.mode == "live") {
                             Some(ch) => view! { <Panels ch /> }.into_any(),
                             None => ().into_any(),

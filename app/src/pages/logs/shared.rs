@@ -2,7 +2,7 @@
 //! buttons, order links, and the pager.
 
 use crate::i18n::Messages;
-use crate::pages::section::error_code;
+use crate::server_fns::AppError;
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
 
@@ -13,12 +13,10 @@ pub(super) fn param(q: &ParamsMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-pub(super) fn failure(t: &'static Messages, e: &ServerFnError) -> AnyView {
-    let code = error_code(e);
-    let text = if code == "bad_filter" {
-        t.logs.err_bad_filter.to_string()
-    } else {
-        t.error(&code)
+pub(super) fn failure(t: &'static Messages, e: &AppError) -> AnyView {
+    let text = match e {
+        AppError::Invalid(_) => t.logs.err_bad_filter,
+        e => t.app_error(e),
     };
     view! { <p class="notice error" role="alert">{text}</p> }.into_any()
 }

@@ -8,7 +8,7 @@ use super::error_text;
 use super::refund::RefundSteps;
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
-use crate::pages::section::{Section, error_code};
+use crate::pages::section::Section;
 use crate::server_fns::orders::{OrderView, RefundRow, TimelineEntry, order_detail};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -63,7 +63,7 @@ fn Detail() -> impl IntoView {
                 match detail.await {
                     Ok(d) => view! { <Loaded d /> }.into_any(),
                     Err(e) => view! {
-                        <p class="notice error" role="alert" id="detail-error">{error_text(t, &error_code(&e))}</p>
+                        <p class="notice error" role="alert" id="detail-error">{t.app_error(&e)}</p>
                     }.into_any(),
                 }
             })}
