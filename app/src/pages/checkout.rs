@@ -363,7 +363,7 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
         let wallet = view.qr_content.clone().unwrap_or_default();
         view! {
             <p class="notice warn sandbox-hint no-print">
-                {(tc.sandbox_hint)(&view.public_url)} " "
+                {view.setup_hint.then(|| (tc.sandbox_hint)(&view.public_url))} " "
                 <a href=wallet rel="external" target="_blank" id="sandbox-wallet">{tc.sandbox_wallet_link}</a>
             </p>
         }

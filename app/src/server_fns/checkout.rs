@@ -59,6 +59,9 @@ pub struct CheckoutView {
     /// A QR checkout, or a charge of the customer's payment code (no QR; pending means
     /// waiting for the customer's password, and closing cancels it at the provider).
     pub pay_method: paydesk_core::order::PayMethod,
+    /// The setup hint about `PAYDESK_PUBLIC_URL` (phones must reach the sandbox wallet):
+    /// for admins, who can change it; a cashier only gets the wallet link.
+    pub setup_hint: bool,
 }
 
 /// What the status page polls for.
@@ -186,6 +189,7 @@ pub async fn checkout_status(no: String) -> Result<CheckoutView, AppError> {
         paid_at: order.paid_at,
         now: paydesk_core::time::now_ms(),
         pay_method: order.pay_method,
+        setup_hint: caller.user.role == paydesk_core::role::Role::Admin,
     })
 }
 
