@@ -29,6 +29,9 @@ async function walletCode(context, mode) {
   await wallet.goto(`${app.base}/sandbox/wallet/alipay?mode=${mode}`);
   const code = await wallet.getAttribute('#pay-code', 'data-code');
   assert.match(code, /^28\d{16}$/);
+  // Styled: its inline stylesheet is allowed by the page's CSP (by hash).
+  const size = await wallet.evaluate(() => getComputedStyle(document.querySelector('#pay-code')).fontSize);
+  assert.equal(size, '28.8px');
   return { wallet, code };
 }
 
@@ -61,6 +64,7 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
 
     // Paid at once: the scanner types the digits and Enter.
     let { wallet, code } = await walletCode(context, 'pay');
+    await wallet.screenshot({ path: join(artifacts, `till-wallet-code-${name}.png`), fullPage: true });
     await page.keyboard.type(code);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/checkout\/[A-Za-z0-9_-]+$/);
@@ -82,6 +86,7 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
     await page.screenshot({ path: join(artifacts, `till-waiting-${name}.png`), fullPage: true });
     await wallet.reload();
     await wallet.waitForSelector('#confirm-password');
+    await wallet.screenshot({ path: join(artifacts, `till-wallet-password-${name}.png`), fullPage: true });
     await wallet.click('#confirm-password');
     await wallet.waitForSelector('#code-outcome.paid');
     await wallet.close();

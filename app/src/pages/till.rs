@@ -48,8 +48,6 @@ fn Till() -> impl IntoView {
     view! {
         <section class="card till">
             {error.map(|e| view! { <p class="notice error" role="alert" id="till-error">{e}</p> })}
-            // Without JavaScript the keypad's buttons would do nothing: hidden.
-            <noscript inner_html="<style>.keypad{display:none}</style>"></noscript>
             <form method="post" action=TillCharge::url() id="till-form" autocomplete="off">
                 {fields}
             </form>
@@ -94,9 +92,16 @@ fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
     provide_lang(lang);
     let t = lang.t();
     let tt = t.till;
+    // `value` for the server's HTML (no JavaScript: what was typed before a refusal comes
+    // back), `prop:value` for the keypad's edits.
+    let typed = amount.clone();
     let amount = RwSignal::new(amount);
     let code = RwSignal::new(String::new());
     let scan_ref = NodeRef::<leptos::html::Input>::new();
+    // Set once the island runs in the browser: without JavaScript the keypad's buttons
+    // would do nothing, so it stays hidden (`.keypad:not(.ready)`).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let key = move |k: &'static str| move |_| amount.update(|a| *a = press(a, k));
     let keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "00", "0", "."]
         .into_iter()
@@ -126,7 +131,7 @@ fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
             <div class="till-entry">
                 <label for="till-amount">{tt.amount}</label>
                 <input id="till-amount" name="amount" class="till-amount num" type="text"
-                    inputmode="decimal" required autofocus
+                    inputmode="decimal" required autofocus value=typed
                     prop:value=move || amount.get()
                     on:input=move |ev| amount.set(event_target_value(&ev))
                     on:keydown=amount_enter />
@@ -149,7 +154,7 @@ fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
     }
     .into_any();
     let keypad = view! {
-            <div class="keypad" role="group" aria-label=tt.keypad>
+            <div class="keypad" class:ready=move || ready.get() role="group" aria-label=tt.keypad>
                 {keys}
                 <button type="button" class="key" on:click=key("back") aria-label=tt.backspace>"⌫"</button>
                 <button type="button" class="key" on:click=key("C")>{tt.clear}</button>

@@ -64,12 +64,30 @@ pub(super) fn document(lang: Lang, status: StatusCode, body: &str) -> Response {
         esc(t.wallet_note),
     );
     let mut resp = (status, Html(html)).into_response();
+    // The page's one inline style, allowed by its hash (the default policy allows no
+    // inline style, which left the wallet unstyled); nothing else inline may run.
+    if let Ok(v) = header::HeaderValue::from_str(&wallet_csp()) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     // The page shows live order state; a cached copy would offer "Pay" for a paid order.
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
     resp
+}
+
+/// The default policy (`crate::security`) with this page's stylesheet allowed by hash.
+fn wallet_csp() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'sha256-{hash}'; \
+         img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
 }
 
 pub(super) fn message(lang: Lang, status: StatusCode, text: &str) -> Response {

@@ -17,6 +17,16 @@ use crate::sandbox::{CodeBehaviour, LedgerError, OrderState, SandboxOrder};
 pub const CODE_PREFIX: &str = "28";
 pub const CODE_LEN: usize = 18;
 
+/// An unknown, used, expired or non-Alipay code.
+fn code_invalid(method: &str) -> Reply {
+    fail(
+        Some(method),
+        "40004",
+        "ACQ.PAYMENT_AUTH_CODE_INVALID",
+        "支付授权码无效",
+    )
+}
+
 impl AlipaySandbox {
     pub(super) async fn trade_pay(&self, method: &str, biz: &Value, notify_url: &str) -> Reply {
         let s = |k: &str| biz.get(k).and_then(Value::as_str).unwrap_or("").to_string();
@@ -38,14 +48,7 @@ impl AlipaySandbox {
         };
         let out_trade_no = s("out_trade_no");
         let auth_code = s("auth_code");
-        let invalid = || {
-            fail(
-                Some(method),
-                "40004",
-                "ACQ.PAYMENT_AUTH_CODE_INVALID",
-                "支付授权码无效",
-            )
-        };
+        let invalid = || code_invalid(method);
         match PaymentCode::parse(&auth_code) {
             Ok(c) if c.wallet() == Wallet::Alipay => {}
             _ => return invalid(),
