@@ -49,6 +49,8 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
     await page.waitForSelector('#till-form');
     if (javaScriptEnabled) {
       await page.waitForLoadState('networkidle');
+      // Hydrated: the island shows its keypad (`.ready`) only once it runs.
+      await page.waitForSelector('.keypad.ready');
       // The keypad types 12.50; Enter goes on to the scan field.
       for (const k of ['1', '2', '.', '5', '0']) await page.click(`.keypad .key:text-is("${k}")`);
       assert.equal(await page.inputValue('#till-amount'), '12.50');
