@@ -10,7 +10,7 @@ use paydesk_core::channel::input::FieldMap;
 use paydesk_core::channel::{ChannelError, ChannelRegistry, LiveChannel, RotateError, Rotation};
 use paydesk_core::provider::http::HttpSettings;
 use paydesk_core::provider::{NullSink, ProviderKind, SystemClock};
-use paydesk_core::store::StoreError;
+use paydesk_core::store::{Store, StoreError};
 use paydesk_core::vault::MasterKey;
 
 use crate::cli::CliError;
@@ -258,133 +258,168 @@ pub async fn run(config: &Config, cmd: ChannelCommand) -> Result<(), CliError> {
     );
     registry.ensure_sandbox_channels().await.map_err(failed)?;
     match cmd {
-        ChannelCommand::Add(a) => {
-            let live = LiveChannel::from_input(a.provider, &fields(&a)?, None, &public_url)
-                .map_err(failed)?;
-            let summary = live.validate().map_err(failed)?;
-            match registry.add_live(&a.name, &live).await {
-                Ok(_) => {}
-                Err(ChannelError::Store(StoreError::Conflict)) => {
-                    return Err(failed(format!("a channel named `{}` exists", a.name)));
-                }
-                Err(e) => return Err(failed(e)),
-            }
-            store
-                .audit("cli", "channel_created", &a.name, &summary.key_mode)
-                .await
-                .map_err(failed)?;
-            let kind = live.provider();
-            println!("channel `{}` added ({kind}, {})", a.name, summary.key_mode);
-            for (label, fp) in summary.fingerprints {
-                println!("  {label}: {fp}");
-            }
-            println!("  notify URL: {}", registry.notify_url(kind, &a.name));
-            Ok(())
-        }
-        ChannelCommand::List => {
-            for row in store.channels().await.map_err(failed)? {
-                let state = if row.disabled_at.is_some() {
-                    "disabled"
-                } else {
-                    "enabled"
-                };
-                let detail = match registry.live_config(&row.name).await {
-                    Ok(Some(l)) => l
-                        .validate()
-                        .map(|s| {
-                            let fps: Vec<String> = s
-                                .fingerprints
-                                .iter()
-                                .map(|(l, f)| format!("{l} {f}"))
-                                .collect();
-                            format!("{} {} [{}]", s.account, s.key_mode, fps.join(", "))
-                        })
-                        .unwrap_or_else(|e| format!("misconfigured: {e}")),
-                    Ok(None) => "built-in sandbox".to_string(),
-                    Err(e) => format!("unreadable: {e}"),
-                };
-                println!(
-                    "{}\t{}\t{}\t{state}\t{detail}",
-                    row.name, row.provider, row.mode
-                );
-            }
-            Ok(())
-        }
-        ChannelCommand::Rotate(r) => {
-            let step = rotation(&r)?;
-            let action = step.action();
-            let detail = match registry.rotate(&r.name, step).await {
-                Ok(d) => d,
-                Err(RotateError::Problem(p)) => return Err(failed(p)),
-                Err(RotateError::Channel(ChannelError::NotFound(_))) => {
-                    return Err(failed(format!("no live channel named `{}`", r.name)));
-                }
-                Err(e) => return Err(failed(e)),
-            };
-            store
-                .audit("cli", action, &r.name, &detail)
-                .await
-                .map_err(failed)?;
-            println!(
-                "channel `{}`: {} ({detail})",
-                r.name,
-                action.replace('_', " ")
-            );
-            Ok(())
-        }
-        ChannelCommand::RefreshCerts { name } => {
-            match registry
-                .refresh_platform_certificates(&name, &RefreshSchedule::default())
-                .await
-            {
-                Ok(r) => {
-                    store
-                        .audit(
-                            "cli",
-                            "platform_certificates_refreshed",
-                            &name,
-                            &r.added.join(" "),
-                        )
-                        .await
-                        .map_err(failed)?;
-                    println!("{}", refresh_summary(&name, &r));
-                    Ok(())
-                }
-                Err(RefreshError::NotFound(_)) => Err(failed(format!("no channel named `{name}`"))),
-                Err(e) => {
-                    store
-                        .audit(
-                            "cli",
-                            "platform_certificates_refresh_failed",
-                            &name,
-                            e.code(),
-                        )
-                        .await
-                        .map_err(failed)?;
-                    Err(failed(format!("channel `{name}`: {e}")))
-                }
-            }
-        }
+        ChannelCommand::Add(a) => add(&store, &registry, &public_url, &a).await,
+        ChannelCommand::List => list(&store, &registry).await,
+        ChannelCommand::Rotate(r) => rotate_step(&store, &registry, &r).await,
+        ChannelCommand::RefreshCerts { name } => refresh_certs(&store, &registry, &name).await,
         ChannelCommand::SandboxKeys { provider, out } => {
-            let keys = registry.sandbox_keys().await.map_err(failed)?;
-            let (files, gateway) = keys
-                .live_channel_files(provider)
-                .ok_or_else(|| failed(format!("{provider} has no live channels yet")))?
-                .map_err(failed)?;
-            std::fs::create_dir_all(&out).map_err(failed)?;
-            for (file, content) in files {
-                write_private(&out.join(file), &content)?;
-            }
-            println!(
-                "sandbox keys written to {}; gateway: {public_url}/sandbox/{gateway}",
-                out.display()
-            );
-            Ok(())
+            sandbox_keys(&registry, &public_url, provider, &out).await
         }
         ChannelCommand::Disable { name } => toggle(&store, &name, true).await,
         ChannelCommand::Enable { name } => toggle(&store, &name, false).await,
         ChannelCommand::Limit(a) => crate::channel_limit_cli::run(&store, a).await,
     }
+}
+
+/// `channel add`: validated, stored sealed, audited.
+async fn add(
+    store: &Store,
+    registry: &ChannelRegistry,
+    public_url: &str,
+    a: &AddChannel,
+) -> Result<(), CliError> {
+    let live =
+        LiveChannel::from_input(a.provider, &fields(a)?, None, public_url).map_err(failed)?;
+    let summary = live.validate().map_err(failed)?;
+    match registry.add_live(&a.name, &live).await {
+        Ok(_) => {}
+        Err(ChannelError::Store(StoreError::Conflict)) => {
+            return Err(failed(format!("a channel named `{}` exists", a.name)));
+        }
+        Err(e) => return Err(failed(e)),
+    }
+    store
+        .audit("cli", "channel_created", &a.name, &summary.key_mode)
+        .await
+        .map_err(failed)?;
+    let kind = live.provider();
+    println!("channel `{}` added ({kind}, {})", a.name, summary.key_mode);
+    for (label, fp) in summary.fingerprints {
+        println!("  {label}: {fp}");
+    }
+    println!("  notify URL: {}", registry.notify_url(kind, &a.name));
+    Ok(())
+}
+
+/// `channel list`: mode, state and key fingerprints (never the keys).
+async fn list(store: &Store, registry: &ChannelRegistry) -> Result<(), CliError> {
+    for row in store.channels().await.map_err(failed)? {
+        let state = if row.disabled_at.is_some() {
+            "disabled"
+        } else {
+            "enabled"
+        };
+        let detail = match registry.live_config(&row.name).await {
+            Ok(Some(l)) => l
+                .validate()
+                .map(|s| {
+                    let fps: Vec<String> = s
+                        .fingerprints
+                        .iter()
+                        .map(|(l, f)| format!("{l} {f}"))
+                        .collect();
+                    format!("{} {} [{}]", s.account, s.key_mode, fps.join(", "))
+                })
+                .unwrap_or_else(|e| format!("misconfigured: {e}")),
+            Ok(None) => "built-in sandbox".to_string(),
+            Err(e) => format!("unreadable: {e}"),
+        };
+        println!(
+            "{}\t{}\t{}\t{state}\t{detail}",
+            row.name, row.provider, row.mode
+        );
+    }
+    Ok(())
+}
+
+/// `channel rotate`: one step, audited.
+async fn rotate_step(
+    store: &Store,
+    registry: &ChannelRegistry,
+    r: &RotateChannel,
+) -> Result<(), CliError> {
+    let step = rotation(r)?;
+    let action = step.action();
+    let detail = match registry.rotate(&r.name, step).await {
+        Ok(d) => d,
+        Err(RotateError::Problem(p)) => return Err(failed(p)),
+        Err(RotateError::Channel(ChannelError::NotFound(_))) => {
+            return Err(failed(format!("no live channel named `{}`", r.name)));
+        }
+        Err(e) => return Err(failed(e)),
+    };
+    store
+        .audit("cli", action, &r.name, &detail)
+        .await
+        .map_err(failed)?;
+    println!(
+        "channel `{}`: {} ({detail})",
+        r.name,
+        action.replace('_', " ")
+    );
+    Ok(())
+}
+
+/// `channel refresh-certs`: download the WeChat Pay platform certificates now.
+async fn refresh_certs(
+    store: &Store,
+    registry: &ChannelRegistry,
+    name: &str,
+) -> Result<(), CliError> {
+    match registry
+        .refresh_platform_certificates(name, &RefreshSchedule::default())
+        .await
+    {
+        Ok(r) => {
+            store
+                .audit(
+                    "cli",
+                    "platform_certificates_refreshed",
+                    name,
+                    &r.added.join(" "),
+                )
+                .await
+                .map_err(failed)?;
+            println!("{}", refresh_summary(name, &r));
+            Ok(())
+        }
+        Err(RefreshError::NotFound(_)) => Err(failed(format!("no channel named `{name}`"))),
+        Err(e) => {
+            store
+                .audit(
+                    "cli",
+                    "platform_certificates_refresh_failed",
+                    name,
+                    e.code(),
+                )
+                .await
+                .map_err(failed)?;
+            Err(failed(format!("channel `{name}`: {e}")))
+        }
+    }
+}
+
+/// `channel sandbox-keys`: the sandbox merchant's key files (0600).
+async fn sandbox_keys(
+    registry: &ChannelRegistry,
+    public_url: &str,
+    provider: ProviderKind,
+    out: &Path,
+) -> Result<(), CliError> {
+    let keys = registry.sandbox_keys().await.map_err(failed)?;
+    let (files, gateway) = keys
+        .live_channel_files(provider)
+        .ok_or_else(|| failed(format!("{provider} has no live channels yet")))?
+        .map_err(failed)?;
+    std::fs::create_dir_all(out).map_err(failed)?;
+    for (file, content) in files {
+        write_private(&out.join(file), &content)?;
+    }
+    println!(
+        "sandbox keys written to {}; gateway: {public_url}/sandbox/{gateway}",
+        out.display()
+    );
+    Ok(())
 }
 
 /// "channel `shop`: 2 platform certificates (1 new: 5157…), the newest expires 2031-04-25"
