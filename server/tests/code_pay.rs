@@ -170,6 +170,28 @@ async fn story(app: &TestApp) {
     assert_eq!(lost["pay_result"], "paid", "{lost}");
     assert_eq!(lost["status"], "paid");
 
+    // Hostile input on the wallet page: a code that is no code (newline, quote) is 404,
+    // never a broken redirect.
+    for bad in ["1\r\nSet-Cookie: x=1", "\"><script>", ""] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/sandbox/wallet/alipay/confirm", app.base))
+            .form(&[("code", bad)])
+            .send()
+            .await
+            .expect("confirm");
+        assert_eq!(r.status().as_u16(), 404, "{bad:?}");
+    }
+    let page = reqwest::get(format!(
+        "{}/sandbox/wallet/alipay?code=%22%3E%3Cscript%3E&t=9999999999999",
+        app.base
+    ))
+    .await
+    .expect("page")
+    .text()
+    .await
+    .expect("text");
+    assert!(!page.contains("\"><script>"), "escaped");
+
     // Hostile input: not a payment code, another wallet's code on the Alipay channel.
     let (status, bad) = post(app, &key, sale("12ab", 100)).await;
     assert_eq!(status, 422, "{bad}");

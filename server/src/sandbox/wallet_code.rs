@@ -199,6 +199,11 @@ pub async fn confirm(
         Ok(s) => s,
         Err(_) => return message(lang, StatusCode::SERVICE_UNAVAILABLE, t.wallet_unavailable),
     };
+    // Codes are digits; anything else is no code of ours (and must not reach the
+    // redirect's Location header).
+    if f.code.is_empty() || !f.code.bytes().all(|b| b.is_ascii_digit()) {
+        return message(lang, StatusCode::NOT_FOUND, t.wallet_not_found);
+    }
     let ledger = set.ledger(kind);
     let order = match ledger.pay_code_order(&f.code).await {
         Ok(Some(no)) => ledger.get(&no).await.ok().flatten(),
