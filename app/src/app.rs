@@ -1,10 +1,12 @@
 use crate::components::layout::Layout;
 use crate::pages::checkout::{CheckoutPage, CheckoutStatusPage};
 use crate::pages::credentials::CredentialsPage;
+use crate::pages::display::DisplayPage;
 use crate::pages::login::LoginPage;
 use crate::pages::logs::LogsPage;
 use crate::pages::orders::{OrderDetailPage, OrdersPage};
 use crate::pages::overview::OverviewPage;
+use crate::pages::receipt::ReceiptPage;
 use crate::pages::refunds::RefundsPage;
 use crate::pages::security::SecurityPage;
 use crate::pages::sessions::SessionsPage;
@@ -103,6 +105,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/till") view=TillPage ssr=SsrMode::Async />
                 <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async />
                 <Route path=path!("/checkout/:no") view=CheckoutStatusPage ssr=SsrMode::Async />
+                <Route path=path!("/display") view=DisplayPage ssr=SsrMode::Async />
+                <Route path=path!("/receipt/:no") view=ReceiptPage ssr=SsrMode::Async />
                 <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
                 <Route path=path!("/orders/:no") view=OrderDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/refunds") view=RefundsPage ssr=SsrMode::Async />

@@ -24,6 +24,8 @@ pub struct Caller {
 #[derive(Clone)]
 pub struct Services {
     pub payments: Payments,
+    /// The shop's name for receipts (`PAYDESK_SHOP_NAME`), if set.
+    pub shop_name: Option<String>,
 }
 
 /// The server's services. Missing only if the server was wired wrongly.

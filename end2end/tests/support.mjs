@@ -23,7 +23,9 @@ function freePort() {
   });
 }
 
-export async function startPaydesk() {
+/** Starts the release binary on a free port with a fresh data directory; `env` adds
+ *  settings (e.g. `PAYDESK_CODE_WAIT_SECONDS`). */
+export async function startPaydesk({ env = {} } = {}) {
   const bin = process.env.PAYDESK_BIN;
   const siteRoot = process.env.PAYDESK_SITE_ROOT;
   if (!bin || !siteRoot) throw new Error('set PAYDESK_BIN and PAYDESK_SITE_ROOT (scripts/test.sh does)');
@@ -36,6 +38,7 @@ export async function startPaydesk() {
       PAYDESK_DATA_DIR: dataDir,
       PAYDESK_SITE_ROOT: siteRoot,
       RUST_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -32,6 +32,10 @@ pub struct Settings {
     /// How long a new checkout can be paid unless the request says otherwise
     /// (`PAYDESK_ORDER_EXPIRY_MINUTES`).
     pub order_expiry_minutes: u32,
+    /// How long a payment by the customer's code waits for the customer's password before
+    /// it is cancelled at the provider (`PAYDESK_CODE_WAIT_SECONDS`, 10 to 120; the
+    /// customer's code itself is good for about a minute).
+    pub code_wait_seconds: u32,
     /// Let merchant notifications go to loopback addresses (`localhost`): for development
     /// only (`PAYDESK_MERCHANT_NOTIFY_ALLOW_LOOPBACK`). Link-local and reserved addresses
     /// are refused regardless.
@@ -39,6 +43,9 @@ pub struct Settings {
     /// A bearer token for `GET /metrics` (`PAYDESK_METRICS_TOKEN`); without it, only
     /// direct connections from this machine may read metrics.
     pub metrics_token: Option<String>,
+    /// The shop's name, printed at the top of receipts (`PAYDESK_SHOP_NAME`); without it,
+    /// receipts are headed by the product's name.
+    pub shop_name: Option<String>,
     /// Per-address limits for unauthenticated endpoints (`PAYDESK_LOGIN_PER_MINUTE`, …).
     #[serde(flatten)]
     pub rate_limits: crate::rate_limit::RateLimitSettings,
@@ -63,8 +70,10 @@ impl Default for Settings {
             session_idle_minutes: 8 * 60,
             session_max_hours: 7 * 24,
             order_expiry_minutes: 15,
+            code_wait_seconds: 60,
             merchant_notify_allow_loopback: false,
             metrics_token: None,
+            shop_name: None,
             rate_limits: crate::rate_limit::RateLimitSettings::default(),
         }
     }
@@ -83,6 +92,7 @@ impl std::fmt::Debug for Settings {
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
             .field("order_expiry_minutes", &self.order_expiry_minutes)
+            .field("code_wait_seconds", &self.code_wait_seconds)
             .field(
                 "merchant_notify_allow_loopback",
                 &self.merchant_notify_allow_loopback,
@@ -91,6 +101,7 @@ impl std::fmt::Debug for Settings {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
+            .field("shop_name", &self.shop_name)
             .field("rate_limits", &self.rate_limits)
             .finish()
     }
@@ -194,6 +205,12 @@ impl Config {
             return Err(ConfigError::new(
                 "order_expiry_minutes (PAYDESK_ORDER_EXPIRY_MINUTES)",
                 "must be 1 to 120",
+            ));
+        }
+        if !(10..=120).contains(&settings.code_wait_seconds) {
+            return Err(ConfigError::new(
+                "code_wait_seconds (PAYDESK_CODE_WAIT_SECONDS)",
+                "must be 10 to 120",
             ));
         }
         Ok(Config {

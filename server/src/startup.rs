@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{credentials, export, health, login, notify, preferences, qr};
+use crate::routes::{credentials, display, export, health, login, notify, preferences, qr};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use crate::sessions::SessionLimits;
 use axum::Router;
@@ -66,6 +66,10 @@ pub struct AppState {
     pub jobs: JobSettings,
     /// Writes provider call records; flushed at shutdown.
     call_log: Arc<std::sync::Mutex<Option<CallLogWriter>>>,
+    /// Turns true when shutdown begins: long-lived answers (the customer display's event
+    /// streams) end then, so they never hold the shutdown up.
+    pub stopping: watch::Receiver<bool>,
+    stop_streams: Arc<watch::Sender<bool>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -100,6 +104,7 @@ impl AppState {
             Arc::new(SystemClock),
             HttpSettings::default(),
         );
+        let (stop_streams, stopping) = watch::channel(false);
         AppState {
             leptos,
             sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
@@ -108,6 +113,8 @@ impl AppState {
             sessions: SessionLimits::for_config(&config),
             rate_limits: crate::rate_limit::RateLimits::new(&config.settings.rate_limits),
             call_log: Arc::new(std::sync::Mutex::new(Some(writer))),
+            stopping,
+            stop_streams: Arc::new(stop_streams),
             store,
             config: Arc::new(config),
             throttle: ThrottlePolicy::default(),
@@ -188,6 +195,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         )
         .route("/export/orders.csv", get(export::orders_csv))
         .route("/checkout/{no}/qr.png", get(qr::png))
+        .route("/display/events", get(display::events))
         .route("/credentials/save", post(credentials::save))
         .route("/credentials/rotate", post(credentials::rotate))
         .route("/credentials/toggle", post(credentials::toggle))
@@ -205,9 +213,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
             ),
         ))
         .merge(paydesk_app::server_fns::users::key_route::routes(
-            paydesk_app::Services {
-                payments: state.payments.clone(),
-            },
+            services(state),
             paydesk_app::stylesheet_href(&leptos_options),
         ))
         .leptos_routes_with_context(
@@ -215,9 +221,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
             routes,
             {
                 // Server functions and page renders reach the payments core through this.
-                let services = paydesk_app::Services {
-                    payments: state.payments.clone(),
-                };
+                let services = services(state);
                 move || leptos::prelude::provide_context(services.clone())
             },
             {
@@ -231,6 +235,14 @@ fn page_routes(state: &AppState) -> Router<AppState> {
 /// What every dashboard request passes through, outermost last: the same-origin check,
 /// the session and login, the session limits, the login wall, and 400 for bad server
 /// function arguments.
+/// What server functions and page renders reach: the payments core and the shop's name.
+fn services(state: &AppState) -> paydesk_app::Services {
+    paydesk_app::Services {
+        payments: state.payments.clone(),
+        shop_name: state.config.settings.shop_name.clone(),
+    }
+}
+
 fn with_page_layers(pages: Router<AppState>, state: &AppState) -> Router<AppState> {
     let auth = auth_layer(state);
     let allowed = AllowedOrigin::new(&state.config.public_url);
@@ -342,6 +354,7 @@ impl Application {
             .map_err(|e| StartupError::Bind(addr, e))?;
         let payment_settings = PaymentSettings {
             default_expiry_secs: i64::from(config.settings.order_expiry_minutes) * 60,
+            code_wait_secs: i64::from(config.settings.code_wait_seconds),
             ..PaymentSettings::default()
         };
         let state = AppState::with_settings(config, store, master, payment_settings);
@@ -374,8 +387,10 @@ impl Application {
         // REQUEST_GRACE after the signal, background loops JOB_GRACE after that. What is cut
         // short then was not acknowledged, and its transaction rolls back.
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop_streams = state.stop_streams.clone();
         let shutdown = async move {
             shutdown.await;
+            let _ = stop_streams.send(true);
             let _ = signalled_tx.send(());
         };
         let serve = axum::serve(

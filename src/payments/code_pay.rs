@@ -136,7 +136,7 @@ impl Payments {
 
     /// The channel that charges `wallet`'s codes: the one asked for (it must), else the
     /// first enabled one, live before sandbox.
-    async fn code_channel(
+    pub async fn code_channel(
         &self,
         asked: Option<&str>,
         wallet: Wallet,

@@ -45,6 +45,11 @@ pub struct PaymentSettings {
     pub code_wait_secs: i64,
 }
 
+/// A pending order on a screen (the till's status page, the customer display) is asked
+/// about at least this often, so that a customer's cancel in the wallet shows within a
+/// couple of seconds; orders nobody watches keep the slower schedule.
+pub const WATCHED_QUERY_MS: i64 = 1_500;
+
 impl Default for PaymentSettings {
     fn default() -> Self {
         PaymentSettings {

@@ -31,6 +31,7 @@ pub mod backup;
 mod cert_refresh;
 mod channels;
 mod checkpoint;
+mod counter;
 mod dialect;
 mod error;
 mod gauges;

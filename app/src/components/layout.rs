@@ -142,6 +142,20 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// A screen without the frame (no navigation, no user name): the customer display and
+/// printed receipts. The role check is the same as inside [`Layout`].
+#[component]
+pub fn Bare(cap: Capability, class: &'static str, children: ChildrenFn) -> impl IntoView {
+    let children = StoredValue::new(children);
+    view! {
+        <SessionGate>
+            <main class=class id="content">
+                <RequireCap cap=Some(cap)>{children.with_value(|c| c())}</RequireCap>
+            </main>
+        </SessionGate>
+    }
+}
+
 #[component]
 fn Frame(children: Children) -> impl IntoView {
     let session = use_session();

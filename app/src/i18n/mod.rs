@@ -7,6 +7,7 @@
 
 pub mod checkout;
 pub mod common;
+pub mod counter;
 pub mod credentials;
 pub mod limits;
 pub mod logs;
@@ -103,6 +104,7 @@ pub struct Messages {
     pub common: &'static common::CommonText,
     pub checkout: &'static checkout::CheckoutText,
     pub till: &'static till::TillText,
+    pub counter: &'static counter::CounterText,
     pub orders: &'static orders::OrdersText,
     pub logs: &'static logs::LogsText,
     pub credentials: &'static credentials::CredentialsText,
@@ -189,6 +191,7 @@ pub static EN: Messages = Messages {
     common: &common::EN,
     checkout: &checkout::EN,
     till: &till::EN,
+    counter: &counter::EN,
     orders: &orders::EN,
     logs: &logs::EN,
     credentials: &credentials::EN,
@@ -276,6 +279,7 @@ pub static ZH: Messages = Messages {
     common: &common::ZH,
     checkout: &checkout::ZH,
     till: &till::ZH,
+    counter: &counter::ZH,
     orders: &orders::ZH,
     logs: &logs::ZH,
     credentials: &credentials::ZH,

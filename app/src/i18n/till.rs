@@ -32,6 +32,19 @@ pub struct TillText {
     pub waiting_password: &'static str,
     pub cancel_payment: &'static str,
     pub paid_by_code: &'static str,
+    pub new_sale: &'static str,
+    pub err_no_qr_channel: &'static str,
+    /// The amount, formatted.
+    pub err_confirm_large: fn(&str) -> String,
+    // This till's settings (kept on the device).
+    pub settings: &'static str,
+    pub settings_channel: &'static str,
+    pub settings_note: &'static str,
+    pub settings_note_hint: &'static str,
+    pub settings_save: &'static str,
+    pub settings_saved: &'static str,
+    /// "QR codes go to {channel}".
+    pub qr_on: fn(&str) -> String,
 }
 
 pub static EN: TillText = TillText {
@@ -63,6 +76,20 @@ pub static EN: TillText = TillText {
     waiting_password: "Waiting for the customer to confirm in their wallet (password)…",
     cancel_payment: "Cancel this payment",
     paid_by_code: "Paid by the customer's code",
+    new_sale: "New sale",
+    err_no_qr_channel: "No enabled channel can show a QR code. Ask an admin to add or enable one.",
+    err_confirm_large: |amount| {
+        format!(
+            "{amount} is a large amount. Check it with the customer; to take it, scan the code again (or show the QR code again)."
+        )
+    },
+    settings: "This till",
+    settings_channel: "QR code channel",
+    settings_note: "Default note",
+    settings_note_hint: "Used when a sale has no note, e.g. your shop's name. Kept on this device.",
+    settings_save: "Save for this till",
+    settings_saved: "Saved for this till.",
+    qr_on: |channel| format!("QR codes: {channel}"),
 };
 
 pub static ZH: TillText = TillText {
@@ -90,6 +117,18 @@ pub static ZH: TillText = TillText {
     waiting_password: "等待顾客在钱包中确认（输入密码）……",
     cancel_payment: "撤销此笔收款",
     paid_by_code: "已通过顾客付款码收款",
+    new_sale: "下一笔收款",
+    err_no_qr_channel: "没有可以出示二维码的已启用渠道。请管理员添加或启用渠道。",
+    err_confirm_large: |amount| {
+        format!("{amount} 是大额收款。请与顾客核对金额；确认收款请再次扫码（或再次出示二维码）。")
+    },
+    settings: "本收银台",
+    settings_channel: "二维码收款渠道",
+    settings_note: "默认备注",
+    settings_note_hint: "收款未填备注时使用，例如店名。保存在本设备上。",
+    settings_save: "保存到本收银台",
+    settings_saved: "已保存到本收银台。",
+    qr_on: |channel| format!("二维码渠道：{channel}"),
 };
 
 impl TillText {
@@ -101,6 +140,7 @@ impl TillText {
             "code_unknown" => self.err_code_unknown.to_string(),
             "no_code_channel" => self.err_no_channel.to_string(),
             "declined" => (self.err_declined)(detail),
+            "no_qr_channel" => self.err_no_qr_channel.to_string(),
             _ => return None,
         })
     }

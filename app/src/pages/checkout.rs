@@ -3,7 +3,7 @@
 //!
 //! Without JavaScript the form posts and the server redirects; the status page refreshes
 //! itself through a `<meta refresh>` inside `<noscript>` while the order is pending. With
-//! JavaScript the card (an island, [`CheckoutLive`]) polls `checkout_state` every 1.5 s and
+//! JavaScript the card (an island, [`CheckoutLive`]) polls `checkout_state` every second and
 //! counts down to expiry.
 
 use crate::components::format::{money, time_ms};
@@ -28,7 +28,7 @@ mod confirm;
 /// UTC+8: the providers' clock, and the merchants'.
 const OFFSET: i32 = paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 /// Polling period of the status page, in ticks of [`TICK_MS`].
-const POLL_EVERY_TICKS: u32 = 3;
+const POLL_EVERY_TICKS: u32 = 2;
 const TICK_MS: u64 = 500;
 
 /// The provider's name as customers know it.
@@ -275,7 +275,7 @@ fn StatusCard(view: CheckoutView) -> impl IntoView {
     }
 }
 
-/// The status card as an island: with JavaScript it polls `checkout_state` every 1.5 s,
+/// The status card as an island: with JavaScript it polls `checkout_state` every second,
 /// counts down to expiry and offers "Print"; the close form disappears once the order
 /// is no longer pending.
 #[island]
@@ -358,6 +358,7 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
     let provider = provider_name(t, &view.provider);
     let amount = money(view.amount_minor, &view.currency);
     let png = format!("/checkout/{}/qr.png", view.out_trade_no);
+    let receipt = format!("/receipt/{}", view.out_trade_no);
     let png_name = format!("{}.png", view.out_trade_no);
     let sandbox_hint = (view.sandbox && !by_code).then(|| {
         let wallet = view.qr_content.clone().unwrap_or_default();
@@ -385,7 +386,7 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
     };
 
     view! {
-        <section class="card checkout-status" id="checkout-status"
+        <section class=move || format!("card checkout-status {}", status.get().as_str()) id="checkout-status"
             class:done=move || status.get() != OrderStatus::Pending>
             <div class="checkout-amount">
                 <span class="num amount">{amount}</span>
@@ -395,7 +396,7 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
             </div>
             <p class="subject">{view.subject.clone()}</p>
             <p class="checkout-message" role="status" aria-live="polite">{message}</p>
-            <p class="countdown muted" aria-live="off">{countdown}</p>
+            <p class="countdown muted no-print" aria-live="off">{countdown}</p>
             {children()}
             <dl class="facts">
                 <dt>{tc.channel}</dt>
@@ -419,7 +420,12 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
                 {(!by_code).then(|| view! {
                     <a class="button" href=png download=png_name rel="external">{tc.download_png}</a>
                 })}
-                <a class="button" href=if by_code { "/till" } else { "/checkout" }>{tc.new_checkout}</a>
+                {move || status.get().is_paid_like().then(|| view! {
+                    <a class="button primary" href=receipt.clone() id="checkout-receipt">{t.counter.receipt_link}</a>
+                })}
+                <a class="button" href="/till" id="new-sale">{t.till.new_sale}</a>
+                {(!by_code).then(|| view! { <a class="button" href="/checkout">{tc.new_checkout}</a> })}
+                <a class="button" href="/display" target="_blank" rel="noopener">{t.counter.display_open}</a>
                 {close_form}
             </div>
         </section>

@@ -2,10 +2,12 @@
 
 pub mod checkout;
 pub mod credentials;
+pub mod display;
 pub mod login;
 pub mod logs;
 pub mod orders;
 pub mod overview;
+pub mod receipt;
 pub mod refunds;
 pub mod refunds_awaiting;
 pub mod section;

@@ -9,13 +9,18 @@
 //! amount, Enter in the amount moves to the scan field, and the scan field names the
 //! wallet its digits belong to.
 
+use crate::components::format::money;
 use crate::components::layout::{provide_lang, use_session, use_t};
 use crate::i18n::Lang;
 use crate::pages::section::Section;
-use crate::server_fns::till::TillCharge;
+use crate::server_fns::till::{
+    NOTE_MAX_CHARS, TillCharge, TillQr, TillSettings as TillSettingsSave, TillView, till_setup,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
+use paydesk_core::limits::confirmation_token;
+use paydesk_core::money::{Currency, Money};
 use paydesk_core::payment_code::{Wallet, recognise};
 use paydesk_core::role::Capability;
 
@@ -31,27 +36,100 @@ pub fn TillPage() -> impl IntoView {
 #[component]
 fn Till() -> impl IntoView {
     let t = use_t();
+    let setup = Resource::new(|| (), |_| till_setup());
+    view! {
+        <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+            {move || Suspend::new(async move {
+                match setup.await {
+                    Ok(setup) => view! { <Counter setup /> }.into_any(),
+                    Err(e) => view! { <p class="notice error" role="alert">{t.app_error(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Counter(setup: TillView) -> impl IntoView {
+    let t = use_t();
     let query = use_query_map();
     let q = move |k: &str| query.with_untracked(|m| m.get(k).unwrap_or_default());
-    let error = {
-        let code = q("error");
-        (!code.is_empty()).then(|| {
-            t.till
+    let code = q("error");
+    let amount = q("amount");
+    // A large amount comes back to be confirmed: the next post carries the token of
+    // exactly this amount (a changed amount is asked about again).
+    let large = (code == "confirm_large")
+        .then(|| Money::parse_decimal(amount.trim(), Currency::Cny).ok())
+        .flatten();
+    let notice = match large {
+        Some(m) => Some(view! {
+            <p class="notice warn" role="alert" id="till-confirm">{(t.till.err_confirm_large)(&money(m.minor(), "CNY"))}</p>
+            <input type="hidden" name="confirm" form="till-form" value=confirmation_token(m) />
+        }.into_any()),
+        None if !code.is_empty() => {
+            let text = t
+                .till
                 .error(&code, &q("detail"))
                 .or_else(|| t.checkout.error(&code, "CNY"))
-                .unwrap_or_else(|| t.error(&code))
-        })
+                .unwrap_or_else(|| t.error(&code));
+            Some(view! { <p class="notice error" role="alert" id="till-error">{text}</p> }.into_any())
+        }
+        None => (q("ok") == "saved").then(|| {
+            view! { <p class="notice ok" role="status">{t.till.settings_saved}</p> }.into_any()
+        }),
     };
-    let fields =
-        view! { <TillFields lang=use_session().lang amount=q("amount") subject=q("subject") /> }
-            .into_any();
+    let placeholder = match setup.note.as_str() {
+        "" => t.till.default_note.to_string(),
+        n => n.to_string(),
+    };
+    let qr_channel = setup.channel.clone().unwrap_or_default();
+    let fields = view! {
+        <TillFields lang=use_session().lang amount subject=q("subject") placeholder />
+    }
+    .into_any();
     view! {
         <section class="card till">
-            {error.map(|e| view! { <p class="notice error" role="alert" id="till-error">{e}</p> })}
+            {notice}
             <form method="post" action=TillCharge::url() id="till-form" autocomplete="off">
                 {fields}
             </form>
+            <p class="till-links muted">
+                <span id="till-qr-channel">{(t.till.qr_on)(&qr_channel)}</span> " · "
+                <a href="/display" target="_blank" rel="noopener" id="open-display"
+                    title=t.counter.display_open_hint>{t.counter.display_open}</a>
+            </p>
         </section>
+        <TillSettings setup />
+    }
+}
+
+/// This till's settings, posted on their own (a form may not hold another).
+#[component]
+fn TillSettings(setup: TillView) -> impl IntoView {
+    let tt = use_t().till;
+    let options = setup
+        .channels
+        .iter()
+        .map(|c| {
+            let selected = Some(&c.name) == setup.channel.as_ref();
+            view! { <option value=c.name.clone() selected=selected>{c.name.clone()}</option> }
+        })
+        .collect_view();
+    view! {
+        <details class="card till-settings" id="till-settings">
+            <summary>{tt.settings}</summary>
+            <form method="post" action=TillSettingsSave::url()>
+                <label for="till-channel">{tt.settings_channel}</label>
+                <select id="till-channel" name="channel">{options}</select>
+                <label for="till-default-note">{tt.settings_note}</label>
+                <input id="till-default-note" name="note" type="text" maxlength=NOTE_MAX_CHARS.to_string()
+                    value=setup.note.clone() aria-describedby="till-default-note-hint" />
+                <small id="till-default-note-hint" class="muted">{tt.settings_note_hint}</small>
+                <div class="actions">
+                    <button type="submit" id="till-settings-save">{tt.settings_save}</button>
+                </div>
+            </form>
+        </details>
     }
 }
 
@@ -88,7 +166,7 @@ pub fn press(amount: &str, key: &str) -> String {
 }
 
 #[island]
-fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
+fn TillFields(lang: Lang, amount: String, subject: String, placeholder: String) -> impl IntoView {
     provide_lang(lang);
     let t = lang.t();
     let tt = t.till;
@@ -127,8 +205,16 @@ fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
     };
     // Built in parts (`into_any`): one nested view type this large overflows the
     // compiler's query depth in release builds.
+    // The amount as the customer will see it (currency, thousands separators).
+    let total = move || {
+        let a = amount.get();
+        Money::parse_decimal(a.trim(), Currency::Cny)
+            .map(|m| money(m.minor(), "CNY"))
+            .unwrap_or_else(|_| money(0, "CNY"))
+    };
     let entry = view! {
             <div class="till-entry">
+                <p class="till-total num" id="till-total" aria-live="polite">{total}</p>
                 <label for="till-amount">{tt.amount}</label>
                 <input id="till-amount" name="amount" class="till-amount num" type="text"
                     inputmode="decimal" required autofocus value=typed
@@ -144,11 +230,11 @@ fn TillFields(lang: Lang, amount: String, subject: String) -> impl IntoView {
                 <p class="till-wallet" aria-live="polite">{wallet}</p>
                 <label for="till-note">{tt.note}</label>
                 <input id="till-note" name="subject" type="text" maxlength="128" value=subject
-                    placeholder=tt.default_note aria-describedby="till-note-hint" />
+                    placeholder=placeholder aria-describedby="till-note-hint" />
                 <small id="till-note-hint" class="muted">{tt.note_hint}</small>
                 <div class="actions">
                     <button type="submit" class="primary" id="till-charge">{tt.charge}</button>
-                    <button type="submit" formaction="/checkout" formmethod="get" id="till-qr">{tt.show_qr}</button>
+                    <button type="submit" formaction=TillQr::url() id="till-qr">{tt.show_qr}</button>
                 </div>
             </div>
     }

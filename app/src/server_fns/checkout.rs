@@ -199,6 +199,10 @@ pub async fn checkout_state(no: String) -> Result<LiveState, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let order = ssr::visible_order(&caller, &no).await?;
+    let now = paydesk_core::time::now_ms();
+    super::display::ssr::watch(&caller.store, &order, now)
+        .await
+        .map_err(crate::guard::internal)?;
     Ok(LiveState {
         status: order.status,
         paid_at: order.paid_at,

@@ -5,11 +5,13 @@
 pub mod approvals;
 pub mod checkout;
 pub mod credentials;
+pub mod display;
 pub mod error;
 pub mod limits;
 pub mod logs;
 pub mod orders;
 pub mod overview;
+pub mod receipt;
 pub mod security;
 pub mod sessions;
 pub mod till;

@@ -2,6 +2,7 @@
 //! theme.
 
 pub mod credentials;
+pub mod display;
 pub mod export;
 pub mod guard;
 pub mod health;

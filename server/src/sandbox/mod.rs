@@ -14,6 +14,7 @@
 //! instance that has the same master key). They are loaded lazily on the first sandbox request, so building the router stays synchronous
 //! and a server that never touches the sandbox never generates RSA keys.
 
+mod barcode;
 pub mod wallet;
 mod wallet_code;
 

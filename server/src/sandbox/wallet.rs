@@ -49,7 +49,8 @@ dt{color:#6b7280;font-size:.85rem}dd{margin:0 0 .75rem;font-size:1.05rem}\
 .actions form{flex:1}button{width:100%;padding:.8rem;font-size:1rem;border-radius:8px;\
 border:1px solid #cbd2dc;background:#fff;cursor:pointer}button.pay{background:#1677ff;\
 color:#fff;border-color:#1677ff}.status{padding:.8rem;border-radius:8px;background:#eef6ee}\
-.status.closed,.status.error{background:#fdf0f0}";
+.status.closed,.status.error{background:#fdf0f0}.barcode{display:block;width:100%;height:5rem;\
+image-rendering:pixelated}";
 
 pub(super) fn document(lang: Lang, status: StatusCode, body: &str) -> Response {
     let t = lang.t();

@@ -139,6 +139,9 @@ fn show_code(
     let qr = crate::routes::qr::encode(code)
         .map(|png| base64::engine::general_purpose::STANDARD.encode(png))
         .unwrap_or_default();
+    let bars = super::barcode::png(code)
+        .map(|png| base64::engine::general_purpose::STANDARD.encode(png))
+        .unwrap_or_default();
     let grouped: Vec<String> = code
         .as_bytes()
         .chunks(4)
@@ -168,6 +171,7 @@ fn show_code(
         .collect();
     format!(
         "{title}<p class=\"note\">{}</p>\
+         <img id=\"pay-barcode\" class=\"barcode\" alt=\"{code}\" src=\"data:image/png;base64,{bars}\">\
          <p class=\"amount\" id=\"pay-code\" data-code=\"{code}\">{}</p>\
          <img alt=\"{code}\" width=\"220\" height=\"220\" src=\"data:image/png;base64,{qr}\">\
          <p>{}</p><ul id=\"code-modes\">{modes}</ul>",

@@ -9,9 +9,10 @@ use super::refund::RefundSteps;
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::section::Section;
-use crate::server_fns::orders::{OrderView, RefundRow, TimelineEntry, order_detail};
+use crate::server_fns::orders::{OrderView, RefundRow, TimelineEntry, encode, order_detail};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use paydesk_core::order::RefundStatus;
 use paydesk_core::role::Capability;
 use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
 
@@ -118,7 +119,7 @@ fn Loaded(d: OrderView) -> impl IntoView {
         </div>
         <Actions d=d.clone() />
         <RefundSteps d=d.clone() />
-        <Refunds rows=d.refunds.clone() />
+        <Refunds rows=d.refunds.clone() no=d.order.out_trade_no.clone() />
         <Timeline entries=d.timeline.clone() />
     }
 }
@@ -144,12 +145,18 @@ fn Actions(d: OrderView) -> impl IntoView {
     let t = use_t();
     let no = d.order.out_trade_no.clone();
     let pending = d.can_close;
+    let receipt = d.order.status.is_paid_like().then(|| {
+        view! {
+            <a class="button" href=format!("/receipt/{no}") id="order-receipt">{t.counter.receipt_link}</a>
+        }
+    });
     view! {
         <section class="card" aria-labelledby="h-actions">
             <h2 id="h-actions">{t.orders.h_actions}</h2>
             <div class="actions">
                 {post_button("sync_order", &no, t.orders.sync_now, "", "sync-now")}
                 {pending.then(|| post_button("close_order", &no, t.orders.close_order, "danger", "close-order"))}
+                {receipt}
             </div>
         </section>
     }
@@ -167,7 +174,7 @@ pub fn RefundStatusCell(r: RefundRow) -> impl IntoView {
 }
 
 #[component]
-fn Refunds(rows: Vec<RefundRow>) -> impl IntoView {
+fn Refunds(rows: Vec<RefundRow>, no: String) -> impl IntoView {
     let t = use_t();
     let o = t.orders;
     let body = if rows.is_empty() {
@@ -192,6 +199,9 @@ fn Refunds(rows: Vec<RefundRow>) -> impl IntoView {
                                 <td class="mono">{r.out_refund_no.clone()}</td>
                                 <td>
                                     <RefundStatusCell r=r.clone() />
+                                    {(r.status == RefundStatus::Succeeded).then(|| view! {
+                                        " " <a class="small" href=format!("/receipt/{no}?refund={}", encode(&r.out_refund_no))>{t.counter.receipt_link}</a>
+                                    })}
                                     {r.failure_reason.clone().map(|f| view! { <br /><span class="small failure">{f}</span> })}
                                 </td>
                                 <td class="num">{money(r.amount_minor, &r.currency)}</td>
