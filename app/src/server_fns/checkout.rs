@@ -164,6 +164,10 @@ pub async fn checkout_status(no: String) -> Result<CheckoutView, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::Checkout).await?;
     let order = ssr::visible_order(&caller, &no).await?;
+    // On screen (without JavaScript it reloads every 2 s): asked about sooner.
+    super::display::ssr::watch(&caller.store, &order, paydesk_core::time::now_ms())
+        .await
+        .map_err(crate::guard::internal)?;
     let row = caller
         .store
         .channel(&order.channel)
