@@ -1,28 +1,31 @@
 //! The till: a keypad sale for the counter. Type the amount (keypad, keyboard or a
 //! barcode gun's digits), then scan the customer's payment code (付款码): Enter charges it
-//! and the order's status page follows it (paid, or waiting for the customer's password
-//! with a countdown and a cancel button). "Show a QR code instead" takes the amount and
-//! note to the checkout form.
+//! (paid, or waiting for the customer's password with a countdown and a cancel button).
+//! "Show a QR code instead" makes the QR code on this till's channel at once.
 //!
-//! Without JavaScript the form posts to the server function and the keypad is hidden (the
-//! keyboard types the amount). With it, the keypad ([`TillFields`], an island) edits the
-//! amount, Enter in the amount moves to the scan field, and the scan field names the
-//! wallet its digits belong to.
+//! Without JavaScript the form posts to the server functions, which answer with the
+//! order's status page (or the till again with the problem), and the keypad is hidden.
+//! With it, the island ([`fields::TillFields`]) runs the whole sale in place: the keypad,
+//! Enter to the scan field, the wallet named as the digits arrive, the sale's QR code and
+//! state followed without a page load (`sale.rs`), and "New sale".
 
 use crate::components::format::money;
-use crate::components::layout::{provide_lang, use_session, use_t};
-use crate::i18n::Lang;
+use crate::components::layout::{use_session, use_t};
 use crate::pages::section::Section;
 use crate::server_fns::till::{
-    NOTE_MAX_CHARS, TillCharge, TillQr, TillSettings as TillSettingsSave, TillView, till_setup,
+    NOTE_MAX_CHARS, TillCharge, TillSettings as TillSettingsSave, TillView, till_setup,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 use paydesk_core::limits::confirmation_token;
 use paydesk_core::money::{Currency, Money};
-use paydesk_core::payment_code::{Wallet, recognise};
 use paydesk_core::role::Capability;
+
+mod fields;
+mod sale;
+
+use fields::TillFields;
 
 #[component]
 pub fn TillPage() -> impl IntoView {
@@ -64,7 +67,6 @@ fn Counter(setup: TillView) -> impl IntoView {
     let notice = match large {
         Some(m) => Some(view! {
             <p class="notice warn" role="alert" id="till-confirm">{(t.till.err_confirm_large)(&money(m.minor(), "CNY"))}</p>
-            <input type="hidden" name="confirm" form="till-form" value=confirmation_token(m) />
         }.into_any()),
         None if !code.is_empty() => {
             let text = t
@@ -83,8 +85,9 @@ fn Counter(setup: TillView) -> impl IntoView {
         n => n.to_string(),
     };
     let qr_channel = setup.channel.clone().unwrap_or_default();
+    let confirm = large.map(confirmation_token).unwrap_or_default();
     let fields = view! {
-        <TillFields lang=use_session().lang amount subject=q("subject") placeholder />
+        <TillFields lang=use_session().lang amount subject=q("subject") placeholder confirm />
     }
     .into_any();
     view! {
@@ -163,91 +166,6 @@ pub fn press(amount: &str, key: &str) -> String {
         }
     }
     a
-}
-
-#[island]
-fn TillFields(lang: Lang, amount: String, subject: String, placeholder: String) -> impl IntoView {
-    provide_lang(lang);
-    let t = lang.t();
-    let tt = t.till;
-    // `value` for the server's HTML (no JavaScript: what was typed before a refusal comes
-    // back), `prop:value` for the keypad's edits.
-    let typed = amount.clone();
-    let amount = RwSignal::new(amount);
-    let code = RwSignal::new(String::new());
-    let scan_ref = NodeRef::<leptos::html::Input>::new();
-    // Set once the island runs in the browser: without JavaScript the keypad's buttons
-    // would do nothing, so it stays hidden (`.keypad:not(.ready)`).
-    let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
-    let key = move |k: &'static str| move |_| amount.update(|a| *a = press(a, k));
-    let keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "00", "0", "."]
-        .into_iter()
-        .map(|k| view! { <button type="button" class="key" on:click=key(k)>{k}</button> })
-        .collect_view();
-    let wallet = move || {
-        let digits: String = code.get().chars().filter(char::is_ascii_digit).collect();
-        match recognise(&digits) {
-            Some(Wallet::Alipay) => tt.wallet_alipay,
-            Some(Wallet::Wechat) => tt.wallet_wechat,
-            None => "",
-        }
-    };
-    // Enter in the amount goes on to the scan field (a barcode gun ends with Enter too,
-    // which then submits the form from there).
-    let amount_enter = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" {
-            ev.prevent_default();
-            if let Some(input) = scan_ref.get() {
-                let _ = input.focus();
-            }
-        }
-    };
-    // Built in parts (`into_any`): one nested view type this large overflows the
-    // compiler's query depth in release builds.
-    // The amount as the customer will see it (currency, thousands separators).
-    let total = move || {
-        let a = amount.get();
-        Money::parse_decimal(a.trim(), Currency::Cny)
-            .map(|m| money(m.minor(), "CNY"))
-            .unwrap_or_else(|_| money(0, "CNY"))
-    };
-    let entry = view! {
-            <div class="till-entry">
-                <p class="till-total num" id="till-total" aria-live="polite">{total}</p>
-                <label for="till-amount">{tt.amount}</label>
-                <input id="till-amount" name="amount" class="till-amount num" type="text"
-                    inputmode="decimal" required autofocus value=typed
-                    prop:value=move || amount.get()
-                    on:input=move |ev| amount.set(event_target_value(&ev))
-                    on:keydown=amount_enter />
-                <label for="till-scan">{tt.scan}</label>
-                <input id="till-scan" name="auth_code" class="till-scan mono" type="text"
-                    inputmode="numeric" aria-describedby="till-scan-hint" node_ref=scan_ref
-                    prop:value=move || code.get()
-                    on:input=move |ev| code.set(event_target_value(&ev)) />
-                <small id="till-scan-hint" class="muted">{tt.scan_hint}</small>
-                <p class="till-wallet" aria-live="polite">{wallet}</p>
-                <label for="till-note">{tt.note}</label>
-                <input id="till-note" name="subject" type="text" maxlength="128" value=subject
-                    placeholder=placeholder aria-describedby="till-note-hint" />
-                <small id="till-note-hint" class="muted">{tt.note_hint}</small>
-                <div class="actions">
-                    <button type="submit" class="primary" id="till-charge">{tt.charge}</button>
-                    <button type="submit" formaction=TillQr::url() id="till-qr">{tt.show_qr}</button>
-                </div>
-            </div>
-    }
-    .into_any();
-    let keypad = view! {
-            <div class="keypad" class:ready=move || ready.get() role="group" aria-label=tt.keypad>
-                {keys}
-                <button type="button" class="key" on:click=key("back") aria-label=tt.backspace>"⌫"</button>
-                <button type="button" class="key" on:click=key("C")>{tt.clear}</button>
-            </div>
-    }
-    .into_any();
-    view! { <div class="till-grid">{entry}{keypad}</div> }
 }
 
 #[cfg(test)]
