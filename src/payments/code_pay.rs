@@ -25,8 +25,8 @@ use crate::store::Order;
 /// A sale charged to the customer's payment code.
 #[derive(Debug, Clone)]
 pub struct CodePaymentRequest {
-    /// The channel to charge; `None`: the first enabled channel (live before sandbox)
-    /// whose provider charges this code's wallet.
+    /// The channel to charge; `None`: the first enabled channel (live before sandbox, then
+    /// by the provider's `code_channel_rank`) whose provider charges this code's wallet.
     pub channel: Option<String>,
     pub amount: Money,
     pub subject: String,
@@ -135,7 +135,7 @@ impl Payments {
     }
 
     /// The channel that charges `wallet`'s codes: the one asked for (it must), else the
-    /// first enabled one, live before sandbox.
+    /// first enabled one, live before sandbox, then by rank (WeChat Pay v2 before v3).
     pub async fn code_channel(
         &self,
         asked: Option<&str>,
@@ -159,7 +159,12 @@ impl Payments {
         }
         let mut rows = self.store.channels().await?;
         rows.retain(|r| r.disabled_at.is_none() && charges(ProviderKind::parse(&r.provider)));
-        rows.sort_by_key(|r| r.mode != ChannelMode::Live.as_str());
+        // Stable: the store lists channels by name within a mode.
+        rows.sort_by_key(|r| {
+            let rank =
+                ProviderKind::parse(&r.provider).map_or(u8::MAX, |k| k.slice().code_channel_rank());
+            (r.mode != ChannelMode::Live.as_str(), rank)
+        });
         rows.into_iter().next().map(|r| r.name).ok_or_else(|| {
             PaymentError::invalid(
                 "auth_code",

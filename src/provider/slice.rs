@@ -33,6 +33,12 @@ pub trait ProviderSlice: Send + Sync {
     fn charges_codes_of(&self) -> Option<crate::payment_code::Wallet> {
         None
     }
+
+    /// Among enabled channels of the same mode charging one wallet's codes, lower ranks are
+    /// picked first when the caller names no channel (ties: by channel name).
+    fn code_channel_rank(&self) -> u8 {
+        0
+    }
 }
 
 /// Minutes, for retry schedules.

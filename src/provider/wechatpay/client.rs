@@ -9,14 +9,15 @@ use serde_json::{Value, json};
 use super::auth::{AuthParams, authorization};
 use super::certs::{self, DownloadedCert};
 use super::verify::{PUBLIC_KEY_ID_PREFIX, PlatformKeys, SignedHeaders};
+use super::wire::{api_error, cny_minor, error_code, parse_json, path_segment};
 use super::{WechatPayConfig, notify, rfc3339_beijing};
 use crate::money::{Currency, Money};
 use crate::provider::crypto::random_alnum;
 use crate::provider::http::{HttpClient, HttpSettings, IncomingResponse, OutgoingRequest, Retry};
 use crate::provider::{
-    CallSink, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent, Provider, ProviderError,
-    ProviderKind, ProviderRefundRequest, ProviderRefundStatus, QrCheckout, RefundRef, RefundState,
-    SharedClock, TradeRef, TradeState, TradeStatus, VerifyError, json_str,
+    CallSink, CodePayAnswer, CodePayRequest, CreateQrRequest, HeaderMap, NotifyAck, NotifyEvent,
+    Provider, ProviderError, ProviderKind, ProviderRefundRequest, ProviderRefundStatus, QrCheckout,
+    RefundRef, RefundState, SharedClock, TradeRef, TradeState, TradeStatus, VerifyError, json_str,
 };
 
 /// Minimum time between two certificate downloads triggered by unknown serials, so forged
@@ -37,49 +38,6 @@ impl std::fmt::Debug for WechatPayClient {
             .field("cfg", &self.cfg)
             .finish()
     }
-}
-
-/// The provider's error for a non-2xx answer.
-fn api_error(resp: &IncomingResponse) -> Option<ProviderError> {
-    if resp.is_success() {
-        return None;
-    }
-    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-    Some(ProviderError::Http {
-        status: resp.status,
-        code: json_str(&v, "code").map(str::to_string),
-        message: json_str(&v, "message").unwrap_or("").to_string(),
-    })
-}
-
-fn error_code(resp: &IncomingResponse) -> Option<String> {
-    let v: Value = serde_json::from_slice(&resp.body).ok()?;
-    json_str(&v, "code").map(str::to_string)
-}
-
-/// WeChat limits order and refund numbers to `[0-9A-Za-z_\-|*]`; checking this also makes
-/// them safe as URL path segments without escaping.
-fn path_segment(s: &str) -> Result<&str, ProviderError> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'));
-    if ok {
-        Ok(s)
-    } else {
-        Err(ProviderError::Config(
-            "order/refund number must match [0-9A-Za-z_-|*]{1,64}".into(),
-        ))
-    }
-}
-
-fn cny_minor(m: &Money) -> Result<i64, ProviderError> {
-    if m.currency() != Currency::Cny {
-        return Err(ProviderError::Unsupported(
-            "wechat pay native charges in CNY only",
-        ));
-    }
-    Ok(m.minor())
 }
 
 impl WechatPayClient {
@@ -120,7 +78,7 @@ impl WechatPayClient {
     /// a bad signature rather than an answer (else "Test connection" would pass with a
     /// wrong platform key); a 401 (our signature refused) and errors from something in
     /// front of the API (an HTML 404 or 502) come unsigned and are returned as they are.
-    async fn call(
+    pub(super) async fn call(
         &self,
         operation: &'static str,
         method: reqwest::Method,
@@ -286,11 +244,6 @@ impl WechatPayClient {
         }
         Ok(serials)
     }
-}
-
-fn parse_json(resp: &IncomingResponse) -> Result<Value, ProviderError> {
-    serde_json::from_slice(&resp.body)
-        .map_err(|_| ProviderError::Protocol("response is not JSON".into()))
 }
 
 fn refund_status(v: &Value, out_refund_no: &str) -> Result<ProviderRefundStatus, ProviderError> {
@@ -475,6 +428,14 @@ impl Provider for WechatPayClient {
             )
             .await?;
         refund_status(&parse_json(&resp)?, &refund.out_refund_no)
+    }
+
+    async fn pay_by_code(&self, req: &CodePayRequest) -> Result<CodePayAnswer, ProviderError> {
+        super::code_pay::pay(self, req).await
+    }
+
+    async fn cancel_code_payment(&self, trade: &TradeRef) -> Result<(), ProviderError> {
+        super::code_pay::reverse(self, trade).await
     }
 
     async fn parse_notify(

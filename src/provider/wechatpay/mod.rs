@@ -8,16 +8,19 @@
 //! - [`certs`]: the `/v3/certificates` download
 //! - [`notify`]: payment and refund notifications
 //! - [`client`]: the [`Provider`](crate::provider::Provider) implementation
+//! - `code_pay`: 付款码 (`/v3/pay/transactions/codepay`) and its reverse
 
 pub mod auth;
 pub mod certs;
 pub mod client;
+mod code_pay;
 pub mod live;
 pub mod notify;
 pub mod resource;
 pub mod sandbox;
 pub mod slice;
 pub mod verify;
+mod wire;
 
 pub use client::WechatPayClient;
 pub use verify::{PlatformKeys, PlatformPublicKey};

@@ -46,4 +46,17 @@ impl ProviderSlice for WechatPay {
     fn retry_schedule(&self) -> Vec<Duration> {
         wechat_schedule()
     }
+
+    /// `/v3/pay/transactions/codepay` (`super::code_pay`).
+    fn charges_codes_of(&self) -> Option<crate::payment_code::Wallet> {
+        Some(crate::payment_code::Wallet::Wechat)
+    }
+
+    /// After v2 micropay channels of the same mode: a WeChat code scanned without a channel
+    /// named went to v2 before v3 charged codes, and keeps doing so (the till, the merchant
+    /// API's callers and their tests rely on it); a v3 channel is used when named, or when
+    /// it is the only one, or the only live one.
+    fn code_channel_rank(&self) -> u8 {
+        1
+    }
 }

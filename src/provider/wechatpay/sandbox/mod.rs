@@ -11,9 +11,12 @@
 //! the merchant's APIv3 key, and is always signed with a platform certificate (as WeChat Pay
 //! does: merchants verify it with the certificates it carries). The platform certificates
 //! rotate like WeChat Pay's ([`CertRing`]): publish the new one, sign with it, withdraw the
-//! old one.
+//! old one. 付款码: `code_pay` (codepay, reverse).
 
+mod code_pay;
 pub mod keys;
+
+pub use code_pay::{CODE_LEN, CODE_PREFIX};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -211,6 +214,10 @@ impl WechatPaySandbox {
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
             ("POST", ["v3", "pay", "transactions", "native"]) => self.native(&json_body()).await,
+            ("POST", ["v3", "pay", "transactions", "codepay"]) => self.codepay(&json_body()).await,
+            ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "reverse"]) => {
+                self.reverse(no, &json_body()).await
+            }
             ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => {
                 match self.ledger.get(no).await {
                     Ok(Some(o)) => (StatusCode::OK, Some(self.transaction(&o))),
@@ -357,17 +364,18 @@ impl WechatPaySandbox {
     }
 
     fn transaction(&self, o: &SandboxOrder) -> Value {
-        let (state, desc) = match o.state {
+        let by_code = code_pay::code_order_state(o);
+        let (state, desc) = by_code.unwrap_or(match o.state {
             OrderState::Pending => ("NOTPAY", "未支付"),
             OrderState::Paid if !o.refunds.is_empty() => ("REFUND", "转入退款"),
             OrderState::Paid => ("SUCCESS", "支付成功"),
             OrderState::Closed => ("CLOSED", "已关闭"),
-        };
+        });
         let mut v = json!({
             "appid": self.appid,
             "mchid": self.mchid,
             "out_trade_no": o.out_trade_no,
-            "trade_type": "NATIVE",
+            "trade_type": if by_code.is_some() { "MICROPAY" } else { "NATIVE" },
             "trade_state": state,
             "trade_state_desc": desc,
             "amount": { "total": o.amount.minor(), "currency": "CNY" },
@@ -478,5 +486,9 @@ impl crate::sandbox::set::SandboxGateway for WechatPaySandbox {
             h.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         headers.push(("Content-Type".to_string(), "application/json".to_string()));
         (headers, body)
+    }
+
+    fn pay_code_format(&self) -> Option<(&'static str, usize)> {
+        Some((CODE_PREFIX, CODE_LEN))
     }
 }
