@@ -81,9 +81,11 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
     // With JavaScript the whole sale happens in place: no page load (the marker stays).
     if (javaScriptEnabled) await page.evaluate(() => { window.tillMarker = 'same page'; });
     await page.keyboard.type(code);
+    const entered = Date.now();
     await page.keyboard.press('Enter');
     if (!javaScriptEnabled) await page.waitForURL(/\/checkout\/[A-Za-z0-9_-]+$/);
     await page.waitForSelector('#checkout-state.paid', { timeout: 5_000 });
+    console.log(`# ${name}: the scanner's Enter to "Paid" on the till in ${Date.now() - entered} ms`);
     if (javaScriptEnabled) assert.equal(await page.evaluate(() => window.tillMarker), 'same page');
     assert.match(await page.textContent('#checkout-status'), /12\.50/);
     await page.screenshot({ path: join(artifacts, `till-paid-${name}.png`), fullPage: true });

@@ -217,13 +217,24 @@ async fn display(app: &TestApp, m1: &str, sam: &str) {
     );
 }
 
+/// A pay-at-once code from the Alipay sandbox wallet, as its page shows it.
+async fn fresh_code(app: &TestApp) -> String {
+    let set = app.state.sandbox.get().await.expect("sandbox");
+    let kind = paydesk_core::provider::ProviderKind::Alipay;
+    let now = paydesk_core::time::now_ms();
+    set.issue_pay_code(kind, paydesk_core::sandbox::CodeBehaviour::Pay, now)
+        .await
+        .expect("issue")
+        .expect("code")
+}
+
 fn till_cookies(reply_cookies: &[String], session: &str) -> String {
     let mut all = vec![session.to_string()];
     all.extend(reply_cookies.iter().cloned());
     all.join("; ")
 }
 
-async fn till(app: &TestApp, m1: &str, sam: &str) {
+async fn till(app: &TestApp, m1: &str, m2: &str, sam: &str) {
     for rpc in ["till_charge", "till_qr", "till_settings"] {
         let r = post(
             app,
@@ -288,15 +299,7 @@ async fn till(app: &TestApp, m1: &str, sam: &str) {
     assert_eq!(order.amount, cny(1_880));
 
     // A large amount is asked about first, by code and by QR; confirmed, it goes ahead.
-    let code = {
-        let set = app.state.sandbox.get().await.expect("sandbox");
-        let kind = paydesk_core::provider::ProviderKind::Alipay;
-        let now = paydesk_core::time::now_ms();
-        set.issue_pay_code(kind, paydesk_core::sandbox::CodeBehaviour::Pay, now)
-            .await
-            .expect("issue")
-            .expect("code")
-    };
+    let code = fresh_code(app).await;
     let big = format!("amount=20000.00&auth_code={code}");
     let asked = post(app, "/rpc/till_charge", &big, Some(&jar)).await;
     let back = asked.location.expect("back to the till");
@@ -322,6 +325,66 @@ async fn till(app: &TestApp, m1: &str, sam: &str) {
         .expect("order");
     assert_eq!(order.status, OrderStatus::Paid);
     assert_eq!(order.amount, cny(2_000_000));
+    // One code scanned on two tills at once: charged once, the other declined.
+    let code = fresh_code(app).await;
+    let sale = format!("amount=7.00&auth_code={code}");
+    let (a, b) = tokio::join!(
+        post(app, "/rpc/till_charge", &sale, Some(&jar)),
+        post(app, "/rpc/till_charge", &sale, Some(m1)),
+    );
+    let places = [a.location.expect("a"), b.location.expect("b")];
+    let paid: Vec<_> = places
+        .iter()
+        .filter(|l| l.starts_with("/checkout/"))
+        .collect();
+    assert_eq!(paid.len(), 1, "charged exactly once: {places:?}");
+    assert!(
+        places.iter().any(|l| l.contains("error=declined")),
+        "{places:?}"
+    );
+
+    // The island's calls: the same role checks, and nobody cancels another's sale.
+    let input =
+        "input%5Bamount%5D=1.00&input%5Bsubject%5D=&input%5Bauth_code%5D=&input%5Bconfirm%5D=";
+    assert_eq!(
+        post(app, "/rpc/till_sale", input, Some(sam)).await.status,
+        403
+    );
+    assert_eq!(
+        post(app, "/rpc/till_cancel", "no=x", Some(sam))
+            .await
+            .status,
+        403
+    );
+    let mine = pending_order(app, "m1", 300).await;
+    let cancel = format!("no={}", mine.out_trade_no);
+    assert_eq!(
+        post(app, "/rpc/till_cancel", &cancel, Some(m2))
+            .await
+            .status,
+        404
+    );
+    let still = app
+        .state
+        .store
+        .order(&mine.out_trade_no)
+        .await
+        .expect("read");
+    assert_eq!(still.expect("order").status, OrderStatus::Pending);
+    // (A form post: Leptos answers a browser's post with a redirect back, the data in the
+    // body; the island's own calls get 200.)
+    let done = post(app, "/rpc/till_cancel", &cancel, Some(m1)).await;
+    assert!(matches!(done.status, 200 | 302), "{}", done.body);
+    assert!(done.body.contains("closed"), "{}", done.body);
+    // And a QR sale through the island's call answers with the view to draw.
+    let started = post(app, "/rpc/till_sale", input, Some(&jar)).await;
+    assert!(matches!(started.status, 200 | 302), "{}", started.body);
+    assert!(
+        started.body.contains("Started") && started.body.contains("<svg"),
+        "{}",
+        started.body
+    );
+
     // A confirmation is for that amount only.
     let other = format!("amount=20000.01&auth_code={code}&confirm=2000000CNY");
     let again = post(app, "/rpc/till_charge", &other, Some(&jar)).await;
@@ -341,7 +404,7 @@ async fn story(app: &TestApp) {
     let sam = login(app, "sam").await;
     receipts(app, &m1, &m2, &sam).await;
     display(app, &m1, &sam).await;
-    till(app, &m1, &sam).await;
+    till(app, &m1, &m2, &sam).await;
 }
 
 #[tokio::test]
