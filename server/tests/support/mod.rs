@@ -5,6 +5,7 @@
 
 pub mod dashboard;
 pub mod oneshot;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::path::Path;
