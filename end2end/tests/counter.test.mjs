@@ -165,6 +165,7 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
     await page.press('#till-scan', 'Enter');
     await page.waitForSelector('#checkout-state.pending');
     await page.waitForSelector('#checkout-state.closed', { timeout: 20_000 });
+    assert.match(await page.textContent('#checkout-status'), /nothing was charged|未扣款/);
     await page.screenshot({ path: join(artifacts, `counter-timed-out-${name}.png`), fullPage: false });
     // Too late for the customer: the wallet cannot pay it any more.
     await wallet.reload();

@@ -33,6 +33,8 @@ pub struct TillText {
     pub cancel_payment: &'static str,
     pub paid_by_code: &'static str,
     pub new_sale: &'static str,
+    /// A code payment that ended without being paid.
+    pub cancelled_by_code: &'static str,
     pub err_no_qr_channel: &'static str,
     /// The amount, formatted.
     pub err_confirm_large: fn(&str) -> String,
@@ -77,6 +79,7 @@ pub static EN: TillText = TillText {
     cancel_payment: "Cancel this payment",
     paid_by_code: "Paid by the customer's code",
     new_sale: "New sale",
+    cancelled_by_code: "Cancelled: nothing was charged. Ask the customer to pay again (a fresh code, or a QR code).",
     err_no_qr_channel: "No enabled channel can show a QR code. Ask an admin to add or enable one.",
     err_confirm_large: |amount| {
         format!(
@@ -118,6 +121,7 @@ pub static ZH: TillText = TillText {
     cancel_payment: "撤销此笔收款",
     paid_by_code: "已通过顾客付款码收款",
     new_sale: "下一笔收款",
+    cancelled_by_code: "已撤销，未扣款。请顾客重新付款（刷新付款码，或改用二维码）。",
     err_no_qr_channel: "没有可以出示二维码的已启用渠道。请管理员添加或启用渠道。",
     err_confirm_large: |amount| {
         format!("{amount} 是大额收款。请与顾客核对金额；确认收款请再次扫码（或再次出示二维码）。")

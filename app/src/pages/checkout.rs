@@ -352,6 +352,7 @@ fn CheckoutLive(lang: Lang, view: CheckoutView, children: Children) -> impl Into
         OrderStatus::Pending => tc.waiting,
         OrderStatus::Paid if by_code => t.till.paid_by_code,
         OrderStatus::Paid => tc.paid_message,
+        OrderStatus::Closed if by_code => t.till.cancelled_by_code,
         OrderStatus::Closed => tc.closed_message,
         OrderStatus::PartiallyRefunded | OrderStatus::Refunded => tc.refunded_message,
     };

@@ -10,11 +10,14 @@
 use crate::routes::guard::{Allowed, Checkout};
 use crate::startup::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
 use paydesk_app::server_fns::display::{DisplayView, ssr::current};
 use paydesk_core::store::Store;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -24,6 +27,30 @@ const POLL: Duration = Duration::from_millis(250);
 const STREAM_LIFE: Duration = Duration::from_secs(60);
 /// What the browser waits before reconnecting (the `retry:` field).
 const RECONNECT: Duration = Duration::from_millis(500);
+/// Open streams per instance at most (each reads the database a few times a second): a
+/// counter has one or two displays; more is a fault or an attack, and gets 503.
+const MAX_STREAMS: usize = 128;
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// One open stream, counted while it lives.
+struct Slot;
+
+impl Slot {
+    fn take() -> Option<Slot> {
+        let before = OPEN.fetch_add(1, Ordering::SeqCst);
+        if before >= MAX_STREAMS {
+            OPEN.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Slot)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 struct Feed {
     store: Store,
@@ -31,20 +58,32 @@ struct Feed {
     last: Option<DisplayView>,
     until: Instant,
     stopping: watch::Receiver<bool>,
+    _slot: Slot,
 }
 
 pub async fn events(
     Allowed { user, .. }: Allowed<Checkout>,
     State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Response {
+    let Some(slot) = Slot::take() else {
+        tracing::warn!(user = %user.username, "customer display: too many open streams");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many customer displays are open\n",
+        )
+            .into_response();
+    };
     let feed = Feed {
+        _slot: slot,
         store: state.store.clone(),
         cashier: user.username,
         last: None,
         until: Instant::now() + STREAM_LIFE,
         stopping: state.stopping.clone(),
     };
-    Sse::new(stream::unfold(feed, next_event)).keep_alive(KeepAlive::default())
+    Sse::new(stream::unfold(feed, next_event))
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// Waits until the display's view differs from the last one sent, and sends it; `None`

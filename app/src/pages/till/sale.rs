@@ -64,6 +64,7 @@ pub fn SalePanel(lang: Lang, view: CheckoutView, on_next: Callback<()>) -> impl 
         OrderStatus::Pending if by_code => t.till.waiting_password,
         OrderStatus::Pending => t.checkout.waiting,
         OrderStatus::Paid => t.checkout.paid_message,
+        OrderStatus::Closed if by_code => t.till.cancelled_by_code,
         OrderStatus::Closed => t.checkout.closed_message,
         _ => t.checkout.refunded_message,
     };
