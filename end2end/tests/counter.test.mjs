@@ -92,7 +92,10 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
     await page.screenshot({ path: join(artifacts, `counter-qr-${name}.png`), fullPage: false });
     const qr = await page.getAttribute('figure.qr', 'data-qr-content');
 
-    await display.waitForSelector('#display-state[data-status=pending]', { timeout: 3_000 });
+    // The display is a window of its own on the second screen: in front there (a page in
+    // the background may have its reloads held back by the browser).
+    await display.bringToFront();
+    await display.waitForSelector('#display-state[data-status=pending]', { timeout: 5_000 });
     assert.match(await display.textContent('#display-state'), /1,234\.50/);
     assert.ok(await display.isVisible('.display-qr svg'), 'the QR code on the display');
     assert.doesNotMatch(await display.content(), /counter1|user-name|sidenav/, 'nothing private');
