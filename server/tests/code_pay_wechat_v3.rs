@@ -224,9 +224,31 @@ async fn hostile(app: &TestApp, key: &str) {
     assert_eq!(unnamed["pay_result"], "declined", "{unnamed}");
 }
 
+/// The answer to a charge is lost (a timeout after WeChat took the money): the order is
+/// queried at once and found paid, never charged again.
+async fn lost_answer(app: &TestApp, key: &str) {
+    let c = code(app, CodeBehaviour::Pay).await;
+    let set = app.state.sandbox.get().await.expect("sandbox");
+    set.wechatpay
+        .lose_next_pay_answer
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, lost) = post(app, key, sale(&c, 4321)).await;
+    assert_eq!(status, 201, "{lost}");
+    assert_eq!(lost["pay_result"], "paid", "{lost}");
+    assert_eq!(lost["status"], "paid");
+    let no = lost["out_trade_no"].as_str().expect("no");
+    assert_eq!(at_wechat(app, no).await, OrderState::Paid);
+    let lost_it = set
+        .wechatpay
+        .lose_next_pay_answer
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(!lost_it, "the answer was lost (the fault was used)");
+}
+
 async fn story(app: &TestApp) {
     let key = api_key(app).await;
     paid_declined_and_duplicate(app, &key).await;
+    lost_answer(app, &key).await;
     password(app, &key).await;
     hostile(app, &key).await;
 }

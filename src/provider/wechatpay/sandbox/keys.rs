@@ -161,6 +161,7 @@ impl WechatPaySandboxKeys {
             platform_certs: CertRing::new(self.platform_cert.clone()),
             // The sandbox channel is in public-key mode (what new merchants get).
             sign_with_public_key: AtomicBool::new(true),
+            lose_next_pay_answer: AtomicBool::new(false),
             pay_base_url: pay_base_url.to_string(),
             ledger: Ledger::default(),
             clock,

@@ -62,6 +62,8 @@ pub struct WechatPaySandbox {
     /// the signing platform certificate. Switchable at run time, like a merchant migrating
     /// between the two modes.
     pub sign_with_public_key: AtomicBool,
+    /// Fault injection for tests: the next codepay charges, and its answer is lost.
+    pub lose_next_pay_answer: AtomicBool,
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
@@ -214,7 +216,13 @@ impl WechatPaySandbox {
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
             ("POST", ["v3", "pay", "transactions", "native"]) => self.native(&json_body()).await,
-            ("POST", ["v3", "pay", "transactions", "codepay"]) => self.codepay(&json_body()).await,
+            ("POST", ["v3", "pay", "transactions", "codepay"]) => {
+                let reply = self.codepay(&json_body()).await;
+                if self.lose_next_pay_answer.swap(false, Ordering::SeqCst) {
+                    return (StatusCode::BAD_GATEWAY, None);
+                }
+                reply
+            }
             ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "reverse"]) => {
                 self.reverse(no, &json_body()).await
             }
