@@ -74,6 +74,7 @@ fn sandbox(platform_certs: CertRing) -> WechatPaySandbox {
         public_key: None,
         platform_certs,
         sign_with_public_key: AtomicBool::new(false),
+        lose_next_pay_answer: Default::default(),
         pay_base_url: "http://paydesk.test/sandbox/pay".into(),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),

@@ -306,6 +306,7 @@ async fn wechat(cert_mode: bool) -> (Arc<WechatPaySandbox>, WechatPayClient, Arc
             CertRing::default()
         },
         sign_with_public_key: AtomicBool::new(!cert_mode),
+        lose_next_pay_answer: AtomicBool::new(false),
         pay_base_url: format!("{PAY}/wechatpay"),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),

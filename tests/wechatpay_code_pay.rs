@@ -84,6 +84,7 @@ async fn sandbox() -> (Arc<WechatPaySandbox>, String) {
         }),
         platform_certs: CertRing::default(),
         sign_with_public_key: AtomicBool::new(true),
+        lose_next_pay_answer: AtomicBool::new(false),
         pay_base_url: "http://paydesk.test/sandbox/pay/wechatpay".into(),
         ledger: Ledger::default(),
         clock: Arc::new(FixedClock(NOW)),

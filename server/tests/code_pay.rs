@@ -215,21 +215,6 @@ async fn story(app: &TestApp) {
     let c = code_of(app, ProviderKind::WechatpayV2, CodeBehaviour::Decline).await;
     let (_, declined) = post(app, &key, sale(&c, 660)).await;
     assert_eq!(declined["decline_code"], "NOTENOUGH", "{declined}");
-    // …an answer lost after WeChat charged: queried at once, paid once…
-    let c = code_of(app, ProviderKind::WechatpayV2, CodeBehaviour::Pay).await;
-    let set = app.state.sandbox.get().await.expect("sandbox");
-    set.wechatpay_v2
-        .lose_next_pay_answer
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let (status, lost) = post(app, &key, sale(&c, 661)).await;
-    assert_eq!(status, 201, "{lost}");
-    assert_eq!(lost["pay_result"], "paid", "{lost}");
-    assert_eq!(lost["channel"], "wechatpay-v2-sandbox");
-    let lost_it = set
-        .wechatpay_v2
-        .lose_next_pay_answer
-        .load(std::sync::atomic::Ordering::SeqCst);
-    assert!(!lost_it, "the answer was lost (the fault was used)");
     // …and USERPAYING until the wait runs out: reversed over mutual TLS.
     let c = code_of(app, ProviderKind::WechatpayV2, CodeBehaviour::Password).await;
     let (_, waiting) = post(app, &key, sale(&c, 660)).await;

@@ -13,6 +13,7 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
 
 use super::{Reply, WechatPaySandbox, err, ledger_err};
 use crate::money::{Currency, Money};
@@ -107,7 +108,17 @@ fn read_charge(b: &Value) -> Result<Charge<'_>, Reply> {
 }
 
 impl WechatPaySandbox {
+    /// `codepay`; with `lose_next_pay_answer` set, it charges and the answer is lost (a 502,
+    /// as in a timeout after WeChat took the money).
     pub(super) async fn codepay(&self, b: &Value) -> Reply {
+        let reply = self.charge_code(b).await;
+        if self.lose_next_pay_answer.swap(false, Ordering::SeqCst) {
+            return (StatusCode::BAD_GATEWAY, None);
+        }
+        reply
+    }
+
+    async fn charge_code(&self, b: &Value) -> Reply {
         if json_str(b, "mchid") != Some(self.mchid.as_str())
             || json_str(b, "appid") != Some(self.appid.as_str())
         {

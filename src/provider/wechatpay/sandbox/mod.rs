@@ -216,13 +216,7 @@ impl WechatPaySandbox {
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), segs.as_slice()) {
             ("POST", ["v3", "pay", "transactions", "native"]) => self.native(&json_body()).await,
-            ("POST", ["v3", "pay", "transactions", "codepay"]) => {
-                let reply = self.codepay(&json_body()).await;
-                if self.lose_next_pay_answer.swap(false, Ordering::SeqCst) {
-                    return (StatusCode::BAD_GATEWAY, None);
-                }
-                reply
-            }
+            ("POST", ["v3", "pay", "transactions", "codepay"]) => self.codepay(&json_body()).await,
             ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "reverse"]) => {
                 self.reverse(no, &json_body()).await
             }

@@ -89,9 +89,6 @@ pub struct WechatPayV2Sandbox {
     pub pay_base_url: String,
     pub ledger: Ledger,
     pub clock: SharedClock,
-    /// Fault injection for tests: the next `micropay` charges, and its answer is lost (a
-    /// 502 instead), as in a timeout after WeChat took the money.
-    pub lose_next_pay_answer: std::sync::atomic::AtomicBool,
     remembered: Mutex<Remembered>,
 }
 
@@ -125,7 +122,6 @@ impl WechatPayV2Sandbox {
             pay_base_url: pay_base_url.into(),
             ledger,
             clock,
-            lose_next_pay_answer: Default::default(),
             remembered: Mutex::new(Remembered::default()),
         }
     }
@@ -360,10 +356,6 @@ async fn handle(State(sb): State<Arc<WechatPayV2Sandbox>>, req: Request) -> Resp
         Ok(body) => sb.dispatch(&path, peer.as_ref(), &body).await,
         Err(_) => return_fail("XML格式错误"),
     };
-    let lost = std::sync::atomic::Ordering::SeqCst;
-    if path == MICROPAY_PATH && sb.lose_next_pay_answer.swap(false, lost) {
-        return (StatusCode::BAD_GATEWAY, "answer lost").into_response();
-    }
     let mut resp = (StatusCode::OK, Body::from(text)).into_response();
     if let Ok(v) = "text/xml; charset=utf-8".parse() {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
