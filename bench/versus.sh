@@ -14,6 +14,8 @@ DB=${1:-sqlite}
 ROUNDS=${2:-3}
 COUNT=${3:-40000}
 TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/paydesk/target}
+# cargo builds where this script looks (scripts/lib.sh does the same).
+export CARGO_TARGET_DIR=$TARGET
 PG=${VERSUS_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
 
 need=()
