@@ -47,8 +47,28 @@ const REQUEST_GRACE: std::time::Duration = std::time::Duration::from_secs(7);
 const JOB_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// What every handler reaches (`State<AppState>`). One `Arc`: axum clones the state for
+/// every request, and a clone is then one reference count, not the whole struct (it was
+/// ≈ 6 µs per notification under load, `BENCHMARKS.md`). Fields read through `Deref`;
+/// tests that tune a field get their own copy (`DerefMut` is copy-on-write).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut AppStateInner {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct AppStateInner {
     pub leptos: LeptosOptions,
     pub store: Store,
     pub config: Arc<Config>,
@@ -105,7 +125,7 @@ impl AppState {
             HttpSettings::default(),
         );
         let (stop_streams, stopping) = watch::channel(false);
-        AppState {
+        AppState(Arc::new(AppStateInner {
             leptos,
             sandbox: crate::sandbox::SandboxHub::new(&config, store.clone()),
             payments: Payments::new(Arc::new(channels), payment_settings),
@@ -118,7 +138,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             throttle: ThrottlePolicy::default(),
-        }
+        }))
     }
 
     /// Starts the background loops; they stop when `stop` flips to true.
