@@ -125,7 +125,8 @@ for (const { javaScriptEnabled, locale, viewport, name } of cases) {
     // Not a payment code.
     await page.fill('#till-scan', 'hello');
     await page.press('#till-scan', 'Enter');
-    await page.waitForSelector('#till-error');
+    // The new problem replaces the decline (with JavaScript, in place: wait for its words).
+    await page.waitForFunction(() => /digits|数字/.test(document.querySelector('#till-error')?.textContent ?? ''));
     assert.match(await page.textContent('#till-error'), /digits|数字/);
     assert.deepEqual(problems, [], 'no page or console errors');
     await context.close();

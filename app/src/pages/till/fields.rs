@@ -54,6 +54,8 @@ impl Sale {
             return;
         }
         self.busy.set(true);
+        // The last problem goes as the next try starts (its answer brings its own).
+        self.problem.set(None);
         let input = SaleInput {
             amount: self.amount.get_untracked(),
             subject: self.note.get_untracked(),
