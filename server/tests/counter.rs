@@ -20,7 +20,7 @@ use paydesk_core::role::Role;
 use paydesk_core::store::Order;
 
 mod support;
-use support::dashboard::{add_user, client, get, login, paid_order, post, text_of};
+use support::dashboard::{add_user, client, get, login, paid_order, pay_in_wallet, post, text_of};
 use support::{Options, PgSchema, TestApp, spawn_app_with};
 
 fn cny(minor: i64) -> Money {
@@ -42,19 +42,6 @@ async fn pending_order(app: &TestApp, creator: &str, minor: i64) -> Order {
         })
         .await
         .expect("checkout")
-}
-
-async fn pay_in_wallet(app: &TestApp, order: &Order) {
-    let qr = order.qr_code.clone().expect("qr");
-    let resp = client()
-        .post(format!("{qr}/pay"))
-        .header("Origin", &app.base)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .expect("pay");
-    assert_eq!(resp.status().as_u16(), 303);
 }
 
 async fn refunded(app: &TestApp, order: &Order, minor: i64) -> String {

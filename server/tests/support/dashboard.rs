@@ -126,6 +126,21 @@ pub fn text_of(html: &str, id: &str) -> Option<String> {
     Some(rest[start..end].trim().to_string())
 }
 
+/// Presses "Pay" on the sandbox wallet page of `order`'s QR code (the wallet confirms with
+/// a 303; the notification follows asynchronously).
+pub async fn pay_in_wallet(app: &TestApp, order: &Order) {
+    let qr = order.qr_code.clone().expect("qr");
+    let resp = client()
+        .post(format!("{qr}/pay"))
+        .header("Origin", &app.base)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(resp.status().as_u16(), 303);
+}
+
 /// A real sandbox order of `minor` fen, paid through the wallet page.
 pub async fn paid_order(app: &TestApp, creator: &str, minor: i64) -> Order {
     let order = app
@@ -143,16 +158,7 @@ pub async fn paid_order(app: &TestApp, creator: &str, minor: i64) -> Order {
         })
         .await
         .expect("checkout");
-    let qr = order.qr_code.clone().expect("qr");
-    let resp = client()
-        .post(format!("{qr}/pay"))
-        .header("Origin", &app.base)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .expect("pay");
-    assert_eq!(resp.status().as_u16(), 303);
+    pay_in_wallet(app, &order).await;
     for _ in 0..200 {
         let o = app
             .state
