@@ -9,6 +9,7 @@ pub mod channel_form;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod order_query;
 pub mod payment_code;
 pub mod provider_kind;
 pub mod role;

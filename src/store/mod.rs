@@ -71,7 +71,7 @@ pub use merchant_notifications::{
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
     NotificationAttemptRecord, RESPONSE_SNIPPET_CHARS, enqueue_merchant_notification,
 };
-pub use order_search::{MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
+pub use order_search::{Fragment, MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
 pub use provider_calls::{CallFilter, CallLogWriter, StoreCallSink, StoredCall};
@@ -157,6 +157,7 @@ impl Store {
     /// so several instances may start at once).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
+        order_search::text::ensure_index(self).await?;
         self.fill_order_stats_if_empty().await?;
         Ok(())
     }

@@ -40,8 +40,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, qr_code, creator, \
              merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at, merchant_no, \
-             pay_method) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13, $14, $15)",
+             pay_method, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11, 1, $12, $13, $14, $15, $16)",
         )
         .bind(&id)
         .bind(new.out_trade_no)
@@ -58,6 +58,7 @@ impl Store {
         .bind(new.next_query_at)
         .bind(merchant_no)
         .bind(new.pay_method.as_str())
+        .bind(crate::order_query::search_text(new.out_trade_no, new.subject))
         .execute(&mut *tx)
         .await?;
         let mut stats = Changes::default();

@@ -7,6 +7,9 @@
 //! row value `(created_at, id)` (Postgres and SQLite ≥ 3.15 both support it), so page
 //! 10 000 costs the same as page 1 — no OFFSET anywhere.
 
+mod attention;
+pub(crate) mod text;
+
 use super::orders::{ORDER_COLUMNS, REFUND_COLUMNS, order_from_row, refund_from_row};
 use super::{Order, Refund, Store, StoreError};
 use crate::order::{OrderStatus, RefundStatus};
@@ -20,7 +23,21 @@ pub struct OrderSearch {
     /// Our `out_trade_no` (which is also the merchant system's order number when the
     /// merchant API chose it) or the provider's trade number; exact match.
     pub number: Option<String>,
+    /// Fragments from the search box (`order_query`), each already a needle
+    /// (`order_query::needle`).
+    pub fragments: Vec<Fragment>,
     pub status: Option<OrderStatus>,
+    /// Any of these statuses (empty: no condition).
+    pub statuses: Vec<OrderStatus>,
+    /// None of these statuses.
+    pub not_statuses: Vec<OrderStatus>,
+    /// Any of these channels (empty: no condition).
+    pub channels: Vec<String>,
+    pub not_channels: Vec<String>,
+    /// `qr` or `code` (`orders.pay_method`).
+    pub pay_method: Option<String>,
+    /// The "needs attention" view, as of this instant (ms): see [`attention`].
+    pub attention_at: Option<i64>,
     pub channel: Option<String>,
     /// Only orders in this currency (ISO code).
     pub currency: Option<String>,
@@ -41,6 +58,14 @@ pub struct OrderSearch {
     pub after: Option<(i64, String)>,
     /// Clamped to 1..=MAX_PAGE.
     pub limit: i64,
+}
+
+/// A fragment of the search box: contained in `orders.search_text` (number and subject),
+/// or the start of the provider's trade number; or, negated, neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    pub needle: String,
+    pub negated: bool,
 }
 
 /// Which refunds to list, newest first, keyset-paged on `(created_at, id)`.
@@ -81,6 +106,30 @@ impl Conds {
         let n = self.args.len();
         self.sql.push(template.replace('?', &format!("${n}")));
         n
+    }
+
+    /// Binds `arg` and returns its placeholder number, for a condition written by hand.
+    fn arg(&mut self, arg: Arg) -> usize {
+        self.args.push(arg);
+        self.args.len()
+    }
+
+    /// Adds a condition written with placeholders from [`Conds::arg`].
+    fn raw(&mut self, sql: String) {
+        self.sql.push(sql);
+    }
+
+    /// `{column} IN (…)` (or `NOT IN`) over `values`; nothing when `values` is empty.
+    fn any_of(&mut self, column: &str, negated: bool, values: &[&str]) {
+        if values.is_empty() {
+            return;
+        }
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| format!("${}", self.arg(Arg::Text(v.to_string()))))
+            .collect();
+        let not = if negated { "NOT " } else { "" };
+        self.raw(format!("{column} {not}IN ({})", marks.join(", ")));
     }
 
     fn text(&mut self, template: &str, v: &str) {
@@ -175,6 +224,7 @@ impl Store {
         if let Some(st) = s.status {
             c.text("status = ?", st.as_str());
         }
+        self.query_conditions(s, &mut c).await?;
         if let Some(ch) = s.channel.as_deref() {
             c.text("channel = ?", ch);
         }
