@@ -6,7 +6,7 @@
 //! unit. Calendar arithmetic (dates, day starts, formatting) goes through the `time` crate,
 //! never by hand. Browser-safe: pages format with the same code as the server.
 
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+pub use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 /// China Standard Time (UTC+8): the providers' clock (Alipay and WeChat Pay timestamps, bills)
 /// and the dashboard's.

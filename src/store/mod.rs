@@ -41,6 +41,7 @@ mod inbox_mask;
 mod inbox_writer;
 mod merchant_notifications;
 mod order_search;
+mod saved_views;
 mod order_stats;
 mod order_sync;
 mod orders;
@@ -71,6 +72,7 @@ pub use merchant_notifications::{
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
     NotificationAttemptRecord, RESPONSE_SNIPPET_CHARS, enqueue_merchant_notification,
 };
+pub use saved_views::{MAX_VIEWS, SaveOutcome, SavedView};
 pub use order_search::{Fragment, MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};

@@ -14,6 +14,7 @@ pub mod logs;
 pub mod orders;
 pub mod overview;
 pub mod preferences;
+pub mod search;
 pub mod security;
 pub mod sessions;
 pub mod till;
@@ -106,6 +107,7 @@ pub struct Messages {
     pub till: &'static till::TillText,
     pub counter: &'static counter::CounterText,
     pub orders: &'static orders::OrdersText,
+    pub search: &'static search::SearchText,
     pub logs: &'static logs::LogsText,
     pub credentials: &'static credentials::CredentialsText,
     pub users: &'static users::UsersText,
@@ -193,6 +195,7 @@ pub static EN: Messages = Messages {
     till: &till::EN,
     counter: &counter::EN,
     orders: &orders::EN,
+    search: &search::EN,
     logs: &logs::EN,
     credentials: &credentials::EN,
     users: &users::EN,
@@ -281,6 +284,7 @@ pub static ZH: Messages = Messages {
     till: &till::ZH,
     counter: &counter::ZH,
     orders: &orders::ZH,
+    search: &search::ZH,
     logs: &logs::ZH,
     credentials: &credentials::ZH,
     users: &users::ZH,

@@ -396,7 +396,11 @@ impl OrdersText {
         match what {
             BadInput::Amount => self.err_bad_amount,
             BadInput::Date => self.err_bad_date,
-            BadInput::Status | BadInput::Currency | BadInput::Cursor | BadInput::Filter => {
+            BadInput::Status
+            | BadInput::Currency
+            | BadInput::Cursor
+            | BadInput::Filter
+            | BadInput::Query => {
                 self.err_bad_filter
             }
         }

@@ -4,6 +4,7 @@
 
 mod detail;
 mod refund;
+mod views;
 
 pub use detail::{OrderDetailPage, Outcome, RefundStatusCell};
 
@@ -51,12 +52,19 @@ fn OrderSearch() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = current.get();
                 match page.await {
-                    Ok(p) => view! {
-                        <Filters q=q.clone() channels=p.channels.clone() all_creators=p.all_creators />
-                        <Results q p />
-                    }.into_any(),
+                    Ok(p) => {
+                        let problem = p.problem.as_ref().map(|e| t.search.problem(e));
+                        view! {
+                            <Filters q=q.clone() channels=p.channels.clone() all_creators=p.all_creators problem=problem.clone() />
+                            <views::SavedViews query=q.to_query_string(false) />
+                            {match problem {
+                                Some(_) => None,
+                                None => Some(view! { <Results q p /> }),
+                            }}
+                        }.into_any()
+                    }
                     Err(e) => view! {
-                        <Filters q channels=Vec::new() all_creators=false />
+                        <Filters q channels=Vec::new() all_creators=false problem=None />
                         <p class="notice error" role="alert" id="orders-error">{t.app_error(&e)}</p>
                     }.into_any(),
                 }
@@ -79,7 +87,12 @@ fn options(items: Vec<(String, String)>, current: &str) -> impl IntoView + use<>
 }
 
 #[component]
-fn Filters(q: OrderQuery, channels: Vec<String>, all_creators: bool) -> impl IntoView {
+fn Filters(
+    q: OrderQuery,
+    channels: Vec<String>,
+    all_creators: bool,
+    problem: Option<String>,
+) -> impl IntoView {
     let t = use_t();
     let o = t.orders;
     let any = || (String::new(), o.any.to_string());
@@ -114,10 +127,7 @@ fn Filters(q: OrderQuery, channels: Vec<String>, all_creators: bool) -> impl Int
     });
     view! {
         <form method="get" action="/orders" class="filters orders-filters" id="orders-filters">
-            <div class="field wide">
-                <label for="f-q">{o.f_number}</label>
-                <input id="f-q" name="q" type="search" value=q.q.clone() placeholder=o.f_number_placeholder title=o.f_number_placeholder />
-            </div>
+            <SearchBox q=q.q.clone() problem />
             <div class="field">
                 <label for="f-status">{o.f_status}</label>
                 <select id="f-status" name="status">{options(statuses, &q.status)}</select>
@@ -160,6 +170,34 @@ fn Filters(q: OrderQuery, channels: Vec<String>, all_creators: bool) -> impl Int
                 <span id="f-dates-hint">{o.f_dates_hint}</span>
             </p>
         </form>
+    }
+}
+
+/// The search box, its error (beside it, read out with it) and the grammar's help.
+#[component]
+fn SearchBox(q: String, problem: Option<String>) -> impl IntoView {
+    let t = use_t();
+    let s = t.search;
+    let invalid = problem.is_some().then_some("true");
+    let help = s
+        .help
+        .iter()
+        .map(|(example, meaning)| view! { <li><code>{*example}</code> " — " {*meaning}</li> })
+        .collect_view();
+    view! {
+        <div class="field wide search-box">
+            <label for="f-q">{s.label}</label>
+            <input id="f-q" name="q" type="search" value=q placeholder=s.placeholder
+                aria-invalid=invalid aria-describedby="f-q-problem f-q-help" autocomplete="off" />
+            {problem.map(|p| view! { <p class="field-error" id="f-q-problem" role="alert">{p}</p> })}
+            <details class="search-help" id="f-q-help">
+                <summary>{s.help_summary}</summary>
+                <ul>{help}</ul>
+            </details>
+            <p class="search-links">
+                <a href="/orders?q=is%3Aattention" id="orders-attention" title=s.attention_hint>{s.attention}</a>
+            </p>
+        </div>
     }
 }
 

@@ -62,6 +62,10 @@ pub enum BadInput {
     #[error("bad_filter")]
     #[serde(rename = "bad_filter")]
     Filter,
+    /// The search box's text does not parse (`order_query`; the orders page shows where).
+    #[error("bad_query")]
+    #[serde(rename = "bad_query")]
+    Query,
 }
 
 impl From<BadInput> for AppError {

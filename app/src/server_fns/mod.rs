@@ -12,6 +12,7 @@ pub mod logs;
 pub mod orders;
 pub mod overview;
 pub mod receipt;
+pub mod saved_views;
 pub mod security;
 pub mod sessions;
 pub mod till;

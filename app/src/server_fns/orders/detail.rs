@@ -10,16 +10,6 @@ use leptos::prelude::*;
 pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ViewOrders).await?;
-    let search =
-        server::to_search(&query, &caller.user, PAGE_SIZE).map_err(crate::guard::invalid)?;
-    let orders = caller
-        .store
-        .search_orders(&search)
-        .await
-        .map_err(crate::guard::internal)?;
-    let next = (orders.len() as i64 == PAGE_SIZE)
-        .then(|| orders.last().map(|o| cursor(o.created_at, &o.id)))
-        .flatten();
     let channels = caller
         .store
         .channels()
@@ -28,12 +18,31 @@ pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, AppError> {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    Ok(OrderPage {
-        rows: orders.iter().map(server::order_row).collect(),
-        next,
+    let mut page = OrderPage {
+        rows: Vec::new(),
+        next: None,
         channels,
         all_creators: paydesk_core::role::search_scope(caller.user.role, "").is_none(),
-    })
+        problem: None,
+    };
+    // The search box's text first: its error says where and what, so the page shows it
+    // beside the box instead of a generic "invalid filter".
+    if let Err(e) = paydesk_core::order_query::parse(&query.q) {
+        page.problem = Some(e);
+        return Ok(page);
+    }
+    let search =
+        server::to_search(&query, &caller.user, PAGE_SIZE).map_err(crate::guard::invalid)?;
+    let orders = caller
+        .store
+        .search_orders(&search)
+        .await
+        .map_err(crate::guard::internal)?;
+    page.next = (orders.len() as i64 == PAGE_SIZE)
+        .then(|| orders.last().map(|o| cursor(o.created_at, &o.id)))
+        .flatten();
+    page.rows = orders.iter().map(server::order_row).collect();
+    Ok(page)
 }
 
 #[server(prefix = "/rpc", endpoint = "order_detail")]

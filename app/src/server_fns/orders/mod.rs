@@ -24,7 +24,8 @@ pub const PAGE_SIZE: i64 = 50;
 /// text goes to the CSV export, so the export is always "what the page shows".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderQuery {
-    /// out_trade_no (also the merchant's own order number) or the provider's trade number.
+    /// The search box: fragments of the order number, the provider's trade number or the
+    /// subject, amounts and `field:value` terms (`paydesk_core::order_query`).
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -146,6 +147,9 @@ pub struct OrderPage {
     pub channels: Vec<String>,
     /// Whether the caller may filter by creator (support, admin).
     pub all_creators: bool,
+    /// Why the search box's text was not understood (then `rows` is empty).
+    #[serde(default)]
+    pub problem: Option<paydesk_core::order_query::QueryError>,
 }
 
 /// A refund as the pages show it.

@@ -1,6 +1,7 @@
 //! The server side of the order server functions: the filters' text to a store search
 //! (with merchant scoping), who may see an order, and the rows the pages show.
 
+mod terms;
 mod timeline;
 
 use super::*;
@@ -51,8 +52,7 @@ pub fn to_search(q: &OrderQuery, user: &User, limit: i64) -> Result<OrderSearch,
         Some(own) => Some(own.to_string()),
         None => opt(&q.creator),
     };
-    Ok(OrderSearch {
-        number: opt(&q.q),
+    let mut search = OrderSearch {
         status,
         channel: opt(&q.channel),
         currency: currency.map(|c| c.code().to_string()),
@@ -64,7 +64,15 @@ pub fn to_search(q: &OrderQuery, user: &User, limit: i64) -> Result<OrderSearch,
         oldest_first: q.oldest_first(),
         after,
         limit,
-    })
+        ..OrderSearch::default()
+    };
+    let query = paydesk_core::order_query::parse(&q.q).map_err(|_| BadInput::Query)?;
+    terms::apply(&mut search, &query, paydesk_core::time::now_ms())?;
+    if let Some(own) = paydesk_core::role::search_scope(user.role, &user.username) {
+        // Merchants see their own orders, whatever `creator:` says.
+        search.creator = Some(own.to_string());
+    }
+    Ok(search)
 }
 
 /// Whether `user` may see (and act on, role permitting) `order`: `role::visible_to`

@@ -1,0 +1,94 @@
+//! Saved order searches, one list per user: a name and the orders page's query string.
+//! Saving a name again replaces its query; a user keeps at most [`MAX_VIEWS`].
+
+use super::{Store, StoreError, new_id};
+use sqlx::Row;
+
+/// Views one user may keep.
+pub const MAX_VIEWS: i64 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedView {
+    pub id: String,
+    pub name: String,
+    /// `q=…&status=…` as the orders page's GET form sends it.
+    pub query: String,
+}
+
+/// What saving did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved,
+    /// The user has [`MAX_VIEWS`] already (and this name is not one of them).
+    Full,
+}
+
+impl Store {
+    /// The user's views, by name.
+    pub async fn saved_views(&self, user_id: &str) -> Result<Vec<SavedView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SavedView {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    query: r.try_get("query")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Saves (or replaces) the view `name` of the user. The count is checked in the insert
+    /// itself (on Postgres two saves at the same instant could pass it by one: a limit
+    /// against clutter, not a security bound).
+    pub async fn save_view(
+        &self,
+        user_id: &str,
+        name: &str,
+        query: &str,
+    ) -> Result<SaveOutcome, StoreError> {
+        let replaced = sqlx::query("UPDATE saved_views SET query = $1 WHERE user_id = $2 AND name = $3")
+            .bind(query)
+            .bind(user_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        if replaced.rows_affected() > 0 {
+            return Ok(SaveOutcome::Saved);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO saved_views (id, user_id, name, query, created_at) \
+             SELECT $1, $2, $3, $4, CAST($5 AS BIGINT) \
+             WHERE (SELECT COUNT(*) FROM saved_views WHERE user_id = $2) < CAST($6 AS BIGINT) \
+             ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query",
+        )
+        .bind(new_id())
+        .bind(user_id)
+        .bind(name)
+        .bind(query)
+        .bind(crate::time::now_ms())
+        .bind(MAX_VIEWS)
+        .execute(&self.pool)
+        .await?;
+        Ok(if inserted.rows_affected() > 0 {
+            SaveOutcome::Saved
+        } else {
+            SaveOutcome::Full
+        })
+    }
+
+    /// Deletes the user's view `id`; false when the user has no such view.
+    pub async fn delete_view(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM saved_views WHERE user_id = $1 AND id = $2")
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
