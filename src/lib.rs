@@ -13,6 +13,7 @@ pub mod order_query;
 pub mod payment_code;
 pub mod provider_kind;
 pub mod role;
+pub mod test_mode;
 pub mod timestamp;
 
 #[cfg(feature = "server")]

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use paydesk_core::order::OrderStatus;
-use paydesk_core::store::{Backend, OrderSearch, Store};
+use paydesk_core::order_query::{needle, search_text};
+use paydesk_core::store::{Backend, Fragment, OrderSearch, Store};
 use rand::Rng;
 
 use crate::Database;
@@ -126,10 +127,19 @@ enum Shape {
     NarrowAmount,
     Currency,
     OldestFirstDay,
+    NumberEnd,
+    NumberMiddle,
+    SharedFragment,
+    ProviderStart,
+    SubjectWord,
+    ChineseWord,
+    RareChineseWord,
+    Grammar,
+    Attention,
 }
 
 impl Shape {
-    const ALL: [Shape; 13] = [
+    const ALL: [Shape; 22] = [
         Shape::All,
         Shape::Status,
         Shape::ChannelStatus,
@@ -143,6 +153,15 @@ impl Shape {
         Shape::NarrowAmount,
         Shape::Currency,
         Shape::OldestFirstDay,
+        Shape::NumberEnd,
+        Shape::NumberMiddle,
+        Shape::SharedFragment,
+        Shape::ProviderStart,
+        Shape::SubjectWord,
+        Shape::ChineseWord,
+        Shape::RareChineseWord,
+        Shape::Grammar,
+        Shape::Attention,
     ];
 
     fn name(self) -> &'static str {
@@ -160,6 +179,17 @@ impl Shape {
             Shape::NarrowAmount => "amount range ¥1 wide (¥123.00–¥124.00)",
             Shape::Currency => "currency USD",
             Shape::OldestFirstDay => "one day, oldest first",
+            Shape::NumberEnd => "search box: last 6 characters of the number",
+            Shape::NumberMiddle => "search box: 7 characters from the middle of the number",
+            Shape::SharedFragment => "search box: a fragment every order has (s000000, lower case)",
+            Shape::ProviderStart => "search box: start of the provider trade number",
+            Shape::SubjectWord => "search box: a subject word (1 order in 8)",
+            Shape::ChineseWord => "search box: a 2-character Chinese word (1 in 8)",
+            Shape::RareChineseWord => "search box: a Chinese word (1 in 1,000)",
+            Shape::Grammar => {
+                "search box: status:paid channel:… amount:>100 created:>=… -status:closed"
+            }
+            Shape::Attention => "search box: is:attention",
         }
     }
 
@@ -179,7 +209,36 @@ impl Shape {
             limit: PAGE,
             ..OrderSearch::default()
         };
+        let text = |t: &str| OrderSearch {
+            fragments: vec![Fragment {
+                needle: needle(&t.to_lowercase()),
+                negated: false,
+            }],
+            limit: PAGE,
+            ..OrderSearch::default()
+        };
+        let pad = format!("{i:012}");
         match self {
+            Shape::NumberEnd => text(&pad[6..]),
+            Shape::NumberMiddle => text(&pad[4..11]),
+            Shape::SharedFragment => text("s000000"),
+            Shape::ProviderStart => text(&format!("T{}", &pad[..9])),
+            Shape::SubjectWord => text(["latte", "noodles", "parking", "matcha"][i % 4]),
+            Shape::ChineseWord => text(["拿铁", "咖啡", "停车", "抹茶"][i % 4]),
+            Shape::RareChineseWord => text("礼品卡"),
+            Shape::Grammar => OrderSearch {
+                statuses: vec![OrderStatus::Paid],
+                not_statuses: vec![OrderStatus::Closed],
+                channels: vec![channel],
+                currency: Some("CNY".into()),
+                min_minor: Some(10_001),
+                from_ms: Some(week_start),
+                ..base
+            },
+            Shape::Attention => OrderSearch {
+                attention_at: Some(now),
+                ..base
+            },
             Shape::All => base,
             Shape::Status => OrderSearch {
                 status: Some(status),
@@ -266,9 +325,42 @@ impl Shape {
             Shape::AmountRangeChannel => {
                 Some(Box::new(|o| (1_000..=2_000).contains(&o.amount.minor())))
             }
+            Shape::SubjectWord | Shape::ChineseWord | Shape::RareChineseWord => {
+                Some(Box::new(|o| o.subject != "seeded"))
+            }
             _ => None,
         }
     }
+}
+
+/// The subjects by `i % 8` (one in 1,000 a gift card) as SQL `CASE`s: the subject, and
+/// its part of `orders.search_text` (what `order_query::search_text` writes after the
+/// number).
+fn subjects() -> (String, String) {
+    const SUBJECTS: [&str; 8] = [
+        "冰拿铁 Iced Latte",
+        "热美式咖啡 Americano",
+        "抹茶蛋糕 Matcha cake",
+        "牛肉面 Beef noodles",
+        "停车费 Parking",
+        "会员充值 Top-up",
+        "水果拼盘 Fruit",
+        "seeded",
+    ];
+    const GIFT: &str = "礼品卡 Gift card";
+    let tail = |subject: &str| search_text("x", subject)[2..].to_string();
+    let case = |f: &dyn Fn(&str) -> String| {
+        let arms: String = SUBJECTS
+            .iter()
+            .enumerate()
+            .map(|(k, s)| format!(" WHEN {k} THEN '{}'", f(s)))
+            .collect();
+        format!(
+            "(CASE WHEN i % 1000 = 999 THEN '{}' ELSE CASE i % 8{arms} END END)",
+            f(GIFT)
+        )
+    };
+    (case(&|s| s.to_string()), case(&|s| tail(s)))
 }
 
 const CHANNELS: [&str; 3] = ["alipay-sandbox", "wechatpay-sandbox", "stripe-sandbox"];
@@ -293,20 +385,41 @@ async fn seed(store: &Store, orders: usize, now: i64) -> Result<()> {
         Backend::Sqlite => "n",
         Backend::Postgres => &format!("generate_series(0::bigint, {}) AS g(i)", orders - 1),
     };
-    let status = "CASE i % 10 WHEN 6 THEN 'pending' WHEN 7 THEN 'closed' WHEN 8 THEN 'refunded' \
-                  WHEN 9 THEN 'partially_refunded' ELSE 'paid' END";
+    // Pending only in the last hour (older ones expired and were closed, as the active
+    // query job does), so "needs attention" sees what a real database would.
+    let status = format!(
+        "CASE WHEN i % 10 = 6 AND i * {step} < 3600000 THEN 'pending' WHEN i % 10 IN (6, 7) THEN 'closed' \
+         WHEN i % 10 = 8 THEN 'refunded' WHEN i % 10 = 9 THEN 'partially_refunded' ELSE 'paid' END"
+    );
+    let (subject, text) = subjects();
     let sql = format!(
         "{source}INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, \
-         provider_trade_no, creator, created_at, updated_at, expires_at, version) \
+         provider_trade_no, creator, created_at, updated_at, expires_at, version, search_text) \
          SELECT 'seed-' || {text_i}, 'S' || {pad}, \
            CASE i % 3 WHEN 0 THEN 'alipay-sandbox' WHEN 1 THEN 'wechatpay-sandbox' ELSE 'stripe-sandbox' END, \
-           100 + (i * 7919) % 99900, CASE i % 3 WHEN 2 THEN 'USD' ELSE 'CNY' END, 'seeded', {status}, \
+           100 + (i * 7919) % 99900, CASE i % 3 WHEN 2 THEN 'USD' ELSE 'CNY' END, {subject}, {status}, \
            CASE WHEN i % 10 IN (6, 7) THEN NULL ELSE 'T' || {pad} END, \
            'merchant' || CAST((i / 10) % {CREATORS} AS TEXT), {now} - i * {step}, {now} - i * {step}, \
-           {now} - i * {step} + 900000, 1 \
+           {now} - i * {step} + 900000, 1, lower('S' || {pad}) || ' ' || {text} \
          FROM {from}"
     );
     sqlx::query(&sql).execute(store.pool()).await?;
+    // What "needs attention" finds besides recent pending orders: a failed refund on one
+    // order in 1,000, a refused provider notification on another.
+    let refunds = format!(
+        "INSERT INTO refunds (id, out_refund_no, order_id, amount_minor, currency, reason, status, \
+         requested_by, created_at, updated_at) \
+         SELECT 'r' || id, 'R' || out_trade_no, id, 100, currency, '', 'failed', 'support', created_at, created_at \
+         FROM orders WHERE status = 'partially_refunded' AND out_trade_no LIKE '%009'"
+    );
+    sqlx::query(&refunds).execute(store.pool()).await?;
+    sqlx::query(
+        "INSERT INTO notify_inbox (id, provider, channel, received_at, headers, body, status, reason, out_trade_no) \
+         SELECT 'n' || id, 'alipay', channel, created_at, '', '', 'refused', 'paid after close', out_trade_no \
+         FROM orders WHERE out_trade_no LIKE '%001'",
+    )
+    .execute(store.pool())
+    .await?;
     // What a long-running database has: statistics for the planner.
     let analyze = match store.backend() {
         Backend::Sqlite => "ANALYZE",

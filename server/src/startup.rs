@@ -2,7 +2,9 @@
 
 use crate::config::Config;
 use crate::jobs::JobSettings;
-use crate::routes::{credentials, display, export, health, login, notify, preferences, qr};
+use crate::routes::{
+    credentials, display, export, health, login, notify, preferences, qr, test_mode,
+};
 use crate::security::{AllowedOrigin, reject_cross_origin};
 use crate::sessions::SessionLimits;
 use axum::Router;
@@ -214,6 +216,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
             get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
         )
         .route("/export/orders.csv", get(export::orders_csv))
+        .route("/account/test-mode", post(test_mode::switch))
         .route("/checkout/{no}/qr.png", get(qr::png))
         .route("/display/events", get(display::events))
         .route("/credentials/save", post(credentials::save))

@@ -52,9 +52,15 @@ impl ConnectionCheck {
 
     /// Reads the outcome of the probe query.
     pub fn from_result<T>(r: &Result<T, ProviderError>) -> ConnectionCheck {
-        let Err(e) = r else {
-            return ConnectionCheck::Ok;
-        };
+        match r {
+            Ok(_) => ConnectionCheck::Ok,
+            Err(e) => ConnectionCheck::of_error(e),
+        }
+    }
+
+    /// What a provider's error says about the channel's connection (for a checkout the
+    /// provider refused as much as for "Test connection").
+    pub fn of_error(e: &ProviderError) -> ConnectionCheck {
         match e {
             ProviderError::Transport(_) => ConnectionCheck::Unreachable,
             ProviderError::Config(_) => ConnectionCheck::BadKey,

@@ -289,12 +289,20 @@ impl ChannelRegistry {
             Ok(c) => c,
             Err(ChannelError::Config { problem, .. }) => {
                 tracing::warn!(channel = name, %problem, "connection test: channel unusable");
+                self.store
+                    .record_channel_check(name, ConnectionCheck::BadKey.as_str())
+                    .await?;
                 return Ok(ConnectionCheck::BadKey);
             }
             Err(e) => return Err(e),
         };
         let result = channel.provider.query(&super::check::probe_trade()).await;
         let verdict = ConnectionCheck::from_result(&result);
+        // Kept on the channel: a live channel whose last check failed is marked failing
+        // on the Credentials page and at the checkout.
+        self.store
+            .record_channel_check(name, verdict.as_str())
+            .await?;
         if let Err(e) = &result {
             tracing::info!(channel = name, error = %e, verdict = verdict.as_str(), "connection test");
         }

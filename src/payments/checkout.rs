@@ -70,7 +70,38 @@ impl Payments {
             notify_url: self.channels.notify_url(channel.kind, &channel.row.name),
             expires_at: Some(crate::timestamp::UnixMs(expires_at).secs()),
         };
-        self.ask_for_qr(&channel, &out_trade_no, &ask).await
+        let answer = self.ask_for_qr(&channel, &out_trade_no, &ask).await;
+        self.note_channel_health(&channel, &req.cause, &answer)
+            .await;
+        answer
+    }
+
+    /// What a checkout taught about its channel: a live channel the provider refused for a
+    /// reason a connection check names is marked failing (and working again after a
+    /// checkout that works); a person's working channel becomes their default. Best
+    /// effort: the checkout's answer does not depend on these writes.
+    async fn note_channel_health(
+        &self,
+        channel: &ResolvedChannel,
+        cause: &Cause,
+        answer: &Result<Order, PaymentError>,
+    ) {
+        use crate::channel::ConnectionCheck;
+        let name = &channel.row.name;
+        let verdict = match answer {
+            Ok(_) => Some(ConnectionCheck::Ok),
+            Err(e) => e.provider_cause().filter(|c| *c != ConnectionCheck::Other),
+        };
+        if let Some(v) = verdict.filter(|_| channel.row.mode == "live")
+            && let Err(e) = self.store.record_channel_check(name, v.as_str()).await
+        {
+            tracing::warn!(error = %e, channel = %name, "cannot record the channel's check");
+        }
+        if let (Ok(_), Cause::User(user)) = (answer, cause)
+            && let Err(e) = self.store.remember_last_channel(user, name).await
+        {
+            tracing::warn!(error = %e, "cannot remember the user's last channel");
+        }
     }
 
     /// Checks a request, numbers it and stores its order (pending), before the provider is

@@ -114,10 +114,18 @@ pub enum PaymentError {
     /// An approval or rejection that the rules refuse (`crate::approval::may_decide`).
     #[error("{}", approval_refusal_text(*.0))]
     ApprovalRefused(crate::approval::DecisionRefusal),
-    #[error("the provider refused: {0}")]
-    ProviderRefused(String),
-    #[error("the provider could not be reached or answered unexpectedly: {0}")]
-    ProviderUnavailable(String),
+    /// `cause`: what the refusal says about the channel (credentials refused, product not
+    /// enabled, clock skew …), so the person at the checkout is told the real reason.
+    #[error("the provider refused: {detail}")]
+    ProviderRefused {
+        detail: String,
+        cause: crate::channel::ConnectionCheck,
+    },
+    #[error("the provider could not be reached or answered unexpectedly: {detail}")]
+    ProviderUnavailable {
+        detail: String,
+        cause: crate::channel::ConnectionCheck,
+    },
     #[error("internal error")]
     Internal(#[source] StoreError),
 }
@@ -136,8 +144,8 @@ impl PaymentError {
             PaymentError::NotAllowed(_) => "not_allowed",
             PaymentError::RefundForbidden => "refund_forbidden",
             PaymentError::ApprovalRefused(r) => approval::refusal_code(*r),
-            PaymentError::ProviderRefused(_) => "provider_refused",
-            PaymentError::ProviderUnavailable(_) => "provider_unavailable",
+            PaymentError::ProviderRefused { .. } => "provider_refused",
+            PaymentError::ProviderUnavailable { .. } => "provider_unavailable",
             PaymentError::Internal(_) => "internal",
         }
     }
@@ -185,27 +193,45 @@ impl From<ChannelError> for PaymentError {
 
 impl From<ProviderError> for PaymentError {
     fn from(e: ProviderError) -> Self {
+        let cause = crate::channel::ConnectionCheck::of_error(&e);
         match e {
             ProviderError::Business {
                 code,
                 sub_code,
                 message,
-            } => PaymentError::ProviderRefused(match sub_code {
-                Some(s) => format!("{code}/{s}: {message}"),
-                None => format!("{code}: {message}"),
-            }),
+            } => PaymentError::ProviderRefused {
+                detail: match sub_code {
+                    Some(s) => format!("{code}/{s}: {message}"),
+                    None => format!("{code}: {message}"),
+                },
+                cause,
+            },
             ProviderError::Http {
                 status,
                 code,
                 message,
-            } if (400..500).contains(&status) => PaymentError::ProviderRefused(format!(
-                "HTTP {status} {}: {message}",
-                code.unwrap_or_default()
-            )),
+            } if (400..500).contains(&status) => PaymentError::ProviderRefused {
+                detail: format!("HTTP {status} {}: {message}", code.unwrap_or_default()),
+                cause,
+            },
             ProviderError::Config(m) => PaymentError::ChannelConfig(m),
             ProviderError::Unsupported(m) => PaymentError::invalid("channel", m),
             ProviderError::Money(m) => PaymentError::invalid("amount", m.to_string()),
-            other => PaymentError::ProviderUnavailable(other.to_string()),
+            other => PaymentError::ProviderUnavailable {
+                detail: other.to_string(),
+                cause,
+            },
+        }
+    }
+}
+
+impl PaymentError {
+    /// What a provider's refusal says about the channel, if this is one.
+    pub fn provider_cause(&self) -> Option<crate::channel::ConnectionCheck> {
+        match self {
+            PaymentError::ProviderRefused { cause, .. }
+            | PaymentError::ProviderUnavailable { cause, .. } => Some(*cause),
+            _ => None,
         }
     }
 }

@@ -230,7 +230,7 @@ impl Payments {
             },
             // The provider said no: final, and the reason is what support needs to see.
             Err(
-                e @ (PaymentError::ProviderRefused(_)
+                e @ (PaymentError::ProviderRefused { .. }
                 | PaymentError::ChannelConfig(_)
                 | PaymentError::Invalid { .. }),
             ) => self

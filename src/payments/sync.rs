@@ -53,9 +53,10 @@ impl Payments {
         match status.state {
             TradeState::Paid | TradeState::Refunded => {
                 let (Some(trade_no), Some(amount)) = (status.trade_no, status.amount) else {
-                    return Err(PaymentError::ProviderUnavailable(
-                        "a paid order without transaction id or amount".into(),
-                    ));
+                    return Err(PaymentError::ProviderUnavailable {
+                        detail: "a paid order without transaction id or amount".into(),
+                        cause: crate::channel::ConnectionCheck::Other,
+                    });
                 };
                 Ok(Some(
                     self.store

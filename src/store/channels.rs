@@ -22,6 +22,15 @@ pub struct ChannelRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub disabled_at: Option<i64>,
+    /// The last connection check's verdict (`ConnectionCheck::as_str`), if any.
+    pub last_check: Option<String>,
+}
+
+impl ChannelRow {
+    /// A live channel whose last check failed: marked, never pre-selected.
+    pub fn failing(&self) -> bool {
+        self.mode == "live" && self.last_check.as_deref().is_some_and(|c| c != "ok")
+    }
 }
 
 impl std::fmt::Debug for ChannelRow {
@@ -37,7 +46,7 @@ impl std::fmt::Debug for ChannelRow {
 }
 
 const COLUMNS: &str =
-    "id, name, provider, mode, settings, secrets, created_at, updated_at, disabled_at";
+    "id, name, provider, mode, settings, secrets, created_at, updated_at, disabled_at, last_check";
 
 fn from_row(r: &AnyRow) -> Result<ChannelRow, StoreError> {
     Ok(ChannelRow {
@@ -50,6 +59,7 @@ fn from_row(r: &AnyRow) -> Result<ChannelRow, StoreError> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         disabled_at: r.try_get("disabled_at")?,
+        last_check: r.try_get("last_check")?,
     })
 }
 
@@ -119,6 +129,50 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM channels ORDER BY mode DESC, name");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
+    }
+
+    /// Records a connection check's verdict (only when it changes: a checkout that works
+    /// on a working channel writes nothing).
+    pub async fn record_channel_check(&self, name: &str, verdict: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE channels SET last_check = $1, last_check_at = $2 \
+             WHERE name = $3 AND (last_check IS NULL OR last_check <> $1)",
+        )
+        .bind(verdict)
+        .bind(now_ms())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user's last channel that took a checkout.
+    pub async fn last_channel_of(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT last_channel FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("last_channel")?,
+            None => None,
+        })
+    }
+
+    /// Remembers `channel` as the user's last working one (only when it changes).
+    pub async fn remember_last_channel(
+        &self,
+        username: &str,
+        channel: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET last_channel = $1 WHERE username = $2 \
+             AND (last_channel IS NULL OR last_channel <> $1)",
+        )
+        .bind(channel)
+        .bind(username)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Replaces a channel's settings and sealed secrets (an edit or a key rotation).

@@ -41,7 +41,6 @@ mod inbox_mask;
 mod inbox_writer;
 mod merchant_notifications;
 mod order_search;
-mod saved_views;
 mod order_stats;
 mod order_sync;
 mod orders;
@@ -53,6 +52,7 @@ mod sandbox_pay_codes;
 mod sessions;
 mod throttle;
 mod twofa;
+mod user_choices;
 mod users;
 
 pub mod stats;
@@ -72,7 +72,6 @@ pub use merchant_notifications::{
     MerchantNotificationFilter, MerchantNotificationStatus, NewMerchantNotification,
     NotificationAttemptRecord, RESPONSE_SNIPPET_CHARS, enqueue_merchant_notification,
 };
-pub use saved_views::{MAX_VIEWS, SaveOutcome, SavedView};
 pub use order_search::{Fragment, MAX_PAGE, OrderSearch, RefundListing, RefundSearch};
 pub use order_sync::OrderFilter;
 pub use orders::{NewOrder, Order, OrderEvent, Refund, RefundRequest, Transition};
@@ -85,6 +84,7 @@ pub use sandbox_ledger::{
 pub use sessions::{ActiveSession, SessionOwner, StoredSession};
 pub use throttle::ThrottleState;
 pub use twofa::TotpRow;
+pub use user_choices::{MAX_VIEWS, SaveOutcome, SavedView};
 pub use users::{NewUser, User, UserUpdate};
 
 pub use dialect::Backend;

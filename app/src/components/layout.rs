@@ -191,21 +191,57 @@ fn Frame(children: Children) -> impl IntoView {
             </form>
         }
     });
+    let signed_in = session.user.is_some();
     view! {
         <a class="skip-link" href="#content">{t.skip_to_content}</a>
         <header class="topbar">
             <a class="brand" href="/">{t.app_name}</a>
             <div class="topbar-right">
                 <Preferences />
+                {(signed_in && !session.test_mode).then(|| view! { <TestModeSwitch on=false /> })}
                 {who}
             </div>
         </header>
+        {(signed_in && session.test_mode).then(|| {
+            view! {
+                <div class="test-banner" role="status" id="test-banner">
+                    <span class="badge test">{t.test_mode.banner}</span>
+                    <TestModeSwitch on=true />
+                </div>
+            }
+        })}
         <div class="frame">
             <nav class="sidenav" aria-label="main">
                 <ul>{nav}</ul>
             </nav>
             <main class="content" id="content" tabindex="-1">{children()}</main>
         </div>
+    }
+}
+
+/// The form that turns test mode off (`on`: it is on now) or on; back to this page.
+#[component]
+fn TestModeSwitch(on: bool) -> impl IntoView {
+    let t = use_t().test_mode;
+    let location = use_location();
+    let next = move || {
+        let (path, query) = (location.pathname.get(), location.search.get());
+        match query.trim_start_matches('?') {
+            "" => path,
+            q => format!("{path}?{q}"),
+        }
+    };
+    let (value, text) = if on {
+        ("0", t.show_live)
+    } else {
+        ("1", t.show_test)
+    };
+    view! {
+        <form method="post" action="/account/test-mode" class="switch test-mode-switch">
+            <input type="hidden" name="next" value=next />
+            {(!on).then(|| view! { <span class="badge live">{t.live_note}</span> })}
+            <button type="submit" name="test" value=value id="test-mode-toggle">{text}</button>
+        </form>
     }
 }
 

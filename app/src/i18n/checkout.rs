@@ -30,6 +30,11 @@ pub struct CheckoutText {
     pub err_channel_misconfigured: &'static str,
     pub err_provider_refused: &'static str,
     pub err_provider_unavailable: &'static str,
+    /// Before the connection check's explanation of why the provider refused.
+    pub err_provider_cause: &'static str,
+    /// The badge of a live channel whose last connection check failed.
+    pub failing: &'static str,
+    pub failing_hint: &'static str,
     pub err_not_allowed: &'static str,
     pub err_not_found: &'static str,
     // The large-amount confirmation step.
@@ -93,6 +98,9 @@ pub static EN: CheckoutText = CheckoutText {
     err_channel_misconfigured: "This channel's credentials are incomplete. Ask an admin to check them on the Credentials page.",
     err_provider_refused: "The payment provider refused this checkout. Check the amount and try again, or use another channel.",
     err_provider_unavailable: "The payment provider could not be reached. Try again in a moment.",
+    err_provider_cause: "The payment provider refused this channel, so nothing was charged; it is now marked failing. Use another channel, and ask an admin:",
+    failing: "Failing",
+    failing_hint: "The last connection check of this live channel failed. An admin can see why on the Credentials page.",
     err_not_allowed: "This order can no longer be closed: it is not pending any more.",
     err_not_found: "There is no such checkout, or it belongs to someone else. Start a new checkout.",
     confirm_heading: "Confirm a large amount",
@@ -161,6 +169,9 @@ pub static ZH: CheckoutText = CheckoutText {
     err_channel_misconfigured: "该渠道的凭证不完整。请联系管理员在“支付凭证”页面检查。",
     err_provider_refused: "支付渠道拒绝了本次收款。请检查金额后重试，或改用其他渠道。",
     err_provider_unavailable: "暂时无法连接支付渠道，请稍后重试。",
+    err_provider_cause: "支付渠道拒绝了此渠道的请求，未发生扣款；该渠道已标记为故障。请改用其他渠道，并请管理员处理：",
+    failing: "故障",
+    failing_hint: "此生产渠道最近一次连接检查失败。管理员可在“支付凭证”页面查看原因。",
     err_not_allowed: "该订单已不是待支付状态，无法关闭。",
     err_not_found: "找不到该收款单，或它属于其他用户。请新建收款。",
     confirm_heading: "确认大额收款",

@@ -17,6 +17,7 @@ pub mod preferences;
 pub mod search;
 pub mod security;
 pub mod sessions;
+pub mod test_mode;
 pub mod till;
 pub mod twofa;
 pub mod users;
@@ -108,6 +109,7 @@ pub struct Messages {
     pub counter: &'static counter::CounterText,
     pub orders: &'static orders::OrdersText,
     pub search: &'static search::SearchText,
+    pub test_mode: &'static test_mode::TestModeText,
     pub logs: &'static logs::LogsText,
     pub credentials: &'static credentials::CredentialsText,
     pub users: &'static users::UsersText,
@@ -196,6 +198,7 @@ pub static EN: Messages = Messages {
     counter: &counter::EN,
     orders: &orders::EN,
     search: &search::EN,
+    test_mode: &test_mode::EN,
     logs: &logs::EN,
     credentials: &credentials::EN,
     users: &users::EN,
@@ -285,6 +288,7 @@ pub static ZH: Messages = Messages {
     counter: &counter::ZH,
     orders: &orders::ZH,
     search: &search::ZH,
+    test_mode: &test_mode::ZH,
     logs: &logs::ZH,
     credentials: &credentials::ZH,
     users: &users::ZH,

@@ -400,9 +400,7 @@ impl OrdersText {
             | BadInput::Currency
             | BadInput::Cursor
             | BadInput::Filter
-            | BadInput::Query => {
-                self.err_bad_filter
-            }
+            | BadInput::Query => self.err_bad_filter,
         }
     }
 

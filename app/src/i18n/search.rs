@@ -37,17 +37,44 @@ pub static EN: SearchText = SearchText {
     placeholder: "Any part of an order or trade number, a word of the subject, or 12.34",
     help_summary: "How to search",
     help: &[
-        ("K9Q2", "orders whose number contains K9Q2 (any case, start, end or middle)"),
-        ("2026120422001", "orders whose provider trade number starts with it"),
-        ("拿铁 latte", "orders whose subject has both words (Chinese words of 1–2 characters too)"),
+        (
+            "K9Q2",
+            "orders whose number contains K9Q2 (any case, start, end or middle)",
+        ),
+        (
+            "2026120422001",
+            "orders whose provider trade number starts with it",
+        ),
+        (
+            "拿铁 latte",
+            "orders whose subject has both words (Chinese words of 1–2 characters too)",
+        ),
         ("12.34", "orders of exactly ¥12.34"),
-        ("status:paid,refunded", "paid or refunded orders; -status:closed leaves closed ones out"),
-        ("channel:alipay-sandbox", "orders of that channel; -channel:… leaves it out"),
-        ("amount:>100 amount:<=250", "amounts in a range (> >= < <=), in the currency chosen"),
-        ("created:>=2026-11-01", "created on or after that day (UTC+8); also created:today, created:yesterday, created:7d"),
-        ("creator:alice currency:usd method:code", "who created it, its currency, paid by payment code (or qr)"),
+        (
+            "status:paid,refunded",
+            "paid or refunded orders; -status:closed leaves closed ones out",
+        ),
+        (
+            "channel:alipay-sandbox",
+            "orders of that channel; -channel:… leaves it out",
+        ),
+        (
+            "amount:>100 amount:<=250",
+            "amounts in a range (> >= < <=), in the currency chosen",
+        ),
+        (
+            "created:>=2026-11-01",
+            "created on or after that day (UTC+8); also created:today, created:yesterday, created:7d",
+        ),
+        (
+            "creator:alice currency:usd method:code",
+            "who created it, its currency, paid by payment code (or qr)",
+        ),
         ("is:attention", "orders that need attention"),
-        ("-refund \"iced latte\"", "without the word refund; quotes keep words together"),
+        (
+            "-refund \"iced latte\"",
+            "without the word refund; quotes keep words together",
+        ),
     ],
     attention: "Needs attention",
     attention_hint: "Pending over 10 minutes, failed refunds, refunds awaiting approval, refused provider notifications.",
@@ -77,17 +104,41 @@ pub static ZH: SearchText = SearchText {
     placeholder: "订单号或交易号的任意一段、商品名中的词，或金额 12.34",
     help_summary: "搜索语法",
     help: &[
-        ("K9Q2", "订单号包含 K9Q2 的订单（不区分大小写，开头、结尾或中间均可）"),
+        (
+            "K9Q2",
+            "订单号包含 K9Q2 的订单（不区分大小写，开头、结尾或中间均可）",
+        ),
         ("2026120422001", "支付渠道交易号以此开头的订单"),
-        ("拿铁 latte", "商品名同时包含这两个词的订单（一两个字的中文词也可以）"),
+        (
+            "拿铁 latte",
+            "商品名同时包含这两个词的订单（一两个字的中文词也可以）",
+        ),
         ("12.34", "金额恰好为 ¥12.34 的订单"),
-        ("status:paid,refunded", "已支付或已退款的订单；-status:closed 排除已关闭的"),
-        ("channel:alipay-sandbox", "该渠道的订单；-channel:… 排除该渠道"),
-        ("amount:>100 amount:<=250", "金额范围（> >= < <=），按所选币种"),
-        ("created:>=2026-11-01", "该日（UTC+8）及之后创建；也可用 created:today、created:yesterday、created:7d"),
-        ("creator:alice currency:usd method:code", "创建人、币种、付款码支付（或 qr 扫码）"),
+        (
+            "status:paid,refunded",
+            "已支付或已退款的订单；-status:closed 排除已关闭的",
+        ),
+        (
+            "channel:alipay-sandbox",
+            "该渠道的订单；-channel:… 排除该渠道",
+        ),
+        (
+            "amount:>100 amount:<=250",
+            "金额范围（> >= < <=），按所选币种",
+        ),
+        (
+            "created:>=2026-11-01",
+            "该日（UTC+8）及之后创建；也可用 created:today、created:yesterday、created:7d",
+        ),
+        (
+            "creator:alice currency:usd method:code",
+            "创建人、币种、付款码支付（或 qr 扫码）",
+        ),
         ("is:attention", "需要处理的订单"),
-        ("-refund \"iced latte\"", "不含 refund 一词；引号内的词作为整体"),
+        (
+            "-refund \"iced latte\"",
+            "不含 refund 一词；引号内的词作为整体",
+        ),
     ],
     attention: "需要处理",
     attention_hint: "待支付超过 10 分钟、退款失败、退款待审批、支付渠道通知被拒绝的订单。",

@@ -69,6 +69,29 @@ fn CheckoutForm() -> impl IntoView {
     }
 }
 
+/// The channel the form starts on: the one in the URL (a refused submit), else the
+/// caller's last working one, else the first that is not failing.
+fn default_channel(channels: &[ChannelChoice], asked: &str) -> String {
+    let pick = channels
+        .iter()
+        .find(|c| c.name == asked)
+        .or_else(|| channels.iter().find(|c| c.preferred && c.failing.is_none()))
+        .or_else(|| channels.iter().find(|c| c.failing.is_none()))
+        .or(channels.first());
+    pick.map(|c| c.name.clone()).unwrap_or_default()
+}
+
+/// "Live" or "Sandbox", wherever a channel is named.
+#[component]
+pub fn ModeBadge(sandbox: bool) -> impl IntoView {
+    let t = use_t();
+    if sandbox {
+        view! { <span class="badge sandbox">{t.common.sandbox}</span> }.into_any()
+    } else {
+        view! { <span class="badge live">{t.common.live}</span> }.into_any()
+    }
+}
+
 #[component]
 fn FormFields(channels: Vec<ChannelChoice>) -> impl IntoView {
     let t = use_t();
@@ -84,14 +107,7 @@ fn FormFields(channels: Vec<ChannelChoice>) -> impl IntoView {
             "CNY".to_string()
         }
     };
-    let chosen = {
-        let c = q("channel");
-        if channels.iter().any(|ch| ch.name == c) {
-            c
-        } else {
-            channels[0].name.clone()
-        }
-    };
+    let chosen = default_channel(&channels, &q("channel"));
     let error = form_error(t, &channels, &chosen, &currency, &q("error"));
     let action = ServerAction::<CreateCheckout>::new();
     let choices = channels
@@ -104,7 +120,10 @@ fn FormFields(channels: Vec<ChannelChoice>) -> impl IntoView {
                 <label class="channel-choice" for=label_for>
                     <input type="radio" name="channel" id=id value=ch.name.clone() checked=checked required />
                     <span class="provider">{provider_name(t, &ch.provider)}</span>
-                    {ch.sandbox.then(|| view! { <span class="badge sandbox">{t.common.sandbox}</span> })}
+                    <ModeBadge sandbox=ch.sandbox />
+                    {ch.failing.clone().map(|v| view! {
+                        <span class="badge failing" title=tc.failing_hint>{tc.failing}" · "{t.credentials.verdict(&v)}</span>
+                    })}
                     <span class="mono muted">{ch.name}</span>
                 </label>
             }
@@ -174,6 +193,20 @@ fn form_error(
             Some(l) => (tc.err_amount_over_limit)(&money(l.max_minor, currency)),
             None => tc.err_amount_too_large.to_string(),
         });
+    }
+    // The provider refused for a reason a connection check names: say which, in the
+    // words the Credentials page uses, and that the channel is now marked failing.
+    if let Some(verdict) = code.strip_prefix("provider_")
+        && matches!(
+            verdict,
+            "bad_key" | "product_not_enabled" | "clock_skew" | "unreachable" | "bad_signature"
+        )
+    {
+        return Some(format!(
+            "{} {}",
+            tc.err_provider_cause,
+            t.credentials.verdict(verdict)
+        ));
     }
     Some(tc.error(code, currency).unwrap_or_else(|| t.error(code)))
 }

@@ -20,6 +20,13 @@ pub struct ChannelChoice {
     /// `alipay`, `wechatpay` or `stripe`.
     pub provider: String,
     pub sandbox: bool,
+    /// A live channel whose last connection check failed: the verdict
+    /// (`ConnectionCheck::as_str`). Marked, listed last, never pre-selected.
+    #[serde(default)]
+    pub failing: Option<String>,
+    /// The caller's last channel that took a checkout (pre-selected unless failing).
+    #[serde(default)]
+    pub preferred: bool,
     /// The amount limits that apply, one per currency the channel charges in (so a
     /// refusal can say what the maximum is).
     pub limits: Vec<AmountLimit>,
@@ -71,7 +78,7 @@ pub struct LiveState {
     pub paid_at: Option<i64>,
 }
 
-/// Enabled channels, sandbox ones last.
+/// Enabled channels: working live ones, sandbox ones, then failing ones.
 #[server(prefix = "/rpc", endpoint = "checkout_channels")]
 pub async fn checkout_channels() -> Result<Vec<ChannelChoice>, AppError> {
     use paydesk_core::role::Capability;
@@ -81,17 +88,27 @@ pub async fn checkout_channels() -> Result<Vec<ChannelChoice>, AppError> {
         .channels()
         .await
         .map_err(crate::guard::internal)?;
+    let last = caller
+        .store
+        .last_channel_of(&caller.user.id)
+        .await
+        .map_err(crate::guard::internal)?;
     let mut out: Vec<ChannelChoice> = Vec::new();
     for c in rows.into_iter().filter(|c| c.disabled_at.is_none()) {
         let limits = ssr::channel_limits(&caller.store, &c).await?;
         out.push(ChannelChoice {
             sandbox: c.mode == "sandbox",
+            failing: c.failing().then(|| c.last_check.clone()).flatten(),
+            preferred: last.as_deref() == Some(c.name.as_str()),
             name: c.name,
             provider: c.provider,
             limits,
         });
     }
-    out.sort_by(|a, b| (a.sandbox, &a.name).cmp(&(b.sandbox, &b.name)));
+    // Working live channels first, then sandbox ones, failing ones last.
+    out.sort_by(|a, b| {
+        (a.failing.is_some(), a.sandbox, &a.name).cmp(&(b.failing.is_some(), b.sandbox, &b.name))
+    });
     Ok(out)
 }
 
@@ -324,11 +341,28 @@ pub mod ssr {
             PaymentError::ChannelNotFound => "channel_not_found",
             PaymentError::ChannelDisabled => "channel_disabled",
             PaymentError::ChannelConfig(_) => "channel_misconfigured",
-            PaymentError::ProviderRefused(_) => "provider_refused",
-            PaymentError::ProviderUnavailable(_) => "provider_unavailable",
+            PaymentError::ProviderRefused { cause, .. }
+            | PaymentError::ProviderUnavailable { cause, .. } => provider_cause_code(*cause, e),
             PaymentError::NotAllowed(_) => "not_allowed",
             PaymentError::OrderNotFound => "not_found",
             _ => "internal",
+        }
+    }
+
+    /// The real reason a provider refused a checkout, as the form's error code.
+    fn provider_cause_code(
+        cause: paydesk_core::channel::ConnectionCheck,
+        e: &PaymentError,
+    ) -> &'static str {
+        use paydesk_core::channel::ConnectionCheck as C;
+        match (cause, e) {
+            (C::BadKey, _) => "provider_bad_key",
+            (C::ProductNotEnabled, _) => "provider_product_not_enabled",
+            (C::ClockSkew, _) => "provider_clock_skew",
+            (C::Unreachable, _) => "provider_unreachable",
+            (C::BadSignature, _) => "provider_bad_signature",
+            (_, PaymentError::ProviderRefused { .. }) => "provider_refused",
+            _ => "provider_unavailable",
         }
     }
 

@@ -50,6 +50,10 @@ pub struct ChannelView {
     /// The limit per order in the channel's first currency (CNY), for the list; all of
     /// them are on `?limits=<name>`.
     pub limit: Option<paydesk_core::limits::AmountLimit>,
+    /// A live channel whose last connection check (or refused checkout) failed: the
+    /// verdict (`ConnectionCheck::as_str`).
+    #[serde(default)]
+    pub failing: Option<String>,
 }
 
 /// The last platform certificate download of a channel.
@@ -214,6 +218,7 @@ mod ssr {
             platform_certificates: false,
             last_refresh: None,
             limit: None,
+            failing: row.failing().then(|| row.last_check.clone()).flatten(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod receipt;
 pub mod saved_views;
 pub mod security;
 pub mod sessions;
+pub mod test_mode;
 pub mod till;
 pub mod users;
 
@@ -32,6 +33,9 @@ pub struct SessionInfo {
     pub lang: Lang,
     pub theme: Theme,
     pub user: Option<UserView>,
+    /// The signed-in user sees test (sandbox) data (`server_fns::test_mode`).
+    #[serde(default)]
+    pub test_mode: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,9 +49,23 @@ pub struct UserView {
 pub async fn get_session() -> Result<SessionInfo, AppError> {
     let (lang, theme) = crate::guard::request_preferences().await;
     let auth = crate::guard::auth_session().await?;
+    let test_mode = match &auth.user {
+        Some(u) => {
+            test_mode::ssr::scope(auth.backend.store(), &u.id)
+                .await
+                .map_err(crate::guard::internal)?
+                .test
+        }
+        None => false,
+    };
     let user = auth.user.map(|u| UserView {
         username: u.username,
         role: u.role,
     });
-    Ok(SessionInfo { lang, theme, user })
+    Ok(SessionInfo {
+        lang,
+        theme,
+        user,
+        test_mode,
+    })
 }

@@ -102,9 +102,19 @@ pub async fn overview() -> Result<OverviewData, AppError> {
     let tomorrow = today_start + DAY_MS;
     let store = &caller.store;
     let err = crate::guard::internal;
+    // Test (sandbox) or live figures, never both: test money is not revenue.
+    let data = crate::server_fns::test_mode::ssr::scope(store, &caller.user.id)
+        .await
+        .map_err(err)?;
+    let data = &data;
     let figures = |from| async move {
         let lines = store.channel_figures(from, tomorrow, scope).await;
-        lines.map(|v| v.into_iter().map(ssr::channel_line).collect::<Vec<_>>())
+        lines.map(|v| {
+            v.into_iter()
+                .filter(|f| data.shows(&f.channel))
+                .map(ssr::channel_line)
+                .collect::<Vec<_>>()
+        })
     };
     let today_lines = figures(today_start).await.map_err(err)?;
     let month_lines = figures(month_start).await.map_err(err)?;
@@ -131,10 +141,18 @@ pub async fn overview() -> Result<OverviewData, AppError> {
         own_only,
         today_lines,
         month_lines,
-        daily: daily.into_iter().map(ssr::day_bar).collect(),
+        daily: daily
+            .into_iter()
+            .filter(|d| data.shows(&d.channel))
+            .map(ssr::day_bar)
+            .collect(),
         pending_count: pending.count,
         pending_oldest: pending.oldest_created_at,
-        failed_refunds: failed_refunds.into_iter().map(ssr::failed_refund).collect(),
+        failed_refunds: failed_refunds
+            .into_iter()
+            .filter(|r| data.shows(&r.channel))
+            .map(ssr::failed_refund)
+            .collect(),
         notification_problems,
     })
 }

@@ -94,8 +94,8 @@ impl From<PaymentError> for ApiError {
             PaymentError::NotAllowed(_) => StatusCode::CONFLICT,
             PaymentError::RefundForbidden => StatusCode::FORBIDDEN,
             PaymentError::ApprovalRefused(_) => StatusCode::CONFLICT,
-            PaymentError::ProviderRefused(_) => StatusCode::PAYMENT_REQUIRED,
-            PaymentError::ProviderUnavailable(_) => {
+            PaymentError::ProviderRefused { .. } => StatusCode::PAYMENT_REQUIRED,
+            PaymentError::ProviderUnavailable { .. } => {
                 tracing::warn!(error = %e, "provider unavailable during a merchant API request");
                 return ApiError::new(
                     StatusCode::BAD_GATEWAY,

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use paydesk_app::server_fns::orders::OrderQuery;
 use paydesk_app::server_fns::orders::server::to_search;
+use paydesk_app::server_fns::test_mode::ssr::scope;
 use paydesk_core::store::{MAX_PAGE, Order, OrderSearch, Store};
 
 use crate::startup::AppState;
@@ -30,12 +31,20 @@ pub async fn orders_csv(
         after: String::new(),
         ..query
     };
-    let search = match to_search(&query, &user, MAX_PAGE) {
+    let mut search = match to_search(&query, &user, MAX_PAGE) {
         Ok(s) => s,
         Err(code) => {
             return (StatusCode::BAD_REQUEST, format!("invalid filter: {code}\n")).into_response();
         }
     };
+    // Test or live data, as the orders page shows it.
+    match scope(&state.store, &user.id).await {
+        Ok(scope) => scope.narrow(&mut search),
+        Err(e) => {
+            tracing::error!(error = %e, "orders export: reading the test-mode choice failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
     tracing::info!(user = %user.username, filter = %query.to_query_string(false), "orders export");
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
     (

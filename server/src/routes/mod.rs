@@ -11,6 +11,7 @@ pub mod notify;
 pub mod preferences;
 pub mod qr;
 pub mod server_fns;
+pub mod test_mode;
 pub mod twofa;
 
 use crate::rate_limit::{Limiter, too_many_requests};

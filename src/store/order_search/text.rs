@@ -81,7 +81,7 @@ async fn backfill(store: &Store) -> Result<(), StoreError> {
         if rows.is_empty() {
             break;
         }
-        let mut tx = store.pool.begin().await?;
+        let mut tx = crate::store::dialect::begin_write(&store.pool, store.backend()).await?;
         for r in &rows {
             let id: String = r.try_get("id")?;
             let text = crate::order_query::search_text(

@@ -36,7 +36,10 @@ impl Store {
     ) -> Result<Order, StoreError> {
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        // The write lock at BEGIN on SQLite: the insert's FTS trigger (the search index)
+        // reads its index before the insert holds the lock, and a deferred transaction
+        // that read first fails with SQLITE_BUSY when another connection committed.
+        let mut tx = crate::store::dialect::begin_write(&self.pool, self.backend).await?;
         sqlx::query(
             "INSERT INTO orders (id, out_trade_no, channel, amount_minor, currency, subject, status, qr_code, creator, \
              merchant_notify_url, created_at, updated_at, expires_at, version, api_key_id, next_query_at, merchant_no, \

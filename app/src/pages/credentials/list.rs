@@ -124,6 +124,9 @@ fn Row(r: ChannelView) -> impl IntoView {
                 <span class=if r.disabled { "status closed" } else { "status paid" }>
                     {if r.disabled { c.disabled } else { c.enabled }}
                 </span>
+                {r.failing.clone().map(|v| view! {
+                    <div class="status failed channel-failing">{t.checkout.failing} ": " {c.verdict(&v)}</div>
+                })}
                 {r.limit.map(|l| view! {
                     <div class="muted small limit-summary">
                         {(c.limits.per_order)(&money(l.max_minor, l.currency.code()))}

@@ -10,6 +10,10 @@ use leptos::prelude::*;
 pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, AppError> {
     use paydesk_core::role::Capability;
     let caller = crate::guard::require(Capability::ViewOrders).await?;
+    let scope = crate::server_fns::test_mode::ssr::scope(&caller.store, &caller.user.id)
+        .await
+        .map_err(crate::guard::internal)?;
+    // The channel filter offers the channels of the data shown (test or live).
     let channels = caller
         .store
         .channels()
@@ -17,6 +21,7 @@ pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, AppError> {
         .map_err(crate::guard::internal)?
         .into_iter()
         .map(|c| c.name)
+        .filter(|name| scope.shows(name))
         .collect();
     let mut page = OrderPage {
         rows: Vec::new(),
@@ -31,8 +36,9 @@ pub async fn search_orders(query: OrderQuery) -> Result<OrderPage, AppError> {
         page.problem = Some(e);
         return Ok(page);
     }
-    let search =
+    let mut search =
         server::to_search(&query, &caller.user, PAGE_SIZE).map_err(crate::guard::invalid)?;
+    scope.narrow(&mut search);
     let orders = caller
         .store
         .search_orders(&search)

@@ -56,7 +56,8 @@ fn amount(s: &mut OrderSearch, cmp: Cmp, decimal: &str) -> Result<(), BadInput> 
         None => Currency::Cny,
     };
     // An amount only means something in one currency.
-    s.currency.get_or_insert_with(|| currency.code().to_string());
+    s.currency
+        .get_or_insert_with(|| currency.code().to_string());
     let v = Money::parse_decimal(decimal, currency)
         .map_err(|_| BadInput::Amount)?
         .minor();
@@ -159,11 +160,20 @@ mod tests {
         assert_eq!(s.from_ms, Some(1_793_462_400_000));
         assert_eq!(s.to_ms, Some(1_793_462_400_000 + DAY_MS));
         let s = applied("created:>=2026-11-01 created:<2026-12-01");
-        assert_eq!(s.to_ms.zip(s.from_ms).map(|(t, f)| (t - f) / DAY_MS), Some(30));
+        assert_eq!(
+            s.to_ms.zip(s.from_ms).map(|(t, f)| (t - f) / DAY_MS),
+            Some(30)
+        );
         let week = applied("created:7d");
         let today = applied("created:today");
         assert_eq!(week.to_ms, today.to_ms);
-        assert_eq!(today.from_ms.zip(week.from_ms).map(|(t, w)| (t - w) / DAY_MS), Some(6));
+        assert_eq!(
+            today
+                .from_ms
+                .zip(week.from_ms)
+                .map(|(t, w)| (t - w) / DAY_MS),
+            Some(6)
+        );
     }
 
     #[test]
@@ -185,6 +195,9 @@ mod tests {
             .iter()
             .map(|f| (f.needle.as_str(), f.negated))
             .collect();
-        assert_eq!(got, vec![("§咖啡", false), ("refund", true), ("x7k9", false)]);
+        assert_eq!(
+            got,
+            vec![("§咖啡", false), ("refund", true), ("x7k9", false)]
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! Saved order searches, one list per user: a name and the orders page's query string.
-//! Saving a name again replaces its query; a user keeps at most [`MAX_VIEWS`].
+//! Per-user dashboard choices: saved order searches (a name and the orders page's query
+//! string; saving a name again replaces its query; at most [`MAX_VIEWS`]) and the
+//! test-mode switch (`paydesk_core::test_mode`).
 
 use super::{Store, StoreError, new_id};
 use sqlx::Row;
@@ -52,12 +53,13 @@ impl Store {
         name: &str,
         query: &str,
     ) -> Result<SaveOutcome, StoreError> {
-        let replaced = sqlx::query("UPDATE saved_views SET query = $1 WHERE user_id = $2 AND name = $3")
-            .bind(query)
-            .bind(user_id)
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        let replaced =
+            sqlx::query("UPDATE saved_views SET query = $1 WHERE user_id = $2 AND name = $3")
+                .bind(query)
+                .bind(user_id)
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
         if replaced.rows_affected() > 0 {
             return Ok(SaveOutcome::Saved);
         }
@@ -90,5 +92,28 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+impl Store {
+    /// The user's test-mode choice (None: not chosen).
+    pub async fn test_mode_choice(&self, user_id: &str) -> Result<Option<bool>, StoreError> {
+        let row = sqlx::query("SELECT test_mode FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<Option<i64>, _>("test_mode")?.map(|v| v != 0),
+            None => None,
+        })
+    }
+
+    pub async fn set_test_mode(&self, user_id: &str, on: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET test_mode = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
