@@ -406,13 +406,11 @@ async fn seed(store: &Store, orders: usize, now: i64) -> Result<()> {
     sqlx::query(&sql).execute(store.pool()).await?;
     // What "needs attention" finds besides recent pending orders: a failed refund on one
     // order in 1,000, a refused provider notification on another.
-    let refunds = format!(
-        "INSERT INTO refunds (id, out_refund_no, order_id, amount_minor, currency, reason, status, \
+    let refunds = "INSERT INTO refunds (id, out_refund_no, order_id, amount_minor, currency, reason, status, \
          requested_by, created_at, updated_at) \
          SELECT 'r' || id, 'R' || out_trade_no, id, 100, currency, '', 'failed', 'support', created_at, created_at \
-         FROM orders WHERE status = 'partially_refunded' AND out_trade_no LIKE '%009'"
-    );
-    sqlx::query(&refunds).execute(store.pool()).await?;
+         FROM orders WHERE status = 'partially_refunded' AND out_trade_no LIKE '%009'";
+    sqlx::query(refunds).execute(store.pool()).await?;
     sqlx::query(
         "INSERT INTO notify_inbox (id, provider, channel, received_at, headers, body, status, reason, out_trade_no) \
          SELECT 'n' || id, 'alipay', channel, created_at, '', '', 'refused', 'paid after close', out_trade_no \

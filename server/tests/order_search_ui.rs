@@ -82,7 +82,7 @@ async fn saved_views_belong_to_their_user(app: &TestApp) {
     let sam = login(app, "sam").await;
     let sue = login(app, "sue").await;
     let r = post(
-        &app,
+        app,
         "/rpc/save_order_view",
         "name=Lattes&query=q%3Dlatte%26status%3Dpaid%26evil%3D1",
         Some(&sam),

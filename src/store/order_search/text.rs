@@ -160,20 +160,6 @@ pub(super) fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_escape_what_they_must() {
-        assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
-        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_end("a9").as_deref(), Some("a:"));
-        assert_eq!(prefix_end(""), None);
-    }
-}
-
 impl Store {
     /// The conditions of the search box's terms: fragments, status and channel lists,
     /// the payment method and the "needs attention" view.
@@ -243,5 +229,19 @@ impl Store {
             None => c.raw(contains),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_escape_what_they_must() {
+        assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
+        assert_eq!(fts_phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a9").as_deref(), Some("a:"));
+        assert_eq!(prefix_end(""), None);
     }
 }
