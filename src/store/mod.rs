@@ -84,7 +84,7 @@ pub use sandbox_ledger::{
 pub use sessions::{ActiveSession, SessionOwner, StoredSession};
 pub use throttle::ThrottleState;
 pub use twofa::TotpRow;
-pub use user_choices::{MAX_VIEWS, SaveOutcome, SavedView};
+pub use user_choices::{FirstSteps, MAX_VIEWS, SaveOutcome, SavedView};
 pub use users::{NewUser, User, UserUpdate};
 
 pub use dialect::Backend;

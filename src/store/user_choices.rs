@@ -117,3 +117,50 @@ impl Store {
         Ok(())
     }
 }
+
+/// What the overview's first-steps checklist ticks off, read from the real state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FirstSteps {
+    /// A sandbox checkout was paid.
+    pub sandbox_paid: bool,
+    /// There is a user besides the first admin.
+    pub second_user: bool,
+    pub live_channel: bool,
+    /// The user dismissed the checklist.
+    pub dismissed: bool,
+}
+
+impl Store {
+    pub async fn first_steps(&self, user_id: &str) -> Result<FirstSteps, StoreError> {
+        let one = |sql: &'static str| async move {
+            Ok::<bool, StoreError>(sqlx::query(sql).fetch_optional(&self.pool).await?.is_some())
+        };
+        let dismissed = sqlx::query("SELECT first_steps_dismissed_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<Option<i64>, _>("first_steps_dismissed_at"))
+            .transpose()?
+            .flatten()
+            .is_some();
+        Ok(FirstSteps {
+            sandbox_paid: one(
+                "SELECT 1 FROM orders o JOIN channels c ON c.name = o.channel \
+                 WHERE c.mode = 'sandbox' AND o.paid_at IS NOT NULL LIMIT 1",
+            )
+            .await?,
+            second_user: one("SELECT 1 FROM users LIMIT 1 OFFSET 1").await?,
+            live_channel: one("SELECT 1 FROM channels WHERE mode = 'live' LIMIT 1").await?,
+            dismissed,
+        })
+    }
+
+    pub async fn dismiss_first_steps(&self, user_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET first_steps_dismissed_at = $1 WHERE id = $2")
+            .bind(crate::time::now_ms())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod common;
 pub mod counter;
 pub mod credentials;
+pub mod first_steps;
 pub mod limits;
 pub mod logs;
 pub mod orders;
@@ -109,6 +110,7 @@ pub struct Messages {
     pub counter: &'static counter::CounterText,
     pub orders: &'static orders::OrdersText,
     pub search: &'static search::SearchText,
+    pub first_steps: &'static first_steps::FirstStepsText,
     pub test_mode: &'static test_mode::TestModeText,
     pub logs: &'static logs::LogsText,
     pub credentials: &'static credentials::CredentialsText,
@@ -198,6 +200,7 @@ pub static EN: Messages = Messages {
     counter: &counter::EN,
     orders: &orders::EN,
     search: &search::EN,
+    first_steps: &first_steps::EN,
     test_mode: &test_mode::EN,
     logs: &logs::EN,
     credentials: &credentials::EN,
@@ -288,6 +291,7 @@ pub static ZH: Messages = Messages {
     counter: &counter::ZH,
     orders: &orders::ZH,
     search: &search::ZH,
+    first_steps: &first_steps::ZH,
     test_mode: &test_mode::ZH,
     logs: &logs::ZH,
     credentials: &credentials::ZH,

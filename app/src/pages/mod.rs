@@ -3,6 +3,7 @@
 pub mod checkout;
 pub mod credentials;
 pub mod display;
+pub mod first_steps;
 pub mod login;
 pub mod logs;
 pub mod orders;

@@ -19,6 +19,7 @@ pub fn OverviewPage() -> impl IntoView {
         <Layout>
             <RequireCap cap=None>
                 <Welcome />
+                <crate::pages::first_steps::FirstSteps />
                 <Figures />
             </RequireCap>
         </Layout>

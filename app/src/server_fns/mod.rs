@@ -7,6 +7,7 @@ pub mod checkout;
 pub mod credentials;
 pub mod display;
 pub mod error;
+pub mod first_steps;
 pub mod limits;
 pub mod logs;
 pub mod orders;
