@@ -27,7 +27,7 @@ for (const javaScriptEnabled of [true, false]) {
     const app = await startPaydesk();
     const context = await browser.newContext({ javaScriptEnabled, locale: 'en-US', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const problems = watchConsole(page);
+    const problems = watchConsole(page, { javaScriptEnabled });
     try {
       await signIn(page, app.base, 'admin', app.password);
       await page.waitForSelector('#overview');

@@ -130,6 +130,13 @@ pub fn Preferences() -> impl IntoView {
     }
 }
 
+/// The first Tab of every page (visually hidden until focused): to the page's `<main
+/// id="content">`, which takes the focus (`tabindex="-1"`).
+#[component]
+pub fn SkipLink() -> impl IntoView {
+    view! { <a class="skip-link" href="#content">{use_t().skip_to_content}</a> }
+}
+
 /// The signed-in frame. `children` render inside [`SessionGate`], so they (and the
 /// components in them) can call [`use_session`].
 #[component]
@@ -149,7 +156,8 @@ pub fn Bare(cap: Capability, class: &'static str, children: ChildrenFn) -> impl 
     let children = StoredValue::new(children);
     view! {
         <SessionGate>
-            <main class=class id="content">
+            <SkipLink />
+            <main class=class id="content" tabindex="-1">
                 <RequireCap cap=Some(cap)>{children.with_value(|c| c())}</RequireCap>
             </main>
         </SessionGate>
@@ -193,7 +201,7 @@ fn Frame(children: Children) -> impl IntoView {
     });
     let signed_in = session.user.is_some();
     view! {
-        <a class="skip-link" href="#content">{t.skip_to_content}</a>
+        <SkipLink />
         <header class="topbar">
             <a class="brand" href="/">{t.app_name}</a>
             <div class="topbar-right">

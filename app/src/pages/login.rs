@@ -1,5 +1,5 @@
 use crate::app::SessionGate;
-use crate::components::layout::{Preferences, use_t};
+use crate::components::layout::{Preferences, SkipLink, use_t};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -31,11 +31,12 @@ fn LoginForm() -> impl IntoView {
     };
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     view! {
+        <SkipLink />
         <div class="login-page">
             <div class="login-preferences">
                 <Preferences />
             </div>
-            <main class="login-card">
+            <main class="login-card" id="content" tabindex="-1">
                 <h1>{t.login_title}</h1>
                 {move || error().map(|e| view! { <p class="notice error" role="alert" id="login-error">{e}</p> })}
                 <form method="post" action="/auth/login" class="stack">

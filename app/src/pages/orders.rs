@@ -274,16 +274,16 @@ fn Row(r: OrderRow) -> impl IntoView {
     });
     view! {
         <tr>
-            <td>
+            <td data-label=t.orders.col_number>
                 <a href=href class="mono">{r.out_trade_no.clone()}</a>
                 {r.provider_trade_no.map(|p| view! { <br /><span class="mono muted small">{p}</span> })}
             </td>
-            <td><span class=format!("status {}", r.status.as_str())>{t.common.order_status(r.status)}</span></td>
-            <td class="num">{money(r.amount_minor, &r.currency)}{refunded}</td>
-            <td>{r.channel}</td>
-            <td class="wrap">{r.subject}</td>
-            <td>{r.creator}</td>
-            <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
+            <td data-label=t.orders.col_status><span class=format!("status {}", r.status.as_str())>{t.common.order_status(r.status)}</span></td>
+            <td class="num" data-label=t.orders.col_amount>{money(r.amount_minor, &r.currency)}{refunded}</td>
+            <td data-label=t.orders.col_channel>{r.channel}</td>
+            <td class="wrap" data-label=t.orders.col_subject>{r.subject}</td>
+            <td data-label=t.orders.col_creator>{r.creator}</td>
+            <td class="nowrap" data-label=t.orders.col_created>{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
         </tr>
     }
 }

@@ -209,12 +209,12 @@ fn ChannelTable(lines: Vec<ChannelLine>) -> impl IntoView {
                         let rate = percent(l.success_permille(), t.common.none);
                         view! {
                             <tr>
-                                <td class="mono">{l.channel.clone()}</td>
-                                <td class="num">{l.created}</td>
-                                <td class="num">{l.paid}</td>
-                                <td class="num">{rate}</td>
-                                <td class="num">{money(l.volume_minor, &l.currency)}</td>
-                                <td class="num">{l.refund_count} " / " {money(l.refunded_minor, &l.currency)}</td>
+                                <td class="mono" data-label=to.col_channel>{l.channel.clone()}</td>
+                                <td class="num" data-label=to.col_created>{l.created}</td>
+                                <td class="num" data-label=to.col_paid>{l.paid}</td>
+                                <td class="num" data-label=to.col_success>{rate}</td>
+                                <td class="num" data-label=to.col_volume>{money(l.volume_minor, &l.currency)}</td>
+                                <td class="num" data-label=to.col_refunds>{l.refund_count} " / " {money(l.refunded_minor, &l.currency)}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -246,11 +246,11 @@ fn FailedRefunds(rows: Vec<FailedRefundLine>) -> impl IntoView {
                 <tbody>
                     {rows.into_iter().map(|r| view! {
                         <tr>
-                            <td>{time_ms(r.created_at, OFFSET_MINUTES)}</td>
-                            <td class="mono">{r.out_refund_no}</td>
-                            <td class="mono"><a href=format!("/orders/{}", r.out_trade_no)>{r.out_trade_no.clone()}</a></td>
-                            <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                            <td class="wrap">{r.failure_reason.unwrap_or_else(|| t.common.none.to_string())}</td>
+                            <td data-label=to.col_when>{time_ms(r.created_at, OFFSET_MINUTES)}</td>
+                            <td class="mono" data-label=to.col_refund>{r.out_refund_no}</td>
+                            <td class="mono" data-label=to.col_order><a href=format!("/orders/{}", r.out_trade_no)>{r.out_trade_no.clone()}</a></td>
+                            <td class="num" data-label=to.col_amount>{money(r.amount_minor, &r.currency)}</td>
+                            <td class="wrap" data-label=to.col_reason>{r.failure_reason.unwrap_or_else(|| t.common.none.to_string())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -284,11 +284,11 @@ fn NotificationProblems(rows: Vec<NotificationLine>) -> impl IntoView {
                         let verdict = if n.verdict == "rejected" { to.verdict_rejected } else { to.verdict_refused };
                         view! {
                             <tr>
-                                <td>{time_ms(n.received_at, OFFSET_MINUTES)}</td>
-                                <td>{crate::pages::checkout::provider_name(t, &n.provider)} " " <span class="mono muted">{n.channel}</span></td>
-                                <td><span class=format!("status {}", n.verdict)>{verdict}</span></td>
-                                <td class="mono">{n.out_trade_no.unwrap_or_default()}</td>
-                                <td>{n.reason.unwrap_or_default()}</td>
+                                <td data-label=to.col_when>{time_ms(n.received_at, OFFSET_MINUTES)}</td>
+                                <td data-label=to.col_provider>{crate::pages::checkout::provider_name(t, &n.provider)} " " <span class="mono muted">{n.channel}</span></td>
+                                <td data-label=to.col_verdict><span class=format!("status {}", n.verdict)>{verdict}</span></td>
+                                <td class="mono" data-label=to.col_order>{n.out_trade_no.unwrap_or_default()}</td>
+                                <td class="wrap" data-label=to.col_reason>{n.reason.unwrap_or_default()}</td>
                             </tr>
                         }
                     }).collect_view()}

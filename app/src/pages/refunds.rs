@@ -147,6 +147,7 @@ fn Table(p: RefundPage, status: String, paged: bool) -> impl IntoView {
 #[component]
 fn Row(r: RefundRow, can_retry: bool) -> impl IntoView {
     let t = use_t();
+    let o = t.orders;
     let order_href = format!("/orders/{}", encode(&r.out_trade_no));
     let retry = (can_retry && r.status == RefundStatus::Failed).then(|| {
         view! {
@@ -158,14 +159,14 @@ fn Row(r: RefundRow, can_retry: bool) -> impl IntoView {
     });
     view! {
         <tr>
-            <td class="mono">{r.out_refund_no.clone()}</td>
-            <td><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
-            <td><RefundStatusCell r=r.clone() /></td>
-            <td class="num">{money(r.amount_minor, &r.currency)}</td>
-            <td class="wrap">{r.reason.clone()}</td>
-            <td class="failure wrap">{r.failure_reason.clone().unwrap_or_default()} {retry}</td>
-            <td>{r.requested_by.clone()}</td>
-            <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
+            <td class="mono" data-label=o.col_refund_no>{r.out_refund_no.clone()}</td>
+            <td data-label=o.col_order><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
+            <td data-label=o.col_status><RefundStatusCell r=r.clone() /></td>
+            <td class="num" data-label=o.col_amount>{money(r.amount_minor, &r.currency)}</td>
+            <td class="wrap" data-label=o.col_reason>{r.reason.clone()}</td>
+            <td class="failure wrap" data-label=o.col_failure>{r.failure_reason.clone().unwrap_or_default()} {retry}</td>
+            <td data-label=o.col_requested_by>{r.requested_by.clone()}</td>
+            <td class="nowrap" data-label=o.col_time>{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
         </tr>
     }
 }

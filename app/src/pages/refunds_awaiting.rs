@@ -51,6 +51,7 @@ pub fn AwaitingList() -> impl IntoView {
 fn row(r: AwaitingRow, can_decide: bool) -> impl IntoView {
     let t = use_t();
     let s = t.security;
+    let o = t.orders;
     let order_href = format!("/orders/{}", encode(&r.out_trade_no));
     let no = r.out_refund_no.clone();
     let actions = match (can_decide, r.own) {
@@ -69,13 +70,13 @@ fn row(r: AwaitingRow, can_decide: bool) -> impl IntoView {
     };
     view! {
         <tr data-refund=r.out_refund_no.clone()>
-            <td class="mono">{r.out_refund_no.clone()}</td>
-            <td><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
-            <td class="num">{money(r.amount_minor, &r.currency)}</td>
-            <td>{r.requested_by.clone()}</td>
-            <td>{actions}</td>
-            <td class="wrap">{r.reason.clone()}</td>
-            <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
+            <td class="mono" data-label=o.col_refund_no>{r.out_refund_no.clone()}</td>
+            <td data-label=o.col_order><a href=order_href class="mono">{r.out_trade_no.clone()}</a></td>
+            <td class="num" data-label=o.col_amount>{money(r.amount_minor, &r.currency)}</td>
+            <td data-label=o.col_requested_by>{r.requested_by.clone()}</td>
+            <td class="decision" data-label=s.col_decision>{actions}</td>
+            <td class="wrap" data-label=o.col_reason>{r.reason.clone()}</td>
+            <td class="nowrap" data-label=o.col_time>{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
         </tr>
     }
 }

@@ -96,14 +96,14 @@ fn session_line(
     let (row_handle, form_handle) = (r.handle.clone(), r.handle.clone());
     view! {
         <tr data-session=row_handle data-current=r.current.then_some("true")>
-            <td class="wrap" title=full_agent>
+            <td class="wrap" title=full_agent data-label=t.sessions.device>
                 {device}
                 {r.current.then(|| view! { " " <span class="badge">{t.sessions.this_session}</span> })}
             </td>
-            <td class="mono">{if r.ip.is_empty() { t.common.none.to_string() } else { r.ip.clone() }}</td>
-            <td class="mono">{time_ms(r.signed_in_at, CHINA_OFFSET_MINUTES)}</td>
-            <td class="mono">{time_ms(r.last_seen, CHINA_OFFSET_MINUTES)}</td>
-            <td>
+            <td class="mono" data-label=t.sessions.address>{if r.ip.is_empty() { t.common.none.to_string() } else { r.ip.clone() }}</td>
+            <td class="mono" data-label=t.sessions.signed_in>{time_ms(r.signed_in_at, CHINA_OFFSET_MINUTES)}</td>
+            <td class="mono" data-label=t.sessions.last_seen>{time_ms(r.last_seen, CHINA_OFFSET_MINUTES)}</td>
+            <td class="row-actions">
                 <ActionForm action=end attr:class="inline">
                     <input type="hidden" name="handle" value=form_handle />
                     <button type="submit">{t.sessions.end}</button>

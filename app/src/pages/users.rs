@@ -195,15 +195,15 @@ fn UserLine(
     let pw_id = format!("pw-{slug}");
     view! {
         <tr data-user=name.clone()>
-            <td>{name.clone()} {is_me.then(|| view! { " " <span class="muted">{t.users.you}</span> })}</td>
-            <td><span class=format!("badge role-{}", u.role.as_str())>{t.role(u.role)}</span></td>
-            <td>
+            <td data-label=t.col_username>{name.clone()} {is_me.then(|| view! { " " <span class="muted">{t.users.you}</span> })}</td>
+            <td data-label=t.col_role><span class=format!("badge role-{}", u.role.as_str())>{t.role(u.role)}</span></td>
+            <td data-label=t.col_status>
                 <span class=if u.disabled { "status disabled" } else { "status active" }>
                     {if u.disabled { t.status_disabled } else { t.status_active }}
                 </span>
             </td>
-            <td class="mono">{time_ms(u.created_at, CHINA_OFFSET_MINUTES)}</td>
-            <td class="user-actions">
+            <td class="mono" data-label=t.col_created>{time_ms(u.created_at, CHINA_OFFSET_MINUTES)}</td>
+            <td class="user-actions row-actions" data-label=t.users.actions>
                 <ActionForm action=set_role attr:class="inline">
                     <input type="hidden" name="username" value=n1 />
                     <label for=role_id.clone() class="sr-only">{t.users.change_role}</label>
@@ -243,17 +243,17 @@ fn KeyLine(
     let form_name = k.name.clone();
     view! {
         <tr data-key=k.name.clone()>
-            <td>{k.name.clone()}</td>
-            <td class="mono">{format!("{}…", k.prefix)}</td>
-            <td class="mono">{time_ms(k.created_at, CHINA_OFFSET_MINUTES)}</td>
-            <td>{k.created_by.clone()}</td>
-            <td class="mono">{k.last_used_at.map(|at| time_ms(at, CHINA_OFFSET_MINUTES)).unwrap_or_else(|| t.users.never.to_string())}</td>
-            <td>
+            <td data-label=t.users.key_name>{k.name.clone()}</td>
+            <td class="mono" data-label=t.users.key_prefix>{format!("{}…", k.prefix)}</td>
+            <td class="mono" data-label=t.col_created>{time_ms(k.created_at, CHINA_OFFSET_MINUTES)}</td>
+            <td data-label=t.users.created_by>{k.created_by.clone()}</td>
+            <td class="mono" data-label=t.users.last_used>{k.last_used_at.map(|at| time_ms(at, CHINA_OFFSET_MINUTES)).unwrap_or_else(|| t.users.never.to_string())}</td>
+            <td data-label=t.col_status>
                 <span class=if revoked { "status revoked" } else { "status active" }>
                     {if revoked { t.users.key_revoked } else { t.users.key_active }}
                 </span>
             </td>
-            <td>
+            <td class="row-actions">
                 {(!revoked).then(|| view! {
                     <ActionForm action=revoke attr:class="inline">
                         <input type="hidden" name="name" value=form_name.clone() />

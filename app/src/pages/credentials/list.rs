@@ -114,13 +114,13 @@ fn Row(r: ChannelView) -> impl IntoView {
     };
     view! {
         <tr data-channel=r.name.clone()>
-            <td>
+            <td data-label=c.col_name>
                 <strong>{r.name.clone()}</strong>
                 {(!r.account.is_empty()).then(|| view! { <div class="muted mono">{r.account.clone()}</div> })}
             </td>
-            <td>{provider_name(t, &r.provider)}</td>
-            <td><span class=format!("badge mode-{}", r.mode)>{mode}</span></td>
-            <td>
+            <td data-label=c.col_provider>{provider_name(t, &r.provider)}</td>
+            <td data-label=c.col_mode><span class=format!("badge mode-{}", r.mode)>{mode}</span></td>
+            <td data-label=c.col_status>
                 <span class=if r.disabled { "status closed" } else { "status paid" }>
                     {if r.disabled { c.disabled } else { c.enabled }}
                 </span>
@@ -133,9 +133,9 @@ fn Row(r: ChannelView) -> impl IntoView {
                     </div>
                 })}
             </td>
-            <td>{keys}</td>
-            <td><ul class="cred-certs">{certs}</ul></td>
-            <td>
+            <td class="wrap" data-label=c.col_keys>{keys}</td>
+            <td class="wrap" data-label=c.col_certificates><ul class="cred-certs">{certs}</ul></td>
+            <td class="row-actions" data-label=c.col_actions>
                 <div class="actions">
                     <form method="post" action="/credentials/toggle">
                         <input type="hidden" name="name" value=name.clone() />

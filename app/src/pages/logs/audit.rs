@@ -3,6 +3,7 @@
 use super::shared::{FilterButtons, Pager, TextFilter, failure, param};
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
+use crate::i18n::Messages;
 use crate::server_fns::logs::{AuditRow, list_audit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -37,7 +38,7 @@ pub(super) fn AuditTab() -> impl IntoView {
                                         <th>{t.logs.time}</th><th>{t.logs.actor}</th><th>{t.logs.action}</th>
                                         <th>{t.logs.target}</th><th>{t.logs.detail}</th>
                                     </tr></thead>
-                                    <tbody>{page.rows.into_iter().map(audit_line).collect_view()}</tbody>
+                                    <tbody>{page.rows.into_iter().map(|a| audit_line(a, t)).collect_view()}</tbody>
                                 </table></div>
                             }.into_any()
                         }}
@@ -49,14 +50,15 @@ pub(super) fn AuditTab() -> impl IntoView {
     }
 }
 
-fn audit_line(a: AuditRow) -> impl IntoView {
+fn audit_line(a: AuditRow, t: &'static Messages) -> impl IntoView {
+    let l = t.logs;
     view! {
         <tr>
-            <td class="mono">{time_ms(a.at, CHINA_OFFSET_MINUTES)}</td>
-            <td>{a.actor}</td>
-            <td class="mono">{a.action}</td>
-            <td>{a.target}</td>
-            <td class="wrap">{a.detail}</td>
+            <td class="mono" data-label=l.time>{time_ms(a.at, CHINA_OFFSET_MINUTES)}</td>
+            <td data-label=l.actor>{a.actor}</td>
+            <td class="mono" data-label=l.action>{a.action}</td>
+            <td data-label=l.target>{a.target}</td>
+            <td class="wrap" data-label=l.detail>{a.detail}</td>
         </tr>
     }
 }

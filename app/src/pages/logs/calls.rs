@@ -67,6 +67,7 @@ pub(super) fn CallsTab() -> impl IntoView {
 }
 
 fn call_line(c: CallRow, t: &'static Messages) -> impl IntoView {
+    let l = t.logs;
     let failed = c.status.is_none_or(|s| s >= 400) || c.provider_code.is_some();
     let outcome = [c.provider_code.clone(), c.error.clone()]
         .into_iter()
@@ -75,19 +76,19 @@ fn call_line(c: CallRow, t: &'static Messages) -> impl IntoView {
         .join(" · ");
     view! {
         <tr class:failed=failed>
-            <td class="mono">{time_ms(c.at, CHINA_OFFSET_MINUTES)}</td>
-            <td>{c.provider}</td>
-            <td>{c.channel}</td>
-            <td>{c.operation}{(c.attempt > 1).then(|| format!(" (#{})", c.attempt))}</td>
-            <td class="num">
+            <td class="mono" data-label=l.time>{time_ms(c.at, CHINA_OFFSET_MINUTES)}</td>
+            <td data-label=l.provider>{c.provider}</td>
+            <td data-label=l.channel>{c.channel}</td>
+            <td data-label=l.operation>{c.operation}{(c.attempt > 1).then(|| format!(" (#{})", c.attempt))}</td>
+            <td class="num" data-label=l.http_status>
                 <span class=if failed { "status failed" } else { "status ok" }>
                     {c.status.map(|s| s.to_string()).unwrap_or_else(|| t.logs.no_answer.into())}
                 </span>
             </td>
-            <td class="num">{format!("{} ms", c.latency_ms)}</td>
-            <td>{order_link(c.out_trade_no, t)}</td>
-            <td class="mono wrap">{format!("{} {}", c.method, c.url)}</td>
-            <td class="wrap">{if outcome.is_empty() { t.common.none.to_string() } else { outcome }}</td>
+            <td class="num" data-label=l.latency>{format!("{} ms", c.latency_ms)}</td>
+            <td data-label=l.order>{order_link(c.out_trade_no, t)}</td>
+            <td class="mono wrap" data-label=l.request>{format!("{} {}", c.method, c.url)}</td>
+            <td class="wrap" data-label=l.outcome>{if outcome.is_empty() { t.common.none.to_string() } else { outcome }}</td>
         </tr>
     }
 }

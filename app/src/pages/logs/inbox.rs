@@ -119,16 +119,17 @@ fn InboxFilters(q: ParamsMap, t: &'static Messages) -> impl IntoView {
 }
 
 fn inbox_line(r: InboxRow, t: &'static Messages) -> impl IntoView {
+    let l = t.logs;
     view! {
         <tr>
-            <td class="mono">{time_ms(r.received_at, CHINA_OFFSET_MINUTES)}</td>
-            <td>{r.provider}</td>
-            <td>{r.channel}</td>
-            <td>{r.event.unwrap_or_else(|| t.common.none.into())}</td>
-            <td><span class=format!("status {}", r.verdict)>{r.verdict.clone()}</span></td>
-            <td class="wrap">{r.reason.unwrap_or_default()}</td>
-            <td>{order_link(r.out_trade_no, t)}</td>
-            <td><a href=format!("/logs?tab=inbox&id={}", r.id)>{t.logs.details}</a></td>
+            <td class="mono" data-label=l.received>{time_ms(r.received_at, CHINA_OFFSET_MINUTES)}</td>
+            <td data-label=l.provider>{r.provider}</td>
+            <td data-label=l.channel>{r.channel}</td>
+            <td data-label=l.event>{r.event.unwrap_or_else(|| t.common.none.into())}</td>
+            <td data-label=l.verdict><span class=format!("status {}", r.verdict)>{r.verdict.clone()}</span></td>
+            <td class="wrap" data-label=l.reason>{r.reason.unwrap_or_default()}</td>
+            <td data-label=l.order>{order_link(r.out_trade_no, t)}</td>
+            <td data-label=l.details><a href=format!("/logs?tab=inbox&id={}", r.id)>{t.logs.details}</a></td>
         </tr>
     }
 }

@@ -86,11 +86,11 @@ fn AttemptsTable(attempts: Vec<AttemptRow>, t: &'static Messages) -> impl IntoVi
                 </tr></thead>
                 <tbody>{attempts.into_iter().map(|a| view! {
                     <tr>
-                        <td class="mono">{time_ms(a.at, CHINA_OFFSET_MINUTES)}</td>
-                        <td class="num">{a.status.map(|s| s.to_string()).unwrap_or_else(|| t.logs.no_answer.into())}</td>
-                        <td class="num">{format!("{} ms", a.latency_ms)}</td>
-                        <td class="wrap">{a.error.unwrap_or_default()}</td>
-                        <td class="mono wrap">{a.response.unwrap_or_default()}</td>
+                        <td class="mono" data-label=t.logs.time>{time_ms(a.at, CHINA_OFFSET_MINUTES)}</td>
+                        <td class="num" data-label=t.logs.http_status>{a.status.map(|s| s.to_string()).unwrap_or_else(|| t.logs.no_answer.into())}</td>
+                        <td class="num" data-label=t.logs.latency>{format!("{} ms", a.latency_ms)}</td>
+                        <td class="wrap" data-label=t.logs.outcome>{a.error.unwrap_or_default()}</td>
+                        <td class="mono wrap" data-label=t.logs.response>{a.response.unwrap_or_default()}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table></div>
@@ -160,17 +160,18 @@ fn notification_line(
     can_resend: bool,
 ) -> impl IntoView {
     let pending = n.status == "pending";
+    let l = t.logs;
     let form_id = n.id.clone();
     view! {
         <tr data-notification=n.id.clone()>
-            <td class="mono">{time_ms(n.created_at, CHINA_OFFSET_MINUTES)}</td>
-            <td>{n.event.clone()}</td>
-            <td>{order_link(Some(n.out_trade_no.clone()), t)}</td>
-            <td class="mono wrap">{n.url.clone()}</td>
-            <td><span class=format!("status {}", n.status)>{t.logs.notify_status(&n.status)}</span></td>
-            <td class="num"><a href=format!("/logs?tab=notifications&id={}", n.id)>{n.attempts}</a></td>
-            <td class="mono">{if pending { time_ms(n.next_attempt_at, CHINA_OFFSET_MINUTES) } else { t.common.none.to_string() }}</td>
-            <td class="wrap">{n.last_error.clone().unwrap_or_else(|| t.common.none.into())}</td>
+            <td class="mono" data-label=l.time>{time_ms(n.created_at, CHINA_OFFSET_MINUTES)}</td>
+            <td data-label=l.event>{n.event.clone()}</td>
+            <td data-label=l.order>{order_link(Some(n.out_trade_no.clone()), t)}</td>
+            <td class="mono wrap" data-label=l.url>{n.url.clone()}</td>
+            <td data-label=l.status><span class=format!("status {}", n.status)>{t.logs.notify_status(&n.status)}</span></td>
+            <td class="num" data-label=l.attempts><a href=format!("/logs?tab=notifications&id={}", n.id)>{n.attempts}</a></td>
+            <td class="mono" data-label=l.next_retry>{if pending { time_ms(n.next_attempt_at, CHINA_OFFSET_MINUTES) } else { t.common.none.to_string() }}</td>
+            <td class="wrap" data-label=l.last_response>{n.last_error.clone().unwrap_or_else(|| t.common.none.into())}</td>
             <td>
                 {can_resend.then(|| view! {
                     <ActionForm action=resend attr:class="inline">

@@ -196,18 +196,18 @@ fn Refunds(rows: Vec<RefundRow>, no: String) -> impl IntoView {
                     <tbody>
                         {rows.into_iter().map(|r| view! {
                             <tr>
-                                <td class="mono">{r.out_refund_no.clone()}</td>
-                                <td>
+                                <td class="mono" data-label=o.col_refund_no>{r.out_refund_no.clone()}</td>
+                                <td data-label=o.col_status>
                                     <RefundStatusCell r=r.clone() />
                                     {(r.status == RefundStatus::Succeeded).then(|| view! {
                                         " " <a class="small" href=format!("/receipt/{no}?refund={}", encode(&r.out_refund_no))>{t.counter.receipt_link}</a>
                                     })}
                                     {r.failure_reason.clone().map(|f| view! { <br /><span class="small failure">{f}</span> })}
                                 </td>
-                                <td class="num">{money(r.amount_minor, &r.currency)}</td>
-                                <td class="wrap">{r.reason.clone()}</td>
-                                <td>{r.requested_by.clone()}</td>
-                                <td class="nowrap">{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
+                                <td class="num" data-label=o.col_amount>{money(r.amount_minor, &r.currency)}</td>
+                                <td class="wrap" data-label=o.col_reason>{r.reason.clone()}</td>
+                                <td data-label=o.col_requested_by>{r.requested_by.clone()}</td>
+                                <td class="nowrap" data-label=o.col_time>{time_ms(r.created_at, CHINA_OFFSET_MINUTES)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

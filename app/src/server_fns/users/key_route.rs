@@ -165,12 +165,13 @@ pub fn page(
     }
     .to_html();
     let top = view! {
+        <a class="skip-link" href="#content">{t.skip_to_content}</a>
         <header class="topbar"><a class="brand" href="/">{t.app_name}</a></header>
-        <h1>{title}</h1>
     }
     .to_html();
+    let h1 = view! { <h1>{title}</h1> }.to_html();
     format!(
-        "<!DOCTYPE html><html lang=\"{}\" data-theme=\"{}\">{head}<body><main class=\"content key-created\">{top}{content}</main></body></html>",
+        "<!DOCTYPE html><html lang=\"{}\" data-theme=\"{}\">{head}<body>{top}<main class=\"content key-created\" id=\"content\" tabindex=\"-1\">{h1}{content}</main></body></html>",
         lang.html_lang(),
         theme.code()
     )
