@@ -205,7 +205,7 @@ async fn admin_manages_users_and_every_change_is_audited() {
     let r = app
         .rpc(
             "set_user_disabled",
-            "username=olga&disabled=true",
+            "username=olga&disabled=true&confirm=yes",
             Some(&admin),
         )
         .await;
@@ -280,7 +280,8 @@ async fn api_key_is_shown_once_authenticates_and_revoke_stops_it() {
     let r = app
         .post_form("/admin/api-keys", "name=pos+terminal", Some(&admin))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/admin/api-keys/new"), "{}", r.body);
+    let r = app.send(get("/admin/api-keys/new", &admin)).await;
     assert!(r.body.contains("new-api-key"), "{}", r.body);
     let key = token(&r.body, "pdk_").expect("key on the page");
     let secret = token(&r.body, "pdsec_").expect("secret on the page");
@@ -316,7 +317,7 @@ async fn api_key_is_shown_once_authenticates_and_revoke_stops_it() {
     assert!(keys[0].last_used_at.is_some(), "use recorded");
 
     let r = app
-        .rpc("revoke_api_key", "name=pos+terminal", Some(&admin))
+        .rpc("revoke_api_key", "name=pos+terminal&confirm=yes", Some(&admin))
         .await;
     assert_eq!(r.location.as_deref(), Some("/users?ok=key_revoked"));
     assert_eq!(
