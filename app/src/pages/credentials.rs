@@ -134,8 +134,15 @@ fn ConfirmStep() -> impl IntoView {
             }
             "retire" => {
                 let (c, value) = (get("edit"), get("value"));
-                let cancel_href = format!("/credentials?edit={}", crate::server_fns::orders::encode(&c));
-                let fields = vec![("name", c.clone()), ("step", get("step")), ("value", value.clone())];
+                let cancel_href = format!(
+                    "/credentials?edit={}",
+                    crate::server_fns::orders::encode(&c)
+                );
+                let fields = vec![
+                    ("name", c.clone()),
+                    ("step", get("step")),
+                    ("value", value.clone()),
+                ];
                 Some(view! {
                     <ConfirmCard t question=(a.confirm_retire)(&c, &value) yes=a.confirm_retire_yes.to_string()
                         action="/credentials/rotate" fields cancel_href multipart=true />

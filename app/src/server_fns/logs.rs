@@ -362,7 +362,11 @@ pub async fn list_audit(
         None | Some("changes") => SignIns::Excluded,
         Some("sign_ins") => SignIns::Only,
         Some("all") => SignIns::Included,
-        Some(_) => return Err(AppError::Invalid(crate::server_fns::error::BadInput::Filter)),
+        Some(_) => {
+            return Err(AppError::Invalid(
+                crate::server_fns::error::BadInput::Filter,
+            ));
+        }
     };
     let entries = caller
         .store

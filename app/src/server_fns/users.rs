@@ -116,9 +116,15 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
         let auth = crate::guard::auth_session().await?;
         let master = caller.payments.channels().master();
         let shown = [username.as_str(), password.as_str()];
-        shown_once::put(&auth, master, key_route::SHOWN_PASSWORD_KIND, &caller.user.username, &shown)
-            .await
-            .map_err(crate::guard::internal)?;
+        shown_once::put(
+            &auth,
+            master,
+            key_route::SHOWN_PASSWORD_KIND,
+            &caller.user.username,
+            &shown,
+        )
+        .await
+        .map_err(crate::guard::internal)?;
         leptos_axum::redirect(key_route::SHOWN_PASSWORD_PATH);
         return Ok(());
     }

@@ -8,7 +8,6 @@ mod story;
 mod timeline;
 
 use super::error_text;
-use timeline::Timeline;
 use super::refund::RefundSteps;
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
@@ -19,6 +18,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use paydesk_core::order::RefundStatus;
 use paydesk_core::role::Capability;
 use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
+use timeline::Timeline;
 
 #[component]
 pub fn OrderDetailPage() -> impl IntoView {

@@ -78,7 +78,11 @@ fn a_refund_is_requested_before_it_succeeds_whatever_the_clocks_say() {
 fn calls_go_under_the_step_that_made_them() {
     let s = story(refunded_order());
     let ops = |i: usize| -> Vec<&str> { s[i].calls.iter().map(|c| c.what.as_str()).collect() };
-    assert_eq!(ops(0), ["precreate", "query"], "checkout and polling: created");
+    assert_eq!(
+        ops(0),
+        ["precreate", "query"],
+        "checkout and polling: created"
+    );
     assert_eq!(ops(1), ["paid"], "the notification that paid it: paid");
     assert_eq!(ops(2), ["refund"], "the refund call: the request");
     assert!(ops(3).is_empty());
@@ -106,7 +110,13 @@ fn a_notification_that_changed_nothing_is_a_step_of_its_own_in_time() {
     let s = story(entries);
     assert_eq!(
         heads(&s),
-        ["created", "paid", "paid", "refund_requested", "refund_succeeded"]
+        [
+            "created",
+            "paid",
+            "paid",
+            "refund_requested",
+            "refund_succeeded"
+        ]
     );
     assert_eq!(s[2].head.source, Source::Notification);
     // A later call still belongs to the order's change, not to the loose notification.
@@ -124,12 +134,19 @@ fn ties_keep_the_sequence_and_a_refund_without_events_stands_alone() {
     ];
     let s = story(entries);
     assert_eq!(heads(&s), ["created", "paid", "closed", "RF-OLD"]);
-    assert_eq!(s[0].calls.len(), 1, "same millisecond: the first change of it");
+    assert_eq!(
+        s[0].calls.len(),
+        1,
+        "same millisecond: the first change of it"
+    );
 }
 
 #[test]
 fn calls_older_than_every_change_go_to_the_first_and_without_changes_stand_alone() {
-    let s = story(vec![event(50, "created", "¥1.00", ("user", "a")), call(10, "x")]);
+    let s = story(vec![
+        event(50, "created", "¥1.00", ("user", "a")),
+        call(10, "x"),
+    ]);
     assert_eq!(s[0].calls.len(), 1);
     let s = story(vec![call(20, "b"), call(10, "a")]);
     assert_eq!(heads(&s), ["a", "b"]);

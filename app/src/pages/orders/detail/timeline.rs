@@ -118,7 +118,9 @@ fn sentence(t: &'static Messages, s: &Step, refunds: &[RefundRow]) -> String {
             &state_words(t, e.state.as_deref()),
             &e.detail,
         ),
-        Source::Refund => (st.refund_alone)(&e.what, &e.detail, &state_words(t, e.state.as_deref())),
+        Source::Refund => {
+            (st.refund_alone)(&e.what, &e.detail, &state_words(t, e.state.as_deref()))
+        }
         Source::MerchantNotification => {
             (st.forwarded)(&e.what, &state_words(t, e.state.as_deref()))
         }
