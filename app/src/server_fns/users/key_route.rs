@@ -84,14 +84,24 @@ fn back(code: &str) -> Response {
 }
 
 /// The signed-in admin, or the refusal page.
-fn admin(auth: &AuthSession, stylesheet: &str, headers: &HeaderMap) -> Result<User, Response> {
+fn admin(auth: &AuthSession, stylesheet: &str, headers: &HeaderMap) -> Result<User, Box<Response>> {
     let (lang, theme) = crate::guard::preferences(headers);
     let Some(user) = auth.user.clone() else {
-        return Err(refusal(stylesheet, StatusCode::UNAUTHORIZED, lang, theme));
+        return Err(Box::new(refusal(
+            stylesheet,
+            StatusCode::UNAUTHORIZED,
+            lang,
+            theme,
+        )));
     };
     if !user.role.can(Capability::ManageUsers) {
         tracing::warn!(user = %user.username, "refused: api keys need ManageUsers");
-        return Err(refusal(stylesheet, StatusCode::FORBIDDEN, lang, theme));
+        return Err(Box::new(refusal(
+            stylesheet,
+            StatusCode::FORBIDDEN,
+            lang,
+            theme,
+        )));
     }
     Ok(user)
 }
@@ -105,7 +115,7 @@ async fn create(
 ) -> Response {
     let user = match admin(&auth, stylesheet, &headers) {
         Ok(u) => u,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let name = form.name.trim();
     if !valid_key_name(name) {
@@ -147,7 +157,7 @@ async fn show(
 ) -> Response {
     let user = match admin(&auth, stylesheet, &headers) {
         Ok(u) => u,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let (lang, theme) = crate::guard::preferences(&headers);
     let t = lang.t();
