@@ -3,7 +3,7 @@
 mod support;
 
 use paydesk_core::role::Role;
-use paydesk_core::store::{AuditFilter, NewUser, Store, UserUpdate};
+use paydesk_core::store::{AuditFilter, NewUser, SignIns, Store, UserUpdate};
 use paydesk_core::vault::MasterKey;
 
 on_both_backends!(
@@ -159,6 +159,22 @@ async fn audit_entries_filter_and_page_without_gaps(store: &Store) {
         .expect("created");
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].target, "olga");
+
+    // By object, and sign-ins apart from the rest (the audit tab's default leaves them out).
+    let listed = |target: Option<&str>, sign_ins: SignIns| AuditFilter {
+        target: target.map(str::to_string),
+        sign_ins,
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let olga = listed(Some("olga"), SignIns::Included);
+    assert_eq!(store.audit_entries(&olga).await.expect("olga").len(), 1);
+    let changes = store.audit_entries(&listed(None, SignIns::Excluded)).await;
+    let changes = changes.expect("changes");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].action, "user_created");
+    let logins = store.audit_entries(&listed(None, SignIns::Only)).await;
+    assert!(logins.expect("logins").iter().all(|e| e.action == "login"));
 }
 
 async fn api_key_use_is_recorded_at_most_once_a_minute(store: &Store) {

@@ -93,6 +93,15 @@ for (const javaScriptEnabled of [true, false]) {
     assert.equal(await page.locator('#webhook-secrets li').count(), 2, 'overlap: both secrets listed');
     await shot(page, `credentials-rotate-en-${mode}`);
     await page.click('#webhook-secrets li:nth-child(2) button');
+    // Retiring asks twice: a second press in place with JavaScript, a confirmation step without.
+    if (javaScriptEnabled) {
+      await page.waitForSelector('#webhook-secrets li:nth-child(2) button.armed');
+      await page.click('#webhook-secrets li:nth-child(2) button');
+    } else {
+      await page.waitForSelector('#confirm-step');
+      assert.match(await page.textContent('#confirm-question'), new RegExp(`Retire \\w+ of channel ${name}\\?`));
+      await page.click('#confirm-yes');
+    }
     await page.waitForSelector('#cred-ok');
     await page.waitForFunction(() => document.querySelectorAll('#webhook-secrets li').length === 1);
     assert.match(await page.textContent('#webhook-secrets'), /newest/);

@@ -129,6 +129,19 @@ for (const javaScriptEnabled of [true, false]) {
     const timeline = await page.textContent('#timeline');
     assert.match(timeline, /Refund requested/);
     assert.match(timeline, /user s1/);
+    // A story: created, paid, the refund requested before it succeeded, one sentence each;
+    // the provider calls under the step that made them, collapsed (native <details>).
+    const kinds = await page.$$eval('#timeline > li', (items) => items.map((li) => li.dataset.kind || li.className));
+    assert.deepEqual(kinds.slice(0, 2), ['created', 'paid'], kinds.join());
+    assert.ok(kinds.indexOf('refund_requested') > 1, kinds.join());
+    assert.ok(kinds.indexOf('refund_requested') < kinds.indexOf('refund_succeeded'), kinds.join());
+    const requested = '#timeline > li[data-kind=refund_requested]';
+    assert.match(await page.textContent(`${requested} .tl-what`), /^Refund requested by user s1: ¥3\.50 CNY \(RF\w+\), reason: broken cup\.$/);
+    const open = await page.$$eval('#timeline details.tl-calls', (all) => all.map((d) => d.open));
+    assert.ok(open.length >= 2 && open.every((o) => !o), 'provider calls collapsed by default');
+    assert.equal(await page.isVisible(`${requested} details.tl-calls li`), false);
+    await page.click(`${requested} details.tl-calls summary`);
+    assert.match(await page.textContent(`${requested} details.tl-calls`), /1 provider call[\s\S]*refund/);
     assert.match(await shots(page, 'order-refunded', mode, '#timeline'), /申请退款/);
 
     // An over-refund is explained, not attempted.

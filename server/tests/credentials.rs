@@ -331,6 +331,7 @@ async fn live_stripe_channel_against_the_sandbox_tests_ok_and_rotates_its_webhoo
                 ("name", "shop-stripe"),
                 ("step", "retire_webhook_secret"),
                 ("value", &old),
+                ("confirm", "yes"),
             ],
             Some(&cookie),
         )
@@ -484,6 +485,7 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
                 ("name", "shop-wx"),
                 ("step", "retire_merchant_key"),
                 ("value", &w.merchant_serial),
+                ("confirm", "yes"),
             ],
             Some(&cookie),
         )
@@ -494,7 +496,7 @@ async fn wechat_channel_bad_key_names_the_field_then_rotation_switches_signing()
     let (_, to) = c
         .form(
             "/credentials/toggle",
-            &[("name", "shop-wx"), ("enable", "0")],
+            &[("name", "shop-wx"), ("enable", "0"), ("confirm", "yes")],
             Some(&cookie),
         )
         .await;

@@ -58,7 +58,7 @@ mod users;
 pub mod stats;
 
 pub use api_keys::{ApiKeyInfo, NewApiKey};
-pub use audit::{AuditEntry, AuditFilter};
+pub use audit::{AuditEntry, AuditFilter, SIGN_IN_ACTIONS, SignIns};
 pub use cert_refresh::CertRefreshState;
 pub use channels::{ChannelRow, NewChannel};
 pub use error::StoreError;

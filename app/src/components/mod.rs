@@ -1,2 +1,3 @@
+pub mod confirm;
 pub mod format;
 pub mod layout;

@@ -5,6 +5,8 @@
 //! comes from the `paydesk_lang` cookie (set by the language switch), else from
 //! `Accept-Language`, else English.
 
+pub mod admin;
+pub mod audit;
 pub mod checkout;
 pub mod common;
 pub mod counter;
@@ -19,6 +21,7 @@ pub mod search;
 pub mod security;
 pub mod sessions;
 pub mod test_mode;
+pub mod story;
 pub mod till;
 pub mod twofa;
 pub mod users;
@@ -120,6 +123,9 @@ pub struct Messages {
     pub preferences: &'static preferences::PreferencesText,
     pub twofa: &'static twofa::TwoFaText,
     pub security: &'static security::SecurityText,
+    pub story: &'static story::StoryText,
+    pub admin: &'static admin::AdminText,
+    pub audit: &'static audit::AuditText,
     pub app_name: &'static str,
     pub language_name: &'static str,
     pub nav_overview: &'static str,
@@ -210,6 +216,9 @@ pub static EN: Messages = Messages {
     preferences: &preferences::EN,
     twofa: &twofa::EN,
     security: &security::EN,
+    story: &story::EN,
+    admin: &admin::EN,
+    audit: &audit::EN,
     app_name: "paydesk",
     language_name: "English",
     nav_overview: "Overview",
@@ -301,6 +310,9 @@ pub static ZH: Messages = Messages {
     preferences: &preferences::ZH,
     twofa: &twofa::ZH,
     security: &security::ZH,
+    story: &story::ZH,
+    admin: &admin::ZH,
+    audit: &audit::ZH,
     app_name: "paydesk 收银台",
     language_name: "中文",
     nav_overview: "概览",

@@ -12,6 +12,7 @@ mod limits;
 mod list;
 mod rotate;
 
+use crate::components::confirm::{AdminScript, ConfirmCard};
 use crate::components::layout::use_t;
 use crate::pages::section::Section;
 use leptos::prelude::*;
@@ -33,7 +34,9 @@ fn Body() -> impl IntoView {
     move || {
         let (add, edit, limits) = query.with(|q| (q.get("add"), q.get("edit"), q.get("limits")));
         view! {
+            <AdminScript />
             <Notices />
+            <ConfirmStep />
             {match (add, edit, limits) {
                 (_, _, Some(name)) => view! { <limits::LimitsPanel name /> }.into_any(),
                 (Some(provider), _, None) => view! { <form::ChannelFormView provider name=String::new() /> }.into_any(),
@@ -107,5 +110,45 @@ fn Notices() -> impl IntoView {
                 {refreshed}
             }
         })
+    }
+}
+
+/// `?confirm=disable&channel=…` / `?edit=…&confirm=retire&step=…&value=…`: the second step
+/// of a disable or a retire posted without JavaScript (the first post changed nothing).
+#[component]
+fn ConfirmStep() -> impl IntoView {
+    let t = use_t();
+    let a = t.admin;
+    let query = use_query_map();
+    move || {
+        let q = query.get();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        match get("confirm").as_str() {
+            "disable" => {
+                let c = get("channel");
+                let fields = vec![("name", c.clone()), ("enable", "0".to_string())];
+                Some(view! {
+                    <ConfirmCard t question=(a.confirm_disable_channel)(&c) yes=(a.confirm_disable_channel_yes)(&c)
+                        action="/credentials/toggle" fields cancel_href="/credentials".to_string() />
+                }.into_any())
+            }
+            "retire" => {
+                let (c, value) = (get("edit"), get("value"));
+                let cancel_href = format!(
+                    "/credentials?edit={}",
+                    crate::server_fns::orders::encode(&c)
+                );
+                let fields = vec![
+                    ("name", c.clone()),
+                    ("step", get("step")),
+                    ("value", value.clone()),
+                ];
+                Some(view! {
+                    <ConfirmCard t question=(a.confirm_retire)(&c, &value) yes=a.confirm_retire_yes.to_string()
+                        action="/credentials/rotate" fields cancel_href multipart=true />
+                }.into_any())
+            }
+            _ => None,
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! `server_fns::users` (which redirect back with `?ok=`/`?error=`), and a plain form for
 //! creating an API key (its result page shows the key once).
 
+use crate::components::confirm::{AdminScript, ConfirmCard};
 use crate::components::format::time_ms;
 use crate::components::layout::use_session;
 use crate::i18n::Messages;
@@ -48,6 +49,39 @@ fn Notice() -> impl IntoView {
     }
 }
 
+/// `?confirm=disable&user=…` / `?confirm=revoke&key=…`: the second step of a disable or
+/// revoke posted without JavaScript (the first post changed nothing).
+#[component]
+fn ConfirmStep() -> impl IntoView {
+    let t = use_session().lang.t();
+    let a = t.admin;
+    let query = use_query_map();
+    move || {
+        let q = query.get();
+        let card = |question: String,
+                    yes: String,
+                    action: &'static str,
+                    fields: Vec<(&'static str, String)>| {
+            view! { <ConfirmCard t question yes action fields cancel_href="/users".to_string() /> }
+        };
+        match (q.get("confirm").as_deref(), q.get("user"), q.get("key")) {
+            (Some("disable"), Some(u), _) => Some(card(
+                (a.confirm_disable_user)(&u),
+                (a.confirm_disable_user_yes)(&u),
+                "/rpc/set_user_disabled",
+                vec![("username", u), ("disabled", "true".to_string())],
+            )),
+            (Some("revoke"), _, Some(k)) => Some(card(
+                (a.confirm_revoke_key)(&k),
+                (a.confirm_revoke_key_yes)(&k),
+                "/rpc/revoke_api_key",
+                vec![("name", k)],
+            )),
+            _ => None,
+        }
+    }
+}
+
 #[component]
 fn UsersBody() -> impl IntoView {
     let session = use_session();
@@ -76,7 +110,9 @@ fn UsersBody() -> impl IntoView {
     let keys = Resource::new(changes, |_| list_api_keys());
     let me = StoredValue::new(me);
     view! {
+        <AdminScript />
         <Notice />
+        <ConfirmStep />
         <section class="card" aria-labelledby="users-heading">
             <h2 id="users-heading">{t.users.users_heading}</h2>
             <ActionForm action=create attr:class="add-user" attr:id="add-user">
@@ -93,8 +129,8 @@ fn UsersBody() -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="new-password">{t.users.initial_password}</label>
-                        <input id="new-password" name="password" type="password" required minlength="10" maxlength="256" autocomplete="new-password" />
-                        <small class="muted">{t.users.password_hint}</small>
+                        <input id="new-password" name="password" type="password" minlength="10" maxlength="256" autocomplete="new-password" />
+                        <small class="muted">{t.users.password_hint} " " {t.admin.temp_password_hint}</small>
                     </div>
                 </div>
                 <div class="actions"><button type="submit" class="primary">{t.users.create}</button></div>
@@ -213,7 +249,8 @@ fn UserLine(
                 <ActionForm action=set_disabled attr:class="inline">
                     <input type="hidden" name="username" value=n2 />
                     <input type="hidden" name="disabled" value=if u.disabled { "false" } else { "true" } />
-                    <button type="submit" class=if u.disabled { "" } else { "danger" } disabled=is_me && !u.disabled>
+                    <button type="submit" class=if u.disabled { "" } else { "danger" } disabled=is_me && !u.disabled
+                        data-confirm=(!u.disabled).then_some(t.admin.press_again)>
                         {if u.disabled { t.users.enable } else { t.users.disable }}
                     </button>
                 </ActionForm>
@@ -257,7 +294,7 @@ fn KeyLine(
                 {(!revoked).then(|| view! {
                     <ActionForm action=revoke attr:class="inline">
                         <input type="hidden" name="name" value=form_name.clone() />
-                        <button type="submit" class="danger">{t.users.revoke}</button>
+                        <button type="submit" class="danger" data-confirm=t.admin.press_again>{t.users.revoke}</button>
                     </ActionForm>
                 })}
             </td>

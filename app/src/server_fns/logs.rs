@@ -344,21 +344,37 @@ pub async fn resend_notification(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The audit log: admins only (it shows who did what, sign-ins included).
+/// The audit log: admins only (it shows who did what, sign-ins included). By actor,
+/// action and object (`target`); `show` is `changes` (the default: without sign-ins),
+/// `sign_ins` (only them) or `all`.
 #[server(prefix = "/rpc", endpoint = "logs_audit")]
 pub async fn list_audit(
     actor: Option<String>,
     action: Option<String>,
+    target: Option<String>,
+    show: Option<String>,
     before: Option<String>,
 ) -> Result<Page<AuditRow>, AppError> {
     use paydesk_core::role::Capability;
-    use paydesk_core::store::AuditFilter;
+    use paydesk_core::store::{AuditFilter, SignIns};
     let caller = crate::guard::require(Capability::ManageUsers).await?;
+    let sign_ins = match blank_to_none(show).as_deref() {
+        None | Some("changes") => SignIns::Excluded,
+        Some("sign_ins") => SignIns::Only,
+        Some("all") => SignIns::Included,
+        Some(_) => {
+            return Err(AppError::Invalid(
+                crate::server_fns::error::BadInput::Filter,
+            ));
+        }
+    };
     let entries = caller
         .store
         .audit_entries(&AuditFilter {
             actor: blank_to_none(actor),
             action: blank_to_none(action),
+            target: blank_to_none(target),
+            sign_ins,
             before: parse_cursor(before),
             limit: PAGE_SIZE,
         })

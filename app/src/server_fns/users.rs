@@ -3,12 +3,14 @@
 //!
 //! Mutations answer with a redirect to `/users?ok=<code>` or `/users?error=<code>`, which
 //! the page turns into a notice: the same for a plain form post (no JavaScript) and for
-//! an `ActionForm` (the router follows the redirect). Creating an API key is the one
-//! exception: its key and signing secret must be shown exactly once, which a redirect
-//! cannot carry, so it is a plain form route that answers with the result page itself
-//! (see [`key_route`]).
+//! an `ActionForm` (the router follows the redirect), so Back never posts again. Disabling
+//! a user and revoking a key ask first (`components::confirm`). Creating an API key is a
+//! plain form route whose key and signing secret are shown once on the GET page it
+//! redirects to (see [`key_route`]).
 
 use crate::server_fns::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server_fns::orders::encode;
 use leptos::prelude::*;
 use paydesk_core::role::Role;
 use serde::{Deserialize, Serialize};
@@ -83,10 +85,17 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
     let Ok(role) = role.parse::<Role>() else {
         return done("error=role_invalid");
     };
+    // No password typed: a temporary one, shown once on the page this redirects to.
+    let generated = password.is_empty();
+    let password = if generated {
+        paydesk_core::auth::generate_password()
+    } else {
+        password
+    };
     if validate_new_password(&password).is_err() {
         return done("error=password_invalid");
     }
-    let hash = hash_password(password)
+    let hash = hash_password(password.clone())
         .await
         .map_err(crate::guard::internal)?;
     match caller
@@ -103,6 +112,22 @@ pub async fn create_user(username: String, role: String, password: String) -> Re
         Err(e) => return Err(crate::guard::internal(e)),
     }
     audit(&caller, "user_created", &username, &format!("role={role}")).await?;
+    if generated {
+        let auth = crate::guard::auth_session().await?;
+        let master = caller.payments.channels().master();
+        let shown = [username.as_str(), password.as_str()];
+        shown_once::put(
+            &auth,
+            master,
+            key_route::SHOWN_PASSWORD_KIND,
+            &caller.user.username,
+            &shown,
+        )
+        .await
+        .map_err(crate::guard::internal)?;
+        leptos_axum::redirect(key_route::SHOWN_PASSWORD_PATH);
+        return Ok(());
+    }
     done("ok=user_created")
 }
 
@@ -152,13 +177,22 @@ pub async fn set_user_role(username: String, role: String) -> Result<(), AppErro
     done("ok=role_changed")
 }
 
+/// Disabling asks first: without `confirm=yes` nothing changes and the page asks again
+/// (`components::confirm`). Enabling needs no confirmation.
 #[server(prefix = "/rpc", endpoint = "set_user_disabled")]
-pub async fn set_user_disabled(username: String, disabled: bool) -> Result<(), AppError> {
+pub async fn set_user_disabled(
+    username: String,
+    disabled: bool,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::UserUpdate;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
     if disabled && username == caller.user.username {
         return done("error=self_disable");
+    }
+    if disabled && !crate::components::confirm::confirmed(confirm.as_deref()) {
+        return done(&format!("confirm=disable&user={}", encode(&username)));
     }
     match caller
         .store
@@ -223,11 +257,15 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
         .collect())
 }
 
+/// Revoking asks first, like disabling a user.
 #[server(prefix = "/rpc", endpoint = "revoke_api_key")]
-pub async fn revoke_api_key(name: String) -> Result<(), AppError> {
+pub async fn revoke_api_key(name: String, confirm: Option<String>) -> Result<(), AppError> {
     use paydesk_core::role::Capability;
     use paydesk_core::store::StoreError;
     let caller = crate::guard::require(Capability::ManageUsers).await?;
+    if !crate::components::confirm::confirmed(confirm.as_deref()) {
+        return done(&format!("confirm=revoke&key={}", encode(&name)));
+    }
     match caller.store.revoke_api_key(&name).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => return done("error=no_such_key"),
@@ -260,6 +298,8 @@ async fn audit(
 
 #[cfg(feature = "ssr")]
 pub mod key_route;
+#[cfg(feature = "ssr")]
+mod shown_once;
 
 #[cfg(test)]
 mod tests {

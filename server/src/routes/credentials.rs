@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use paydesk_app::components::confirm::confirmed;
 use paydesk_app::server_fns::credentials::{ChannelForm, DRAFT_KEY};
 use paydesk_core::auth::AuthSession;
 use paydesk_core::channel::cert_refresh::RefreshError;
@@ -50,15 +51,22 @@ pub struct NameForm {
     name: String,
     #[serde(default)]
     enable: String,
+    /// `yes` once the admin confirmed a disable (`paydesk_app::components::confirm`).
+    #[serde(default)]
+    confirm: String,
 }
 
-/// POST /credentials/toggle (`name`, `enable=1|0`).
+/// POST /credentials/toggle (`name`, `enable=1|0`, `confirm=yes`). Disabling without the
+/// confirmation changes nothing: the page asks again.
 pub async fn toggle(
     State(state): State<AppState>,
     Allowed { user, .. }: Admin,
     Form(form): Form<NameForm>,
 ) -> Response {
     let disable = form.enable != "1";
+    if disable && !confirmed(Some(form.confirm.as_str())) {
+        return back(&format!("confirm=disable&channel={}", enc(&form.name)));
+    }
     match state.store.set_channel_disabled(&form.name, disable).await {
         Ok(()) => {}
         Err(StoreError::NotFound) => return back("error=not_found"),
@@ -381,6 +389,14 @@ pub async fn rotate(
     };
     let action = step.action();
     let edit = format!("edit={}", enc(&name));
+    // Retiring asks first (the value is a serial or fingerprint, never a secret).
+    if action.ends_with("_retired") && !confirmed(Some(fields.get("confirm").as_str())) {
+        return back(&format!(
+            "{edit}&confirm=retire&step={}&value={}",
+            enc(&fields.get("step")),
+            enc(&fields.get("value"))
+        ));
+    }
     match state.payments.channels().rotate(&name, step).await {
         Ok(detail) => {
             audit(&state, &user, action, &name, &detail).await;

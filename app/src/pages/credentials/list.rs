@@ -137,11 +137,7 @@ fn Row(r: ChannelView) -> impl IntoView {
             <td class="wrap" data-label=c.col_certificates><ul class="cred-certs">{certs}</ul></td>
             <td class="row-actions" data-label=c.col_actions>
                 <div class="actions">
-                    <form method="post" action="/credentials/toggle">
-                        <input type="hidden" name="name" value=name.clone() />
-                        <input type="hidden" name="enable" value=enable />
-                        <button type="submit" class=if r.disabled { "" } else { "danger" }>{toggle_label}</button>
-                    </form>
+                    {toggle_form(t, name.clone(), r.disabled, toggle_label, enable)}
                     <form method="post" action="/credentials/test">
                         <input type="hidden" name="name" value=name.clone() />
                         <button type="submit" class="test-connection">{c.test_connection}</button>
@@ -186,4 +182,24 @@ pub fn Cert(cert: CertView) -> impl IntoView {
             <span class="muted">{(c.expires)(&date(cert.not_after))}</span> " " {badge}
         </li>
     }
+}
+
+/// Enable / disable (disabling asks twice: `components::confirm`). Type-erased: the
+/// channel row is deep enough for the wasm build's type-layout limit.
+fn toggle_form(
+    t: &'static crate::i18n::Messages,
+    name: String,
+    disabled: bool,
+    label: &'static str,
+    enable: &'static str,
+) -> AnyView {
+    view! {
+        <form method="post" action="/credentials/toggle">
+            <input type="hidden" name="name" value=name />
+            <input type="hidden" name="enable" value=enable />
+            <button type="submit" class=if disabled { "" } else { "danger" }
+                data-confirm=(!disabled).then_some(t.admin.press_again)>{label}</button>
+        </form>
+    }
+    .into_any()
 }

@@ -47,7 +47,7 @@ fn StepButton(
             <input type="hidden" name="name" value=name />
             <input type="hidden" name="step" value=step />
             <input type="hidden" name="value" value=value />
-            <button type="submit" class="danger" disabled=!enabled>{label}</button>
+            <button type="submit" class="danger" disabled=!enabled data-confirm=use_t().admin.press_again>{label}</button>
         </form>
     }
 }

@@ -4,17 +4,21 @@
 //! Every action posts to a server function that redirects back here with `?ok=` /
 //! `?error=`.
 
+mod story;
+mod timeline;
+
 use super::error_text;
 use super::refund::RefundSteps;
 use crate::components::format::{money, time_ms};
 use crate::components::layout::use_t;
 use crate::pages::section::Section;
-use crate::server_fns::orders::{OrderView, RefundRow, TimelineEntry, encode, order_detail};
+use crate::server_fns::orders::{OrderView, RefundRow, encode, order_detail};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use paydesk_core::order::RefundStatus;
 use paydesk_core::role::Capability;
 use paydesk_core::timestamp::CHINA_OFFSET_MINUTES;
+use timeline::Timeline;
 
 #[component]
 pub fn OrderDetailPage() -> impl IntoView {
@@ -120,7 +124,7 @@ fn Loaded(d: OrderView) -> impl IntoView {
         <Actions d=d.clone() />
         <RefundSteps d=d.clone() />
         <Refunds rows=d.refunds.clone() no=d.order.out_trade_no.clone() />
-        <Timeline entries=d.timeline.clone() />
+        <Timeline entries=d.timeline.clone() refunds=d.refunds.clone() />
     }
 }
 
@@ -219,50 +223,6 @@ fn Refunds(rows: Vec<RefundRow>, no: String) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="h-refunds">
             <h2 id="h-refunds">{o.h_refunds}</h2>
-            {body}
-        </section>
-    }
-}
-
-#[component]
-fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
-    let t = use_t();
-    let o = t.orders;
-    let body = if entries.is_empty() {
-        view! { <p class="empty">{o.timeline_empty}</p> }.into_any()
-    } else {
-        view! {
-            <ol class="timeline" id="timeline">
-                {entries.into_iter().map(|e| {
-                    let what = match e.source {
-                        crate::server_fns::orders::Source::Event => o.event(&e.what),
-                        _ => e.what.clone(),
-                    };
-                    let by = e.cause.as_ref().map(|(k, r)| o.cause(k, r));
-                    let state = e.state.clone().map(|s| {
-                        let words = o.state(&s, t.common.status_pending);
-                        view! { <span class=format!("status {s}")>{words}</span> }
-                    });
-                    view! {
-                        <li class=format!("tl-item tl-{:?}", e.source).to_lowercase()>
-                            <time class="tl-time muted">{time_ms(e.at, CHINA_OFFSET_MINUTES)}</time>
-                            <div class="tl-body">
-                                <span class="tl-source">{o.source(e.source)}</span> " "
-                                <strong class="tl-what">{what}</strong> " "
-                                {state}
-                                {(!e.detail.is_empty()).then(|| view! { <div class="tl-detail mono">{e.detail.clone()}</div> })}
-                                {by.map(|b| view! { <div class="tl-by muted small">{b}</div> })}
-                            </div>
-                        </li>
-                    }
-                }).collect_view()}
-            </ol>
-        }
-        .into_any()
-    };
-    view! {
-        <section class="card" aria-labelledby="h-timeline">
-            <h2 id="h-timeline">{o.h_timeline}</h2>
             {body}
         </section>
     }

@@ -1,5 +1,6 @@
 //! An order's timeline: its state changes, provider calls, provider notifications, refunds
-//! and the events forwarded to the merchant, merged by time.
+//! and the events forwarded to the merchant. The page tells it as a story
+//! (`pages/orders/detail/story.rs`): causal order, calls under the step that made them.
 
 use crate::server_fns::orders::{Source, TimelineEntry};
 use paydesk_core::money::Money;
@@ -10,9 +11,10 @@ use paydesk_core::store::{
 /// Rows read per source: far more than one order ever has.
 const PER_SOURCE: i64 = 500;
 
-/// Everything that happened to `order`, merged by time (oldest first). Provider URLs
-/// were masked before they were stored; merchant URLs are masked here; notification
-/// bodies and headers are not shown.
+/// Everything that happened to `order`: first its changes in the order they were made
+/// (by sequence, not by clock: a refund's "succeeded" is never before its "requested"),
+/// then the rest, each oldest first. Provider URLs were masked before they were stored;
+/// merchant URLs are masked here; notification bodies and headers are not shown.
 pub async fn timeline(
     store: &Store,
     order: &Order,
@@ -23,7 +25,9 @@ pub async fn timeline(
     out.extend(notifications(store, order).await?);
     out.extend(refunds.iter().map(refund_entry));
     out.extend(forwarded(store, order).await?);
-    out.sort_by_key(|e| e.at);
+    // Stable, and only after the changes: those keep their sequence.
+    let changes = out.iter().filter(|e| e.source == Source::Event).count();
+    out[changes..].sort_by_key(|e| e.at);
     Ok(out)
 }
 
@@ -31,7 +35,7 @@ fn money(m: &Money) -> String {
     crate::components::format::money(m.minor(), m.currency().code())
 }
 
-/// The order's own state changes (`order_events`).
+/// The order's own state changes (`order_events`, by sequence).
 async fn events(store: &Store, order: &Order) -> Result<Vec<TimelineEntry>, StoreError> {
     let events = store.order_events(&order.id).await?;
     Ok(events
