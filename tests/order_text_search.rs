@@ -44,6 +44,7 @@ fn fragment(text: &str) -> Fragment {
     Fragment {
         needle: needle(&text.to_lowercase()),
         negated: false,
+        typed: text.to_string(),
     }
 }
 
@@ -89,7 +90,26 @@ async fn fragments_find_orders_by_any_piece(store: &Store) {
         )
         .await
         .expect("pay");
+    let stripe = store
+        .order("shop-order-42_%x")
+        .await
+        .expect("read")
+        .expect("order");
+    store
+        .mark_paid(
+            &stripe.out_trade_no,
+            "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+            stripe.amount,
+            &Cause::Query,
+        )
+        .await
+        .expect("pay");
     let one = |s: &str| vec![s.to_string()];
+    // A mixed-case provider id (Stripe's) by its start, as typed.
+    assert_eq!(
+        by_text(store, &["pi_3MtwBwLk"]).await,
+        one("shop-order-42_%x")
+    );
     // The number: its end (what a customer reads out), start, middle, any case.
     assert_eq!(by_text(store, &["k9q2"]).await, one("PD20261204X7K9Q2"));
     assert_eq!(by_text(store, &["X7K"]).await, one("PD20261204X7K9Q2"));
@@ -123,6 +143,7 @@ async fn fragments_find_orders_by_any_piece(store: &Store) {
                 Fragment {
                     needle: needle("拿铁"),
                     negated: true,
+                    ..Fragment::default()
                 },
             ],
             ..Default::default()

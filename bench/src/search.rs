@@ -213,6 +213,7 @@ impl Shape {
             fragments: vec![Fragment {
                 needle: needle(&t.to_lowercase()),
                 negated: false,
+                typed: t.to_string(),
             }],
             limit: PAGE,
             ..OrderSearch::default()
@@ -226,10 +227,11 @@ impl Shape {
             Shape::SubjectWord => text(["latte", "noodles", "parking", "matcha"][i % 4]),
             Shape::ChineseWord => text(["拿铁", "咖啡", "停车", "抹茶"][i % 4]),
             Shape::RareChineseWord => text("礼品卡"),
+            // The documented example names a CNY channel (wechatpay); Stripe's are USD.
             Shape::Grammar => OrderSearch {
                 statuses: vec![OrderStatus::Paid],
                 not_statuses: vec![OrderStatus::Closed],
-                channels: vec![channel],
+                channels: vec![CHANNELS[i % 2].to_string()],
                 currency: Some("CNY".into()),
                 min_minor: Some(10_001),
                 from_ms: Some(week_start),

@@ -55,10 +55,11 @@ pub enum DaySpec {
 /// One term of a query. `at` is the term's first character (0-based, in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {
-    /// A fragment, already lowercased.
+    /// A fragment, already lowercased (`typed`: as typed, for case-sensitive numbers).
     Text {
         text: String,
         negated: bool,
+        typed: String,
     },
     /// An amount as typed (a decimal in the search's currency).
     Amount {
@@ -229,7 +230,11 @@ fn bare_term(body: &str, negated: bool, at: usize, quoted: bool) -> Result<Term,
     if n < MIN_FRAGMENT && !text.chars().all(is_cjk) {
         return Err(err(at, QueryErrorKind::TooShort, body));
     }
-    Ok(Term::Text { text, negated })
+    Ok(Term::Text {
+        text,
+        negated,
+        typed: body.to_string(),
+    })
 }
 
 /// `123.45` (digits, a point, one or two digits).

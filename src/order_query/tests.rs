@@ -17,7 +17,8 @@ fn fragments_are_lowercased_and_need_three_characters() {
         one("AbC123"),
         Term::Text {
             text: "abc123".into(),
-            negated: false
+            negated: false,
+            typed: "AbC123".into()
         }
     );
     assert_eq!(error("ab"), (0, QueryErrorKind::TooShort));
@@ -31,7 +32,8 @@ fn chinese_words_of_one_or_two_characters_are_fragments() {
         one("咖啡"),
         Term::Text {
             text: "咖啡".into(),
-            negated: false
+            negated: false,
+            typed: "咖啡".into()
         }
     );
     assert!(matches!(one("茶"), Term::Text { .. }));
@@ -103,14 +105,16 @@ fn lists_quotes_and_negated_text() {
         one("\"iced latte\""),
         Term::Text {
             text: "iced latte".into(),
-            negated: false
+            negated: false,
+            typed: "iced latte".into()
         }
     );
     assert_eq!(
         one("-refund"),
         Term::Text {
             text: "refund".into(),
-            negated: true
+            negated: true,
+            typed: "refund".into()
         }
     );
     assert_eq!(one("is:attention"), Term::Attention);

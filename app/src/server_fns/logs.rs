@@ -363,7 +363,7 @@ pub async fn list_audit(
         Some("sign_ins") => SignIns::Only,
         Some("all") => SignIns::Included,
         Some(_) => {
-            return Err(AppError::Invalid(
+            return Err(crate::guard::invalid(
                 crate::server_fns::error::BadInput::Filter,
             ));
         }

@@ -62,10 +62,13 @@ pub struct OrderSearch {
 
 /// A fragment of the search box: contained in `orders.search_text` (number and subject),
 /// or the start of the provider's trade number; or, negated, neither.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fragment {
     pub needle: String,
     pub negated: bool,
+    /// The fragment as typed: the provider's trade number is matched case-sensitively
+    /// (Stripe's ids are mixed case). Empty: the needle.
+    pub typed: String,
 }
 
 /// Which refunds to list, newest first, keyset-paged on `(created_at, id)`.

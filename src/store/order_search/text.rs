@@ -218,9 +218,14 @@ impl Store {
         };
         // The provider's trade number: the fragment as its beginning (an ordinary index
         // range; Chinese needles are never trade numbers).
-        match prefix_end(needle).filter(|_| !needle.starts_with('§')) {
+        let prefix = if f.typed.is_empty() {
+            needle
+        } else {
+            f.typed.as_str()
+        };
+        match prefix_end(prefix).filter(|_| !needle.starts_with('§')) {
             Some(end) => {
-                let a = c.arg(Arg::Text(needle.to_string()));
+                let a = c.arg(Arg::Text(prefix.to_string()));
                 let b = c.arg(Arg::Text(end));
                 c.raw(format!(
                     "({contains} OR (provider_trade_no >= ${a} AND provider_trade_no < ${b}))"

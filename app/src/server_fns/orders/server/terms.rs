@@ -20,9 +20,14 @@ pub fn apply(s: &mut OrderSearch, q: &Query, now_ms: i64) -> Result<(), BadInput
     }
     for t in &q.terms {
         match t {
-            Term::Text { text, negated } => s.fragments.push(Fragment {
+            Term::Text {
+                text,
+                negated,
+                typed,
+            } => s.fragments.push(Fragment {
                 needle: needle(text),
                 negated: *negated,
+                typed: typed.clone(),
             }),
             Term::Amount { cmp, decimal, .. } => amount(s, *cmp, decimal)?,
             Term::Status { any_of, negated } => statuses(s, any_of, *negated),
