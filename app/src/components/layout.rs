@@ -213,7 +213,7 @@ fn Frame(children: Children) -> impl IntoView {
         {(signed_in && session.test_mode).then(|| {
             view! {
                 <div class="test-banner" role="status" id="test-banner">
-                    <span class="badge test">{t.test_mode.banner}</span>
+                    <span class="badge test">{crate::i18n::test_mode::of(session.lang).banner}</span>
                     <TestModeSwitch on=true />
                 </div>
             }
@@ -230,7 +230,7 @@ fn Frame(children: Children) -> impl IntoView {
 /// The form that turns test mode off (`on`: it is on now) or on; back to this page.
 #[component]
 fn TestModeSwitch(on: bool) -> impl IntoView {
-    let t = use_t().test_mode;
+    let t = crate::i18n::test_mode::of(use_session().lang);
     let location = use_location();
     let next = move || {
         let (path, query) = (location.pathname.get(), location.search.get());

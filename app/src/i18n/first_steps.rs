@@ -14,6 +14,16 @@ pub struct FirstStepsText {
     pub dismiss: &'static str,
 }
 
+/// This catalog in `lang`. Kept out of [`super::Messages`] on purpose: the islands
+/// reach `Messages`, so everything in it ships in the wasm; these texts are server-rendered
+/// only.
+pub fn of(lang: super::Lang) -> &'static FirstStepsText {
+    match lang {
+        super::Lang::En => &EN,
+        super::Lang::Zh => &ZH,
+    }
+}
+
 pub static EN: FirstStepsText = FirstStepsText {
     title: "First steps",
     intro: "paydesk starts with a built-in sandbox: each provider's gateway emulated with real keys and signatures, and a wallet page that pays. Nothing here moves real money until you add a live channel.",

@@ -32,6 +32,16 @@ pub struct SearchText {
     pub err_bad_currency: &'static str,
 }
 
+/// This catalog in `lang`. Kept out of [`super::Messages`] on purpose: the islands
+/// reach `Messages`, so everything in it ships in the wasm; these texts are server-rendered
+/// only.
+pub fn of(lang: super::Lang) -> &'static SearchText {
+    match lang {
+        super::Lang::En => &EN,
+        super::Lang::Zh => &ZH,
+    }
+}
+
 pub static EN: SearchText = SearchText {
     label: "Search",
     placeholder: "Any part of an order or trade number, a word of the subject, or 12.34",

@@ -49,6 +49,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// This catalog in `lang`. Kept out of [`super::Messages`] on purpose: the islands
+/// reach `Messages`, so everything in it ships in the wasm; the timeline is server-rendered.
+pub fn of(lang: super::Lang) -> &'static StoryText {
+    match lang {
+        super::Lang::En => &EN,
+        super::Lang::Zh => &ZH,
+    }
+}
+
 pub static EN: StoryText = StoryText {
     created: |who, amount| format!("Created for {amount} by {who}."),
     paid: |via, no| format!("Paid, confirmed by {via} (provider trade no. {no})."),

@@ -9,6 +9,16 @@ pub struct TestModeText {
     pub live_note: &'static str,
 }
 
+/// This catalog in `lang`. Kept out of [`super::Messages`] on purpose: the islands
+/// reach `Messages`, so everything in it ships in the wasm; these texts are server-rendered
+/// only.
+pub fn of(lang: super::Lang) -> &'static TestModeText {
+    match lang {
+        super::Lang::En => &EN,
+        super::Lang::Zh => &ZH,
+    }
+}
+
 pub static EN: TestModeText = TestModeText {
     banner: "Test mode: you are seeing sandbox payments only. They are not revenue; live payments are hidden.",
     show_live: "Show live data",

@@ -1,7 +1,7 @@
 //! The overview's first-steps checklist for admins (`server_fns::first_steps`): what a new
 //! install still needs, ticked off from the real state; "Hide" is a plain form post.
 
-use crate::components::layout::{use_session, use_t};
+use crate::components::layout::use_session;
 use crate::server_fns::first_steps::{DismissFirstSteps, FirstStepsView, first_steps};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -26,7 +26,7 @@ pub fn FirstSteps() -> impl IntoView {
 
 #[component]
 fn Checklist(v: FirstStepsView) -> impl IntoView {
-    let t = use_t().first_steps;
+    let t = crate::i18n::first_steps::of(use_session().lang);
     let dismiss = ServerAction::<DismissFirstSteps>::new();
     let items = [
         (v.sandbox_paid, t.sandbox_paid),

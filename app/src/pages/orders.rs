@@ -9,7 +9,7 @@ mod views;
 pub use detail::{OrderDetailPage, Outcome, RefundStatusCell};
 
 use crate::components::format::{money, time_ms};
-use crate::components::layout::use_t;
+use crate::components::layout::{use_session, use_t};
 use crate::i18n::Messages;
 use crate::pages::section::Section;
 use crate::server_fns::orders::{OrderPage, OrderQuery, OrderRow, encode, search_orders};
@@ -53,7 +53,7 @@ fn OrderSearch() -> impl IntoView {
                 let q = current.get();
                 match page.await {
                     Ok(p) => {
-                        let problem = p.problem.as_ref().map(|e| t.search.problem(e));
+                        let problem = p.problem.as_ref().map(|e| crate::i18n::search::of(use_session().lang).problem(e));
                         view! {
                             <Filters q=q.clone() channels=p.channels.clone() all_creators=p.all_creators problem=problem.clone() />
                             <views::SavedViews query=q.to_query_string(false) />
@@ -176,8 +176,7 @@ fn Filters(
 /// The search box, its error (beside it, read out with it) and the grammar's help.
 #[component]
 fn SearchBox(q: String, problem: Option<String>) -> impl IntoView {
-    let t = use_t();
-    let s = t.search;
+    let s = crate::i18n::search::of(use_session().lang);
     let invalid = problem.is_some().then_some("true");
     let help = s
         .help

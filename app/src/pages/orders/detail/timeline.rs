@@ -42,7 +42,7 @@ fn step_view(t: &'static Messages, s: Step, refunds: &[RefundRow]) -> impl IntoV
         .iter()
         .map(|m| {
             let status = state_words(t, m.state.as_deref());
-            view! { <li>{(t.story.forwarded)(&m.what, &status)}</li> }
+            view! { <li>{(story_text().forwarded)(&m.what, &status)}</li> }
         })
         .collect_view();
     let has_forwarded = !s.forwarded.is_empty();
@@ -75,7 +75,7 @@ fn record(t: &'static Messages, calls: &[TimelineEntry]) -> Option<impl IntoView
         .iter()
         .filter(|c| c.source == Source::ProviderCall && c.state.as_deref() == Some("failed"))
         .count();
-    let summary = (t.story.record)(n(Source::ProviderCall), failed, n(Source::Notification));
+    let summary = (story_text().record)(n(Source::ProviderCall), failed, n(Source::Notification));
     let any_failed = failed > 0;
     let lines = calls
         .iter()
@@ -83,7 +83,7 @@ fn record(t: &'static Messages, calls: &[TimelineEntry]) -> Option<impl IntoView
             let state = c.state.clone().unwrap_or_default();
             let words = state_words(t, c.state.as_deref());
             let what = match c.source {
-                Source::Notification => (t.story.notification_line)(&c.what),
+                Source::Notification => (story_text().notification_line)(&c.what),
                 _ => c.what.clone(),
             };
             view! {
@@ -106,12 +106,12 @@ fn record(t: &'static Messages, calls: &[TimelineEntry]) -> Option<impl IntoView
 
 /// The step in one sentence, in the reader's language.
 fn sentence(t: &'static Messages, s: &Step, refunds: &[RefundRow]) -> String {
-    let st = t.story;
+    let st = story_text();
     let e = &s.head;
     match e.source {
         Source::Event => {
             let no = s.refund.as_ref().map(|r| r.what.as_str());
-            event_sentence(t, e, no, refunds)
+            event_sentence(e, no, refunds)
         }
         Source::Notification => (st.notification)(
             &t.orders.event(&e.what),
@@ -129,13 +129,8 @@ fn sentence(t: &'static Messages, s: &Step, refunds: &[RefundRow]) -> String {
 }
 
 /// `refund_no`: the refund the story tied the event to, if any.
-fn event_sentence(
-    t: &'static Messages,
-    e: &TimelineEntry,
-    refund_no: Option<&str>,
-    refunds: &[RefundRow],
-) -> String {
-    let st = t.story;
+fn event_sentence(e: &TimelineEntry, refund_no: Option<&str>, refunds: &[RefundRow]) -> String {
+    let st = story_text();
     let via = st.via(e.cause.as_ref());
     // Refund events: "<refund no> <reason or failure>"; their row has amount and reason.
     let (first, rest) = e.detail.split_once(' ').unwrap_or((e.detail.as_str(), ""));
@@ -167,4 +162,10 @@ fn event_sentence(
         "refund_failed" => (st.refund_failed)(no, &reason(rest)),
         other => (st.other)(other, &e.detail),
     }
+}
+
+/// The timeline's sentences in the page's language (`i18n::story`, kept out of `Messages`
+/// so they stay out of the wasm).
+fn story_text() -> &'static crate::i18n::story::StoryText {
+    crate::i18n::story::of(crate::components::layout::use_session().lang)
 }
