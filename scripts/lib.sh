@@ -70,7 +70,8 @@ ensure_chromium() {
 }
 
 ensure_node_packages() {
-  if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
+  # Every package the journeys load (a checkout that predates one installs it too).
+  if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ] || [ ! -d "$ROOT/end2end/node_modules/axe-core" ]; then
     say "installing end2end npm packages"
     # playwright-core never downloads a browser; we drive Debian's chromium.
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
