@@ -157,6 +157,12 @@ export async function signInAs(page, app, role) {
   await page.fill('#password', password);
   await page.click('.login-card button[type=submit]');
   await page.waitForURL((u) => u.pathname === '/');
+  // The fixture's orders are sandbox (test) data and it has live channels, so a user who
+  // has not chosen sees live data: switch to test data to see the orders.
+  if (!(await page.$('#test-banner')) && (await page.$('#test-mode-toggle'))) {
+    await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.click('#test-mode-toggle')]);
+    await page.waitForSelector('#test-banner');
+  }
 }
 
 /**
