@@ -59,6 +59,18 @@ struct Choice {
 /// A row of buttons that post one choice to `action`; the server remembers it in a cookie
 /// and sends the browser back to this page, query string included (filters, refund
 /// confirmation). A plain form: the same with and without JavaScript.
+/// This page's path and query: where a header form sends the browser back to.
+fn this_page() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let location = use_location();
+    move || {
+        let (path, query) = (location.pathname.get(), location.search.get());
+        match query.trim_start_matches('?') {
+            "" => path,
+            q => format!("{path}?{q}"),
+        }
+    }
+}
+
 #[component]
 fn ChoiceSwitch(
     action: &'static str,
@@ -67,14 +79,7 @@ fn ChoiceSwitch(
     class: &'static str,
     choices: Vec<Choice>,
 ) -> impl IntoView {
-    let location = use_location();
-    let next = move || {
-        let (path, query) = (location.pathname.get(), location.search.get());
-        match query.trim_start_matches('?') {
-            "" => path,
-            q => format!("{path}?{q}"),
-        }
-    };
+    let next = this_page();
     view! {
         <form method="post" action=action class=format!("switch {class}") aria-label=label>
             <input type="hidden" name="next" value=next />
@@ -231,14 +236,7 @@ fn Frame(children: Children) -> impl IntoView {
 #[component]
 fn TestModeSwitch(on: bool) -> impl IntoView {
     let t = crate::i18n::test_mode::of(use_session().lang);
-    let location = use_location();
-    let next = move || {
-        let (path, query) = (location.pathname.get(), location.search.get());
-        match query.trim_start_matches('?') {
-            "" => path,
-            q => format!("{path}?{q}"),
-        }
-    };
+    let next = this_page();
     let (value, text) = if on {
         ("0", t.show_live)
     } else {
